@@ -1,0 +1,131 @@
+//! One decision per request: credential, then the one store read, then the
+//! grant. The order keeps the cheap checks (header shape, secret checksum)
+//! before any variable or store access.
+
+use flowgate::authz::{authenticate, authorize};
+use flowgate::credential::{Presented, extract};
+use flowgate::env::Clock as _;
+use flowgate::hash::{PEPPER_VARIABLE, Pepper};
+use flowgate::path::NormalPath;
+use flowgate::policy::{Flow, flow_for_path};
+use flowgate::store::{Store as _, account_key};
+use flowgate_flows::FLOWS;
+use flowgate_spin::{SpinStore, WasiClock, variable};
+
+/// Which of the two ways flowgate is deployed this request came through.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// A gateway asks; flowgate answers yes or no.
+    ForwardAuth,
+    /// flowgate forwards the request itself.
+    Proxy,
+}
+
+/// A request that may proceed.
+pub struct Allowed {
+    /// The caller's account id.
+    pub account_id: String,
+    /// The caller's account name.
+    pub account_name: String,
+    /// The flow it may call.
+    pub flow: &'static Flow,
+}
+
+/// What to answer.
+pub enum Outcome {
+    /// Go ahead.
+    Allow(Allowed),
+    /// `401`; `basic` when the caller used Basic, for the challenge.
+    Unauthorized { basic: bool },
+    /// `403`; the reason is already in the log.
+    Forbidden,
+    /// `404`: no flow at this path (proxy mode only, before authentication).
+    NotFound,
+    /// `503`: a variable or the store failed. Fail closed.
+    Unavailable,
+}
+
+fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath) {
+    // The detail goes to the log, never to the caller; no secret is in it.
+    eprintln!(
+        "flowgate authorizer: deny path={path} account={} reason={reason}",
+        account.unwrap_or("-")
+    );
+}
+
+/// Decides a request for `method` on `path` with `headers`.
+pub fn decide(
+    method: &str,
+    path: &NormalPath,
+    headers: &[(String, Vec<u8>)],
+    mode: Mode,
+) -> Outcome {
+    let flow = flow_for_path(FLOWS, path);
+    if mode == Mode::Proxy && flow.is_none_or(|f| f.upstream.is_none()) {
+        return Outcome::NotFound;
+    }
+    let presented = match extract(headers.iter().map(|(n, v)| (n.as_str(), v.as_slice()))) {
+        Ok(p) => p,
+        Err(e) => {
+            deny(e, None, path);
+            return Outcome::Unauthorized { basic: false };
+        }
+    };
+    let basic = matches!(presented, Presented::Basic(_));
+    let (secret, username) = match &presented {
+        Presented::Basic(b) => (b.password(), Some(b.username.as_str())),
+        other => (other.flow_secret(), None),
+    };
+    let secret = match secret {
+        Ok(s) => s,
+        Err(e) => {
+            deny(e, None, path);
+            return Outcome::Unauthorized { basic };
+        }
+    };
+    let pepper = match variable(PEPPER_VARIABLE).map(|text| Pepper::from_variable(&text)) {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => {
+            eprintln!("flowgate authorizer: unavailable: {e}");
+            return Outcome::Unavailable;
+        }
+        Err(e) => {
+            eprintln!("flowgate authorizer: unavailable: {e}");
+            return Outcome::Unavailable;
+        }
+    };
+    let record =
+        match SpinStore::open_default().and_then(|s| s.get(&account_key(secret.account_id()))) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("flowgate authorizer: unavailable: {e}");
+                return Outcome::Unavailable;
+            }
+        };
+    let principal = match authenticate(
+        record.as_deref(),
+        secret,
+        username,
+        &pepper,
+        WasiClock.now(),
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            deny(e, Some(secret.account_id()), path);
+            return Outcome::Unauthorized { basic };
+        }
+    };
+    let Some(flow) = flow else {
+        deny("no flow at this path", Some(principal.account_id()), path);
+        return Outcome::Forbidden;
+    };
+    if let Err(e) = authorize(&principal, flow, method) {
+        deny(e, Some(principal.account_id()), path);
+        return Outcome::Forbidden;
+    }
+    Outcome::Allow(Allowed {
+        account_id: principal.account_id().to_owned(),
+        account_name: principal.account_name().to_owned(),
+        flow,
+    })
+}

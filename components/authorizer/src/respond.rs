@@ -1,0 +1,103 @@
+//! Responses. Refusals carry a fixed body per status that never says which
+//! check failed; the reason went to the log.
+
+use spin_sdk::http::{Fields, OutgoingResponse, ResponseOutparam};
+
+use crate::decide::{Allowed, Outcome};
+
+/// A response with a small JSON body.
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Vec<u8>,
+}
+
+/// A JSON error body `{"error": code}`.
+pub fn json(status: u16, code: &str) -> Reply {
+    Reply {
+        status,
+        headers: vec![("content-type".into(), b"application/json".to_vec())],
+        body: serde_json::json!({ "error": code })
+            .to_string()
+            .into_bytes(),
+    }
+}
+
+/// The identity headers an allowed request carries to the flow.
+pub fn identity_headers(allowed: &Allowed) -> Vec<(String, Vec<u8>)> {
+    vec![
+        (
+            "x-flowgate-account".into(),
+            allowed.account_id.clone().into_bytes(),
+        ),
+        (
+            "x-flowgate-account-name".into(),
+            allowed.account_name.clone().into_bytes(),
+        ),
+        (
+            "x-flowgate-flow".into(),
+            allowed.flow.id.as_bytes().to_vec(),
+        ),
+    ]
+}
+
+/// A refusal (or 404/503) in either mode.
+pub fn refusal(outcome: Outcome) -> Reply {
+    match outcome {
+        Outcome::Allow(_) => json(500, "internal"),
+        Outcome::Unauthorized { basic } => {
+            let mut reply = json(401, "unauthorized");
+            let challenge = if basic {
+                "Basic realm=\"flowgate\", charset=\"UTF-8\""
+            } else {
+                "Bearer realm=\"flowgate\""
+            };
+            reply
+                .headers
+                .push(("www-authenticate".into(), challenge.as_bytes().to_vec()));
+            reply
+        }
+        Outcome::Forbidden => json(403, "forbidden"),
+        Outcome::NotFound => json(404, "not_found"),
+        Outcome::Unavailable => json(503, "unavailable"),
+    }
+}
+
+/// Forward-auth answers `200` with identity headers, `401` or `403`, and `503`
+/// when it cannot decide (a gateway treats that as an error: closed).
+pub fn forward_auth(outcome: Outcome) -> Reply {
+    match outcome {
+        Outcome::Allow(allowed) => Reply {
+            status: 200,
+            headers: identity_headers(&allowed),
+            body: Vec::new(),
+        },
+        Outcome::NotFound => json(403, "forbidden"),
+        other => refusal(other),
+    }
+}
+
+/// Sends `reply` as the response.
+pub fn send(out: ResponseOutparam, reply: Reply) {
+    let mut headers = reply.headers;
+    headers.push((
+        "content-length".into(),
+        reply.body.len().to_string().into_bytes(),
+    ));
+    let fields = Fields::from_list(&headers).unwrap_or_else(|_| Fields::new());
+    let response = OutgoingResponse::new(fields);
+    let _ = response.set_status_code(reply.status);
+    let body = response.body();
+    out.set(response);
+    if let Ok(body) = body {
+        if let Ok(stream) = body.write() {
+            // blocking-write-and-flush takes at most 4096 bytes a call.
+            for chunk in reply.body.chunks(4096) {
+                if stream.blocking_write_and_flush(chunk).is_err() {
+                    break;
+                }
+            }
+        }
+        let _ = spin_sdk::http::OutgoingBody::finish(body, None);
+    }
+}

@@ -1,0 +1,44 @@
+//! The `management` component: `/admin/v1`, JSON over HTTP. It authenticates
+//! the administrator, routes, and calls the core's [`flowgate::admin::Admin`],
+//! where every rule lives; then it writes the audit entry.
+
+mod auth;
+mod routes;
+
+use spin_sdk::http::{Request, Response};
+
+/// The SDK's export macro expands to FFI glue that uses `unsafe`; it is kept
+/// in this module so that the lint stays on for everything else.
+#[allow(unsafe_code)]
+mod export {
+    use spin_sdk::http::{Request, Response};
+
+    #[spin_sdk::http_component]
+    fn handle(request: Request) -> Response {
+        crate::handle(request)
+    }
+}
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 64 * 1024;
+
+fn handle(request: Request) -> Response {
+    if request.body().len() > MAX_BODY {
+        return routes::error_response(
+            413,
+            serde_json::json!({
+                "error": "invalid_request",
+                "message": format!("request body larger than {MAX_BODY} bytes"),
+            }),
+        );
+    }
+    let path = request.path().to_owned();
+    if path == "/admin/v1/openapi.json" && *request.method() == spin_sdk::http::Method::Get {
+        return routes::openapi();
+    }
+    let actor = match auth::authenticate(&request) {
+        Ok(actor) => actor,
+        Err(reply) => return reply,
+    };
+    routes::dispatch(&request, &path, &actor)
+}

@@ -1,0 +1,85 @@
+//! The Spin and WASI side of the core's traits, shared by both components:
+//! the key-value store, variables, wall clock and CSPRNG. Everything that can
+//! fail here fails closed: the caller answers `503`.
+#![forbid(unsafe_code)]
+
+use flowgate::env::{Clock, Random};
+use flowgate::store::{Store, StoreError};
+use spin_sdk::key_value;
+
+/// The `default` key-value store.
+pub struct SpinStore(key_value::Store);
+
+impl SpinStore {
+    /// Opens the `default` store, the only one flowgate uses.
+    pub fn open_default() -> Result<Self, StoreError> {
+        key_value::Store::open_default()
+            .map(Self)
+            .map_err(|e| StoreError(format!("open: {e}")))
+    }
+}
+
+impl Store for SpinStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.get(key).map_err(|e| StoreError(format!("get: {e}")))
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.0
+            .set(key, value)
+            .map_err(|e| StoreError(format!("set: {e}")))
+    }
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.0
+            .delete(key)
+            .map_err(|e| StoreError(format!("delete: {e}")))
+    }
+    fn keys(&self) -> Result<Vec<String>, StoreError> {
+        self.0
+            .get_keys()
+            .map_err(|e| StoreError(format!("get_keys: {e}")))
+    }
+}
+
+/// A variable that could not be read. Names the variable, never a value.
+#[derive(Debug)]
+pub struct VariableError(pub &'static str);
+
+impl std::fmt::Display for VariableError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Spin variable `{}` is missing or unreadable", self.0)
+    }
+}
+
+/// Reads a Spin variable of this component.
+pub fn variable(name: &'static str) -> Result<String, VariableError> {
+    spin_sdk::variables::get(name).map_err(|_| VariableError(name))
+}
+
+/// Reads a variable whose name comes from a policy. `None` if unreadable.
+pub fn dynamic_variable(name: &str) -> Option<String> {
+    spin_sdk::variables::get(name).ok()
+}
+
+/// WASI wall clock.
+#[derive(Debug, Clone, Copy)]
+pub struct WasiClock;
+
+impl Clock for WasiClock {
+    fn now(&self) -> u64 {
+        wasi::clocks::wall_clock::now().seconds
+    }
+}
+
+/// WASI `random`, which the host must back with a CSPRNG.
+#[derive(Debug, Clone, Copy)]
+pub struct WasiRandom;
+
+impl Random for WasiRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        let bytes = wasi::random::random::get_random_bytes(buf.len() as u64);
+        // WASI promises exactly the requested length. Should a host break that,
+        // trapping (a 500) is better than a secret with predictable bytes.
+        assert_eq!(bytes.len(), buf.len(), "WASI random returned a short read");
+        buf.copy_from_slice(&bytes);
+    }
+}

@@ -1,0 +1,361 @@
+//! `fermyon:spin/key-value@2.0.0` on SQLite, laid out like Spin's default
+//! store: one table `spin_key_value(store, key, value)` in
+//! `<state-dir>/sqlite_key_value.db`, so a state dir written by this host can
+//! be read by `spin up` and vice versa. Only the `default` store exists (no
+//! runtime config); a component may open only the labels its manifest lists
+//! (`access-denied` otherwise), and listing an undefined label fails startup,
+//! both as in Spin. Also home of the two test switches that observe or break
+//! the store: per-request call counts (`FLOWGATE_HOST_KV_LOG`) and injected
+//! faults (`FLOWGATE_HOST_KV_FAULTS`).
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use rusqlite::Connection;
+use wasmtime::component::Resource;
+
+use crate::bindings::fermyon::spin::key_value::{Error, Host, HostStore};
+use crate::server::InstanceState;
+
+/// The only store label defined without a runtime config file.
+pub const DEFAULT_STORE: &str = "default";
+/// Spin's limit on stores open at once in one instance.
+const STORE_TABLE_CAPACITY: u32 = 256;
+
+/// The guest-visible `store` resource: an opened label.
+#[derive(Debug)]
+pub struct KvStore {
+    label: String,
+}
+
+/// Fault injection parsed from `FLOWGATE_HOST_KV_FAULTS`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    /// Probability in [0, 1] that a data operation fails.
+    pub fail_probability: f64,
+    /// Delay before every data operation.
+    pub delay: Duration,
+}
+
+impl Faults {
+    /// Parses a comma-separated spec: `fail` (always fail), `fail:P`
+    /// (fail with probability P), `delay_ms:N` (sleep N ms first).
+    pub fn parse(spec: &str) -> Result<Self> {
+        let mut faults = Faults::default();
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match item.split_once(':') {
+                None if item == "fail" => faults.fail_probability = 1.0,
+                Some(("fail", p)) => {
+                    let p: f64 = p.parse().context("fail:P needs a number")?;
+                    if !(0.0..=1.0).contains(&p) {
+                        bail!("fail:P needs 0 <= P <= 1");
+                    }
+                    faults.fail_probability = p;
+                }
+                Some(("delay_ms", ms)) => {
+                    faults.delay = Duration::from_millis(ms.parse().context("delay_ms:N")?);
+                }
+                _ => bail!("unknown key-value fault {item:?} (use fail, fail:P, delay_ms:N)"),
+            }
+        }
+        Ok(faults)
+    }
+
+    fn is_active(&self) -> bool {
+        self.fail_probability > 0.0 || !self.delay.is_zero()
+    }
+}
+
+/// A tiny PRNG for fault decisions: good enough, and no extra dependency.
+fn next_random() -> f64 {
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let mut x = STATE.load(Ordering::Relaxed);
+    if x == 0 {
+        x = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x9E37_79B9)
+            | 1;
+    }
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    STATE.store(x, Ordering::Relaxed);
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The shared SQLite database behind every store label.
+pub struct KvBackend {
+    conn: Mutex<Connection>,
+    faults: Faults,
+}
+
+impl std::fmt::Debug for KvBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KvBackend")
+            .field("faults", &self.faults)
+            .finish()
+    }
+}
+
+impl KvBackend {
+    /// Opens (creating if needed) the database in `state_dir`, or an
+    /// in-memory one when there is no state dir.
+    pub fn open(state_dir: Option<&Path>, faults: Faults) -> Result<Self> {
+        let conn = match state_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).with_context(|| {
+                    format!(
+                        "failed to create key value store's parent directory: '{}",
+                        dir.display()
+                    )
+                })?;
+                Connection::open(dir.join("sqlite_key_value.db"))?
+            }
+            None => Connection::open_in_memory()?,
+        };
+        // Concurrent hosts (a test restarting one) should wait, not fail.
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS spin_key_value (
+                store TEXT NOT NULL,
+                key   TEXT NOT NULL,
+                value BLOB NOT NULL,
+                PRIMARY KEY (store, key)
+            )",
+            [],
+        )?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            faults,
+        })
+    }
+
+    fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> std::result::Result<T, Error> {
+        // A poisoned lock only means another request panicked mid-call; the
+        // connection itself is still usable.
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&conn).map_err(|e| Error::Other(format!("{e:?}")))
+    }
+
+    /// Sets a value directly (used by `--key-value` at startup).
+    pub fn set(&self, store: &str, key: &str, value: &[u8]) -> std::result::Result<(), Error> {
+        self.with_conn(|c| {
+            c.prepare_cached(
+                "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
+                 ON CONFLICT(store, key) DO UPDATE SET value=$3",
+            )?
+            .execute(rusqlite::params![store, key, value])
+            .map(drop)
+        })
+    }
+
+    fn get(&self, store: &str, key: &str) -> std::result::Result<Option<Vec<u8>>, Error> {
+        self.with_conn(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT value FROM spin_key_value WHERE store=$1 AND key=$2")?;
+            let mut rows = stmt.query_map([store, key], |row| row.get::<_, Vec<u8>>(0))?;
+            rows.next().transpose()
+        })
+    }
+
+    fn delete(&self, store: &str, key: &str) -> std::result::Result<(), Error> {
+        self.with_conn(|c| {
+            c.prepare_cached("DELETE FROM spin_key_value WHERE store=$1 AND key=$2")?
+                .execute([store, key])
+                .map(drop)
+        })
+    }
+
+    fn keys(&self, store: &str) -> std::result::Result<Vec<String>, Error> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare_cached("SELECT key FROM spin_key_value WHERE store=$1")?;
+            let rows = stmt.query_map([store], |row| row.get::<_, String>(0))?;
+            rows.collect()
+        })
+    }
+
+    /// Applies the configured delay and maybe an injected failure.
+    async fn fault(&self) -> std::result::Result<(), Error> {
+        if !self.faults.is_active() {
+            return Ok(());
+        }
+        if !self.faults.delay.is_zero() {
+            tokio::time::sleep(self.faults.delay).await;
+        }
+        if self.faults.fail_probability > 0.0 && next_random() < self.faults.fail_probability {
+            return Err(Error::Other(
+                "injected fault (FLOWGATE_HOST_KV_FAULTS)".to_string(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Key-value calls made by one request, for `FLOWGATE_HOST_KV_LOG`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct KvCounts {
+    /// `get` calls.
+    pub get: u32,
+    /// `set` calls.
+    pub set: u32,
+    /// `delete` calls.
+    pub delete: u32,
+    /// `exists` calls.
+    pub exists: u32,
+    /// `get-keys` calls.
+    pub get_keys: u32,
+}
+
+/// Per-instance key-value state.
+#[derive(Debug)]
+pub struct KvState {
+    /// Labels this component may open.
+    pub allowed: Arc<HashSet<String>>,
+    /// The database.
+    pub backend: Arc<KvBackend>,
+    /// Stores currently open.
+    open: u32,
+    /// Calls made so far.
+    pub counts: KvCounts,
+}
+
+impl KvState {
+    /// Fresh state for one instance.
+    pub fn new(allowed: Arc<HashSet<String>>, backend: Arc<KvBackend>) -> Self {
+        Self {
+            allowed,
+            backend,
+            open: 0,
+            counts: KvCounts::default(),
+        }
+    }
+}
+
+/// Checks the manifest's labels at startup, with Spin's message.
+pub fn check_labels(component: &str, labels: &[String]) -> Result<()> {
+    for label in labels {
+        if label != DEFAULT_STORE {
+            bail!("unknown key_value_stores label {label:?} for component {component:?}");
+        }
+    }
+    Ok(())
+}
+
+type KvResult<T> = wasmtime::Result<std::result::Result<T, Error>>;
+
+impl InstanceState {
+    fn label(&self, store: &Resource<KvStore>) -> wasmtime::Result<String> {
+        Ok(self.table.get(store)?.label.clone())
+    }
+}
+
+impl Host for InstanceState {}
+
+impl HostStore for InstanceState {
+    async fn open(&mut self, label: String) -> KvResult<Resource<KvStore>> {
+        if !self.kv.allowed.contains(&label) {
+            return Ok(Err(Error::AccessDenied));
+        }
+        if label != DEFAULT_STORE {
+            return Ok(Err(Error::NoSuchStore));
+        }
+        if self.kv.open >= STORE_TABLE_CAPACITY {
+            return Ok(Err(Error::StoreTableFull));
+        }
+        self.kv.open += 1;
+        Ok(Ok(self.table.push(KvStore { label })?))
+    }
+
+    async fn get(&mut self, store: Resource<KvStore>, key: String) -> KvResult<Option<Vec<u8>>> {
+        let label = self.label(&store)?;
+        self.kv.counts.get += 1;
+        if let Err(e) = self.kv.backend.fault().await {
+            return Ok(Err(e));
+        }
+        Ok(self.kv.backend.get(&label, &key))
+    }
+
+    async fn set(&mut self, store: Resource<KvStore>, key: String, value: Vec<u8>) -> KvResult<()> {
+        let label = self.label(&store)?;
+        self.kv.counts.set += 1;
+        if let Err(e) = self.kv.backend.fault().await {
+            return Ok(Err(e));
+        }
+        Ok(self.kv.backend.set(&label, &key, &value))
+    }
+
+    async fn delete(&mut self, store: Resource<KvStore>, key: String) -> KvResult<()> {
+        let label = self.label(&store)?;
+        self.kv.counts.delete += 1;
+        if let Err(e) = self.kv.backend.fault().await {
+            return Ok(Err(e));
+        }
+        Ok(self.kv.backend.delete(&label, &key))
+    }
+
+    async fn exists(&mut self, store: Resource<KvStore>, key: String) -> KvResult<bool> {
+        let label = self.label(&store)?;
+        self.kv.counts.exists += 1;
+        if let Err(e) = self.kv.backend.fault().await {
+            return Ok(Err(e));
+        }
+        // Spin implements `exists` as a `get`.
+        Ok(self.kv.backend.get(&label, &key).map(|v| v.is_some()))
+    }
+
+    async fn get_keys(&mut self, store: Resource<KvStore>) -> KvResult<Vec<String>> {
+        let label = self.label(&store)?;
+        self.kv.counts.get_keys += 1;
+        if let Err(e) = self.kv.backend.fault().await {
+            return Ok(Err(e));
+        }
+        Ok(self.kv.backend.keys(&label))
+    }
+
+    async fn drop(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {
+        self.table.delete(store)?;
+        self.kv.open = self.kv.open.saturating_sub(1);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_specs() {
+        let f = Faults::parse("fail").unwrap_or_default();
+        assert_eq!(f.fail_probability, 1.0);
+        let f = Faults::parse("fail:0.3,delay_ms:200").unwrap_or_default();
+        assert_eq!(f.fail_probability, 0.3);
+        assert_eq!(f.delay, Duration::from_millis(200));
+        assert!(Faults::parse("fail:2").is_err());
+        assert!(Faults::parse("boom").is_err());
+    }
+
+    #[test]
+    fn sqlite_roundtrip() -> Result<()> {
+        let b = KvBackend::open(None, Faults::default())?;
+        b.set("default", "k", b"v")
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        assert_eq!(
+            b.get("default", "k")
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?,
+            Some(b"v".to_vec())
+        );
+        assert_eq!(
+            b.get("other", "k").map_err(|e| anyhow::anyhow!("{e:?}"))?,
+            None
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,410 @@
+//! Integration tests of the flowgate-host binary against the `probe` fixture
+//! component (host/tests/probe). They build nothing: build the fixture first
+//! with `cargo build --target wasm32-wasip2 --release -p probe`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn probe_wasm() -> PathBuf {
+    let wasm = root().join("target/wasm32-wasip2/release/probe.wasm");
+    assert!(
+        wasm.exists(),
+        "missing {}: build the fixture first with \
+         `cargo build --target wasm32-wasip2 --release -p probe`",
+        wasm.display()
+    );
+    wasm
+}
+
+fn probe_manifest() -> PathBuf {
+    probe_wasm();
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/spin.toml")
+}
+
+/// A fresh, empty directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "flowgate-host-test-{}-{}-{name}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+struct Host {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command(manifest: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowgate-host"));
+    cmd.arg("up")
+        .arg("-f")
+        .arg(manifest)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("FLOWGATE_HOST_KV_LOG")
+        .env_remove("FLOWGATE_HOST_KV_FAULTS")
+        .envs(env.iter().copied());
+    cmd
+}
+
+/// Starts the host and waits for its "Serving http://..." line.
+fn start(manifest: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Host {
+    let mut child = command(manifest, cwd, args, env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start host: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = match lines.next() {
+            Some(Ok(l)) => l,
+            _ => panic!("host exited before serving"),
+        };
+        if let Some(url) = line.strip_prefix("Serving http://") {
+            break url
+                .parse()
+                .unwrap_or_else(|e| panic!("bad address {url}: {e}"));
+        }
+    };
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Host { child, addr }
+}
+
+fn start_probe(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Host {
+    let mut env = env.to_vec();
+    if !env.iter().any(|(k, _)| *k == "SPIN_VARIABLE_TOKEN") {
+        env.push(("SPIN_VARIABLE_TOKEN", "t0k3n"));
+    }
+    let state = dir.join("state");
+    let state = state.to_string_lossy().to_string();
+    let mut all = vec!["--state-dir", state.as_str()];
+    all.extend_from_slice(args);
+    start(&probe_manifest(), dir, &all, &env)
+}
+
+/// One HTTP/1.1 request; returns status and (de-chunked) body.
+fn request(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream
+        .write_all(req.as_bytes())
+        .unwrap_or_else(|e| panic!("write: {e}"));
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("read: {e}"));
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("bad response {text:?}"));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {head:?}"));
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    (
+        status,
+        if chunked {
+            dechunk(body)
+        } else {
+            body.to_string()
+        },
+    )
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    out
+}
+
+fn get(host: &Host, path: &str) -> String {
+    let (status, body) = request(host.addr, path, &[]);
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+fn header_value<'a>(body: &'a str, name: &str) -> Vec<&'a str> {
+    body.lines()
+        .filter_map(|l| l.split_once(": ").or_else(|| l.split_once(':')))
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+#[test]
+fn routing_like_spin() {
+    let dir = temp_dir("routing");
+    let host = start_probe(&dir, &[], &[]);
+    let route = |path: &str| {
+        let body = get(&host, path);
+        header_value(&body, "spin-raw-component-route")
+            .first()
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(route("/api/exact"), "/api/exact");
+    assert_eq!(route("/api/exact/"), "/api/exact");
+    assert_eq!(route("/api/other"), "/api/...");
+    assert_eq!(route("/api"), "/api/...");
+    assert_eq!(route("/slash"), "/slash/");
+    assert_eq!(route("/slash/"), "/slash/");
+    assert_eq!(route("/slash/deeper"), "/...");
+    assert_eq!(route("/"), "/...");
+
+    let body = get(&host, "/api/a/b/?q=1");
+    assert_eq!(header_value(&body, "spin-path-info"), vec!["/a/b/"]);
+    assert_eq!(header_value(&body, "spin-component-route"), vec!["/api"]);
+    assert_eq!(header_value(&body, "spin-matched-route"), vec!["/api/..."]);
+    assert_eq!(
+        header_value(&body, "spin-full-url"),
+        vec![format!("http://{}/api/a/b/?q=1", host.addr).as_str()]
+    );
+
+    // No catch-all route: unmatched paths get an empty 404.
+    let manifest = dir.join("only.toml");
+    let wasm = probe_wasm();
+    std::fs::write(
+        &manifest,
+        format!(
+            "spin_manifest_version = 2\n[application]\nname = \"only\"\n\
+             [[trigger.http]]\nroute = \"/only\"\ncomponent = \"c\"\n\
+             [component.c]\nsource = {:?}\n",
+            wasm.to_string_lossy()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let only = start(&manifest, &dir, &[], &[]);
+    assert_eq!(request(only.addr, "/nope", &[]), (404, String::new()));
+    assert_eq!(request(only.addr, "/only", &[]).0, 200);
+    assert_eq!(
+        request(only.addr, "/.well-known/spin/health", &[]),
+        (200, "OK".into())
+    );
+}
+
+#[test]
+fn spin_headers_follow_client_spoofs() {
+    let dir = temp_dir("headers");
+    let host = start_probe(&dir, &[], &[]);
+    let (status, body) = request(
+        host.addr,
+        "/x/y",
+        &[("spin-client-addr", "6.6.6.6:1"), ("x-mine", "1")],
+    );
+    assert_eq!(status, 200);
+    let addrs = header_value(&body, "spin-client-addr");
+    assert_eq!(addrs.len(), 2, "{body}");
+    assert_eq!(addrs[0], "6.6.6.6:1", "client value comes first: {body}");
+    assert!(addrs[1].starts_with("127.0.0.1:"), "{body}");
+    for name in [
+        "spin-path-info",
+        "spin-full-url",
+        "spin-matched-route",
+        "spin-base-path",
+        "spin-raw-component-route",
+        "spin-component-route",
+    ] {
+        assert_eq!(header_value(&body, name).len(), 1, "{name} in {body}");
+    }
+    assert_eq!(header_value(&body, "spin-base-path"), vec!["/"]);
+    assert_eq!(header_value(&body, "spin-path-info"), vec!["/x/y"]);
+    assert_eq!(header_value(&body, "x-mine"), vec!["1"]);
+    assert!(header_value(&body, "connection").is_empty());
+}
+
+#[test]
+fn key_value_persists_and_is_scoped() {
+    let dir = temp_dir("kv");
+    {
+        let host = start_probe(&dir, &[], &[]);
+        assert_eq!(get(&host, "/?op=set&key=k1&value=v1"), "ok");
+        assert_eq!(get(&host, "/?op=get&key=k1"), "value v1");
+        assert_eq!(get(&host, "/?op=exists&key=k1"), "exists true");
+        assert_eq!(get(&host, "/?op=set&key=k2&value=v2"), "ok");
+        assert_eq!(get(&host, "/?op=delete&key=k2"), "ok");
+        assert_eq!(get(&host, "/?op=keys"), "keys k1");
+        // Unlisted stores are denied, whether or not they exist.
+        assert_eq!(
+            get(&host, "/?op=open&store=other"),
+            "err Error::AccessDenied"
+        );
+        assert_eq!(
+            get(&host, "/api/?op=open&store=default"),
+            "err Error::AccessDenied"
+        );
+    }
+    assert!(dir.join("state/sqlite_key_value.db").exists());
+    let host = start_probe(&dir, &[], &[]);
+    assert_eq!(get(&host, "/?op=get&key=k1"), "value v1");
+    assert_eq!(get(&host, "/?op=get&key=k2"), "none");
+}
+
+#[test]
+fn variables_resolve_like_spin() {
+    let dir = temp_dir("vars");
+    let host = start_probe(&dir, &[], &[("SPIN_VARIABLE_TOKEN", "from-env")]);
+    assert_eq!(get(&host, "/?op=var&name=greeting"), "value hello, world");
+    assert_eq!(get(&host, "/?op=var&name=token"), "value from-env");
+    assert_eq!(
+        get(&host, "/?op=var&name=nope"),
+        "err Error::Undefined(\"no variable for \\\"probe\\\".\\\"nope\\\"\")"
+    );
+    assert!(get(&host, "/?op=var&name=Bad").starts_with("err Error::InvalidName("));
+    drop(host);
+
+    let host = start_probe(&dir, &["--variable", "greeting=hi"], &[]);
+    assert_eq!(get(&host, "/?op=var&name=greeting"), "value hi, world");
+    drop(host);
+
+    // A required variable with no value: startup fails, naming it.
+    let out = command(&probe_manifest(), &dir, &[], &[])
+        .env_remove("SPIN_VARIABLE_TOKEN")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no provider resolved required variable(s): [Key(\"token\")]"),
+        "{stderr}"
+    );
+}
+
+/// A one-shot upstream answering "pong".
+fn upstream() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\nconnection: close\r\n\r\npong",
+            );
+        }
+    });
+    addr
+}
+
+#[test]
+fn outbound_allow_list() {
+    let dir = temp_dir("outbound");
+    let up = upstream();
+    let origin = format!("http://{up}");
+    let host = start_probe(&dir, &[], &[("SPIN_VARIABLE_UPSTREAM", origin.as_str())]);
+    assert_eq!(
+        get(&host, &format!("/?op=fetch&url={origin}/ping")),
+        "status 200 body pong"
+    );
+    // Same host, other port: not allowed.
+    assert_eq!(
+        get(&host, "/?op=fetch&url=http://127.0.0.1:1/ping"),
+        "err ErrorCode::HttpRequestDenied"
+    );
+    assert_eq!(
+        get(&host, "/?op=fetch&url=http://example.com/"),
+        "err ErrorCode::HttpRequestDenied"
+    );
+    // The api component allows nothing.
+    assert_eq!(
+        get(&host, &format!("/api/?op=fetch&url={origin}/ping")),
+        "err ErrorCode::HttpRequestDenied"
+    );
+}
+
+#[test]
+fn traps_are_500() {
+    let dir = temp_dir("trap");
+    let host = start_probe(&dir, &[], &[]);
+    assert_eq!(request(host.addr, "/?op=trap", &[]), (500, String::new()));
+    assert_eq!(get(&host, "/?op=var&name=greeting"), "value hello, world");
+}
+
+#[test]
+fn kv_log_counts_calls_per_request() {
+    let dir = temp_dir("kvlog");
+    let log = dir.join("kv.log");
+    let log_s = log.to_string_lossy().to_string();
+    let host = start_probe(&dir, &[], &[("FLOWGATE_HOST_KV_LOG", log_s.as_str())]);
+    get(&host, "/?op=set&key=a&value=1");
+    get(&host, "/?op=get&key=a");
+    get(&host, "/api/x");
+    let text = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{e}"));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "probe GET / get=0 set=1 delete=0 exists=0 get_keys=0",
+            "probe GET / get=1 set=0 delete=0 exists=0 get_keys=0",
+            "api GET /api/x get=0 set=0 delete=0 exists=0 get_keys=0",
+        ]
+    );
+}
+
+#[test]
+fn kv_faults_fail_closed() {
+    let dir = temp_dir("faults");
+    let host = start_probe(&dir, &[], &[("FLOWGATE_HOST_KV_FAULTS", "fail")]);
+    assert_eq!(
+        get(&host, "/?op=get&key=a"),
+        "err Error::Other(\"injected fault (FLOWGATE_HOST_KV_FAULTS)\")"
+    );
+    drop(host);
+    let host = start_probe(&dir, &[], &[("FLOWGATE_HOST_KV_FAULTS", "delay_ms:150")]);
+    let t = std::time::Instant::now();
+    assert_eq!(get(&host, "/?op=get&key=a"), "none");
+    assert!(t.elapsed() >= Duration::from_millis(150));
+    drop(host);
+    // A bad spec is a startup error.
+    let out = command(
+        &probe_manifest(),
+        &dir,
+        &[],
+        &[("FLOWGATE_HOST_KV_FAULTS", "boom")],
+    )
+    .env("SPIN_VARIABLE_TOKEN", "x")
+    .output()
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.status.success());
+}

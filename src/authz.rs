@@ -1,0 +1,353 @@
+//! The authorisation decision: who is calling (authentication against the one
+//! account record read for the request) and whether they may call this flow
+//! with this method (the grant check).
+//!
+//! A [`Principal`] can only be built by [`authenticate`], so the grant check
+//! can never be reached with an unverified caller.
+
+use crate::account::{Account, CredentialType, Status};
+use crate::hash::{Digest, Domain, Pepper};
+use crate::policy::Flow;
+use crate::secret::{ParsedSecret, SecretKind};
+
+/// Why a caller is not authenticated. All of them answer `401`; the variant is
+/// for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthnFailure {
+    /// No account with the id the secret names.
+    #[error("unknown account")]
+    UnknownAccount,
+    /// The secret matches none of the account's digests.
+    #[error("wrong secret")]
+    WrongSecret,
+    /// The secret matched an entry that has expired.
+    #[error("credential expired")]
+    Expired,
+    /// The secret is of a kind the account does not use.
+    #[error("credential kind does not fit the account type")]
+    WrongKind,
+    /// Basic username differs from the account name.
+    #[error("username does not match")]
+    WrongUsername,
+    /// The account is disabled.
+    #[error("account disabled")]
+    Disabled,
+    /// The account record could not be read (corrupt). Fails closed.
+    #[error("account record unreadable")]
+    Corrupt,
+}
+
+/// Why an authenticated caller may not proceed (`403`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Forbidden {
+    /// The path belongs to no flow.
+    #[error("no flow at this path")]
+    NoFlow,
+    /// The account holds no grant to the flow.
+    #[error("flow not granted")]
+    NotGranted,
+    /// The flow does not accept this method.
+    #[error("method not allowed by the flow")]
+    Method,
+    /// The flow does not accept the account's credential type.
+    #[error("credential type not accepted by the flow")]
+    CredentialType,
+}
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The account's primary credential.
+    Primary,
+    /// One of its API tokens.
+    ApiToken,
+}
+
+/// A verified caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    account: Account,
+    via: Via,
+}
+
+impl Principal {
+    /// The account id.
+    pub fn account_id(&self) -> &str {
+        &self.account.id
+    }
+    /// The account name.
+    pub fn account_name(&self) -> &str {
+        &self.account.name
+    }
+    /// The account's credential type.
+    pub fn credential_type(&self) -> CredentialType {
+        self.account.credential_type
+    }
+    /// How it authenticated.
+    pub fn via(&self) -> Via {
+        self.via
+    }
+    /// The account's roles.
+    pub fn roles(&self) -> &[String] {
+        &self.account.roles
+    }
+}
+
+/// A digest no credential can have, compared against when there is no record
+/// so that an unknown account costs the same comparison as a wrong secret.
+const DUMMY: [u8; 32] = [0x5a; 32];
+
+/// Authenticates `secret` against `record`, the stored bytes of
+/// `acct/<secret.account_id()>` (or `None` if absent). `basic_username` is set
+/// when the secret came as a Basic password.
+pub fn authenticate(
+    record: Option<&[u8]>,
+    secret: ParsedSecret<'_>,
+    basic_username: Option<&str>,
+    pepper: &Pepper,
+    now: u64,
+) -> Result<Principal, AuthnFailure> {
+    let presented = pepper.digest(Domain::Credential, secret.expose());
+    let Some(record) = record else {
+        std::hint::black_box(Digest::from_raw(DUMMY).ct_eq(&presented));
+        return Err(AuthnFailure::UnknownAccount);
+    };
+    let account: Account = serde_json::from_slice(record).map_err(|_| AuthnFailure::Corrupt)?;
+    if account.id != secret.account_id() {
+        return Err(AuthnFailure::Corrupt);
+    }
+    let (via, expires_at) = match secret.kind() {
+        SecretKind::ApiToken => {
+            // Every entry is compared, so the time does not tell which matched.
+            let mut hit = None;
+            for token in &account.tokens {
+                if token.digest.ct_eq(&presented) {
+                    hit = Some(token.expires_at);
+                }
+            }
+            if account.credential_type == CredentialType::Poller {
+                return Err(AuthnFailure::WrongKind);
+            }
+            (Via::ApiToken, hit.ok_or(AuthnFailure::WrongSecret)?)
+        }
+        kind => {
+            let mut hit = None;
+            for stored in &account.secrets {
+                if stored.digest.ct_eq(&presented) {
+                    hit = Some(stored.expires_at);
+                }
+            }
+            if account.secret_kind() != Some(kind) {
+                return Err(AuthnFailure::WrongKind);
+            }
+            (Via::Primary, hit.ok_or(AuthnFailure::WrongSecret)?)
+        }
+    };
+    if expires_at.is_some_and(|t| now >= t) {
+        return Err(AuthnFailure::Expired);
+    }
+    match (basic_username, secret.kind()) {
+        (Some(name), SecretKind::BasicPassword) if name == account.name => {}
+        (None, kind) if kind != SecretKind::BasicPassword => {}
+        (Some(_), _) => return Err(AuthnFailure::WrongUsername),
+        (None, _) => return Err(AuthnFailure::WrongKind),
+    }
+    if account.status != Status::Active {
+        return Err(AuthnFailure::Disabled);
+    }
+    Ok(Principal { account, via })
+}
+
+/// Whether `principal` may call `flow` with `method`.
+pub fn authorize(principal: &Principal, flow: &Flow, method: &str) -> Result<(), Forbidden> {
+    if !principal.account.grants.iter().any(|g| *g == flow.id) {
+        return Err(Forbidden::NotGranted);
+    }
+    if !flow
+        .credential_types
+        .contains(principal.account.credential_type)
+    {
+        return Err(Forbidden::CredentialType);
+    }
+    if !flow.methods.contains(method) {
+        return Err(Forbidden::Method);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::account::{Scope, StoredSecret, StoredToken};
+    use crate::policy::parse_flow;
+    use crate::secret::NewSecret;
+    use crate::secret::tests::CountingRandom;
+    use std::cell::Cell;
+
+    const ID: &str = "abcdefghijklmnop";
+
+    fn pepper() -> Pepper {
+        Pepper::from_variable(&"ab".repeat(32)).expect("pepper")
+    }
+
+    fn account(kind: CredentialType, secret: &NewSecret, token: &NewSecret) -> Account {
+        let p = pepper();
+        Account {
+            id: ID.into(),
+            name: "svc".into(),
+            description: String::new(),
+            credential_type: kind,
+            status: Status::Active,
+            scope: Scope::default(),
+            roles: vec![],
+            groups: vec![],
+            grants: vec!["orders".into()],
+            secrets: vec![StoredSecret {
+                digest: p.digest(Domain::Credential, secret.expose()),
+                created_at: 0,
+                expires_at: None,
+            }],
+            tokens: vec![StoredToken {
+                id: "t".into(),
+                name: "ci".into(),
+                digest: p.digest(Domain::Credential, token.expose()),
+                created_at: 0,
+                expires_at: Some(100),
+            }],
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn fixture(kind: SecretKind, ty: CredentialType) -> (NewSecret, NewSecret, Vec<u8>) {
+        let random = CountingRandom(Cell::new(3));
+        let secret = NewSecret::generate(kind, ID, &random);
+        let token = NewSecret::generate(SecretKind::ApiToken, ID, &random);
+        let record = serde_json::to_vec(&account(ty, &secret, &token)).expect("json");
+        (secret, token, record)
+    }
+
+    fn auth(
+        record: Option<&[u8]>,
+        text: &str,
+        user: Option<&str>,
+        now: u64,
+    ) -> Result<Principal, AuthnFailure> {
+        let parsed = ParsedSecret::parse(text).expect("well-formed");
+        authenticate(record, parsed, user, &pepper(), now)
+    }
+
+    #[test]
+    fn valid_api_key_authenticates() {
+        let (key, _, record) = fixture(SecretKind::ApiKey, CredentialType::ApiKey);
+        let p = auth(Some(&record), key.expose(), None, 10).expect("valid");
+        assert_eq!(p.account_id(), ID);
+        assert_eq!(p.via(), Via::Primary);
+    }
+
+    #[test]
+    fn unknown_account_and_wrong_secret_are_refused() {
+        let (key, _, record) = fixture(SecretKind::ApiKey, CredentialType::ApiKey);
+        assert_eq!(
+            auth(None, key.expose(), None, 10).err(),
+            Some(AuthnFailure::UnknownAccount)
+        );
+        let random = CountingRandom(Cell::new(77));
+        let other = NewSecret::generate(SecretKind::ApiKey, ID, &random);
+        assert_eq!(
+            auth(Some(&record), other.expose(), None, 10).err(),
+            Some(AuthnFailure::WrongSecret)
+        );
+    }
+
+    #[test]
+    fn api_token_works_until_it_expires() {
+        let (_, token, record) = fixture(SecretKind::ApiKey, CredentialType::ApiKey);
+        assert_eq!(
+            auth(Some(&record), token.expose(), None, 99)
+                .expect("valid")
+                .via(),
+            Via::ApiToken
+        );
+        assert_eq!(
+            auth(Some(&record), token.expose(), None, 100).err(),
+            Some(AuthnFailure::Expired)
+        );
+    }
+
+    #[test]
+    fn disabled_account_is_refused_for_every_credential() {
+        let (key, token, record) = fixture(SecretKind::ApiKey, CredentialType::ApiKey);
+        let mut account: Account = serde_json::from_slice(&record).expect("json");
+        account.status = Status::Disabled;
+        let record = serde_json::to_vec(&account).expect("json");
+        assert_eq!(
+            auth(Some(&record), key.expose(), None, 1).err(),
+            Some(AuthnFailure::Disabled)
+        );
+        assert_eq!(
+            auth(Some(&record), token.expose(), None, 1).err(),
+            Some(AuthnFailure::Disabled)
+        );
+    }
+
+    #[test]
+    fn basic_password_needs_the_account_name() {
+        let (pw, _, record) = fixture(SecretKind::BasicPassword, CredentialType::Basic);
+        assert!(auth(Some(&record), pw.expose(), Some("svc"), 1).is_ok());
+        assert_eq!(
+            auth(Some(&record), pw.expose(), Some("other"), 1).err(),
+            Some(AuthnFailure::WrongUsername)
+        );
+        assert_eq!(
+            auth(Some(&record), pw.expose(), None, 1).err(),
+            Some(AuthnFailure::WrongKind)
+        );
+    }
+
+    #[test]
+    fn a_kind_that_does_not_fit_the_account_is_refused() {
+        // A client secret is well-formed and correct, but not usable at a flow
+        // of an api_key account (nor anywhere but the token endpoint).
+        let (secret, _, record) = fixture(SecretKind::ClientSecret, CredentialType::ApiKey);
+        assert_eq!(
+            auth(Some(&record), secret.expose(), None, 1).err(),
+            Some(AuthnFailure::WrongKind)
+        );
+    }
+
+    #[test]
+    fn corrupt_record_fails_closed() {
+        let (key, _, _) = fixture(SecretKind::ApiKey, CredentialType::ApiKey);
+        assert_eq!(
+            auth(Some(b"{not json"), key.expose(), None, 1).err(),
+            Some(AuthnFailure::Corrupt)
+        );
+    }
+
+    #[test]
+    fn grant_method_and_type_are_all_checked() {
+        let (key, _, record) = fixture(SecretKind::ApiKey, CredentialType::ApiKey);
+        let p = auth(Some(&record), key.expose(), None, 1).expect("valid");
+        let orders = parse_flow(
+            "o",
+            "id = \"orders\"\npath_prefix = \"/flows/orders\"\nmethods = [\"GET\"]",
+        )
+        .expect("flow");
+        let reports = parse_flow(
+            "r",
+            "id = \"reports\"\npath_prefix = \"/flows/reports\"\nmethods = [\"GET\"]",
+        )
+        .expect("flow");
+        let basic_only = parse_flow("b", "id = \"orders\"\npath_prefix = \"/flows/o\"\nmethods = [\"GET\"]\ncredential_types = [\"basic\"]").expect("flow");
+        assert_eq!(authorize(&p, &orders, "GET"), Ok(()));
+        assert_eq!(authorize(&p, &orders, "POST"), Err(Forbidden::Method));
+        assert_eq!(authorize(&p, &reports, "GET"), Err(Forbidden::NotGranted));
+        assert_eq!(
+            authorize(&p, &basic_only, "GET"),
+            Err(Forbidden::CredentialType)
+        );
+    }
+}

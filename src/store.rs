@@ -1,0 +1,82 @@
+//! The key-value store as the core sees it, and the layout of its keys.
+//!
+//! Layout (docs/store.md has the reasoning):
+//! - `acct/<id>`: the account record, the single source of truth;
+//! - `name/<name>`: the id of the account with that name (uniqueness);
+//! - `grant/<flow>/<account id>`: marks a grant, so a flow's accounts can be
+//!   listed without reading every account.
+
+/// A failure of the store itself. The caller answers `503`: fail closed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("key-value store unavailable: {0}")]
+pub struct StoreError(pub String);
+
+/// What the core needs of a key-value store.
+pub trait Store {
+    /// The value under `key`, if any.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets `key` to `value`.
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Removes `key`; removing a missing key is not an error.
+    fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Every key in the store.
+    fn keys(&self) -> Result<Vec<String>, StoreError>;
+}
+
+/// Key of an account record.
+pub fn account_key(id: &str) -> String {
+    format!("acct/{id}")
+}
+
+/// Key of the name index.
+pub fn name_key(name: &str) -> String {
+    format!("name/{name}")
+}
+
+/// Prefix of a flow's grant markers.
+pub fn grant_prefix(flow: &str) -> String {
+    format!("grant/{flow}/")
+}
+
+/// Key of one grant marker.
+pub fn grant_key(flow: &str, account_id: &str) -> String {
+    format!("grant/{flow}/{account_id}")
+}
+
+/// An in-memory store for unit tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    map: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
+}
+
+impl MemoryStore {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, Vec<u8>>> {
+        // A poisoned lock only means another test panicked; the map is intact.
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Every value, for tests that look for leaked secrets.
+    pub fn dump(&self) -> Vec<(String, Vec<u8>)> {
+        self.map()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+impl Store for MemoryStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.map().get(key).cloned())
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.map().insert(key.to_owned(), value.to_vec());
+        Ok(())
+    }
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.map().remove(key);
+        Ok(())
+    }
+    fn keys(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.map().keys().cloned().collect())
+    }
+}
