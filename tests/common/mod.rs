@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod servers;
 pub mod upstream;
 
 use std::io::Read as _;
