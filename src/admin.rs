@@ -459,6 +459,7 @@ impl Admin<'_> {
         let secret_kind = match credential_type {
             CredentialType::ApiKey => Some(SecretKind::ApiKey),
             CredentialType::Basic => Some(SecretKind::BasicPassword),
+            CredentialType::ClientSecret => Some(SecretKind::ClientSecret),
             CredentialType::Poller => None,
             other => {
                 return Err(field(

@@ -5,12 +5,13 @@
 use flowgate::authz::{authenticate, authorize};
 use flowgate::credential::{Presented, extract};
 use flowgate::env::Clock as _;
-use flowgate::hash::{PEPPER_VARIABLE, Pepper};
 use flowgate::path::NormalPath;
 use flowgate::policy::{Flow, flow_for_path};
 use flowgate::store::{Store as _, account_key};
 use flowgate_flows::FLOWS;
-use flowgate_spin::{SpinStore, WasiClock, variable};
+use flowgate_spin::{SpinStore, WasiClock};
+
+use crate::config;
 
 /// Which of the two ways flowgate is deployed this request came through.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -71,6 +72,11 @@ pub fn decide(
             return Outcome::Unauthorized { basic: false };
         }
     };
+    if let Presented::Bearer(token) = presented
+        && token.contains('.')
+    {
+        return decide_access_token(token, method, path, flow, mode);
+    }
     let basic = matches!(presented, Presented::Basic(_));
     let (secret, username) = match &presented {
         Presented::Basic(b) => (b.password(), Some(b.username.as_str())),
@@ -83,12 +89,8 @@ pub fn decide(
             return Outcome::Unauthorized { basic };
         }
     };
-    let pepper = match variable(PEPPER_VARIABLE).map(|text| Pepper::from_variable(&text)) {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            eprintln!("flowgate authorizer: unavailable: {e}");
-            return Outcome::Unavailable;
-        }
+    let pepper = match config::pepper() {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("flowgate authorizer: unavailable: {e}");
             return Outcome::Unavailable;
@@ -126,6 +128,55 @@ pub fn decide(
     Outcome::Allow(Allowed {
         account_id: principal.account_id().to_owned(),
         account_name: principal.account_name().to_owned(),
+        flow,
+    })
+}
+
+/// A bearer JWT: an access token of this authorization server, verified
+/// without a store read. The flow must be in its scope and accept the method;
+/// the grant and credential type were checked when it was issued. Disabling
+/// an account or revoking a grant therefore reaches tokens already issued
+/// when they expire: after `access_token_ttl` seconds at the most.
+fn decide_access_token(
+    token: &str,
+    method: &str,
+    path: &NormalPath,
+    flow: Option<&'static Flow>,
+    _mode: Mode,
+) -> Outcome {
+    let (keys, (issuer, audience)) = match config::keys().and_then(|k| Ok((k, config::issuer()?))) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("flowgate authorizer: unavailable: {e}");
+            return Outcome::Unavailable;
+        }
+    };
+    let verified = match keys.verify_access_token(token, &issuer, &audience, WasiClock.now()) {
+        Ok(v) => v,
+        Err(e) => {
+            deny(e, None, path);
+            return Outcome::Unauthorized { basic: false };
+        }
+    };
+    let Some(flow) = flow else {
+        deny("no flow at this path", Some(&verified.subject), path);
+        return Outcome::Forbidden;
+    };
+    if !verified.allows_flow(&flow.id) {
+        deny("flow not in token scope", Some(&verified.subject), path);
+        return Outcome::Forbidden;
+    }
+    if !flow.methods.contains(method) {
+        deny(
+            "method not allowed by the flow",
+            Some(&verified.subject),
+            path,
+        );
+        return Outcome::Forbidden;
+    }
+    Outcome::Allow(Allowed {
+        account_id: verified.subject.clone(),
+        account_name: String::new(),
         flow,
     })
 }

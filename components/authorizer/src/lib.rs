@@ -2,15 +2,18 @@
 //! `/admin/...`:
 //! - `/authorize` and `/authorize/<path>`: forward-auth for nginx
 //!   `auth_request`, Traefik ForwardAuth and Envoy `ext_authz`;
-//! - `/oauth2/...` and `/.well-known/...`: the authorization server (not in
-//!   this version yet: `404`);
+//! - `/oauth2/token`, `/oauth2/introspect`, `/oauth2/revoke`,
+//!   `/.well-known/jwks.json` and `/.well-known/oauth-authorization-server`:
+//!   the authorization server;
 //! - everything else: proxy mode, for paths under a flow with an upstream.
 //!
-//! A request costs at most one key-value read: the record of the account
-//! that the presented secret names.
+//! A request to a flow costs at most one key-value read (the record of the
+//! account that the presented secret names), and none with an access token.
 
+mod config;
 mod decide;
 mod forward;
+mod oauth;
 mod proxy;
 mod respond;
 
@@ -56,7 +59,8 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
         return;
     }
     if is_reserved(&raw_path) {
-        respond::send(out, respond::json(404, "not_found"));
+        let reply = authorization_server(request, &method, &raw_path, &headers).await;
+        respond::send(out, reply);
         return;
     }
     let path = match flowgate::path::normalise(&raw_path) {
@@ -84,7 +88,70 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
     }
 }
 
-/// Routes of the authorization server, which this version does not serve yet.
+/// The largest body the authorization-server routes read.
+const MAX_FORM_BODY: usize = flowgate::oauth::MAX_FORM_LEN;
+
+async fn authorization_server(
+    request: IncomingRequest,
+    method: &str,
+    path: &str,
+    headers: &[(String, Vec<u8>)],
+) -> respond::Reply {
+    let config = match config::Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("flowgate authorizer: unavailable: {e}");
+            return respond::json(503, "temporarily_unavailable");
+        }
+    };
+    match (method, path) {
+        ("GET", "/.well-known/jwks.json") => oauth::jwks(&config),
+        ("GET", "/.well-known/oauth-authorization-server") => oauth::metadata(&config),
+        ("POST", "/oauth2/token" | "/oauth2/introspect" | "/oauth2/revoke") => {
+            let Some(body) = read_body(request, MAX_FORM_BODY).await else {
+                let e = flowgate::oauth::OAuthError::InvalidRequest(
+                    "request body too large or unreadable",
+                );
+                return respond::Reply::json_value(e.status(), &e.body());
+            };
+            match path {
+                "/oauth2/token" => oauth::token(headers, &body, &config),
+                "/oauth2/introspect" => oauth::introspect(headers, &body, &config),
+                _ => oauth::revoke(headers, &body, &config),
+            }
+        }
+        (_, "/.well-known/jwks.json" | "/.well-known/oauth-authorization-server")
+        | (_, "/oauth2/token" | "/oauth2/introspect" | "/oauth2/revoke") => {
+            let mut reply = respond::json(405, "method_not_allowed");
+            reply.header(
+                "allow",
+                if path.starts_with("/oauth2/") {
+                    "POST"
+                } else {
+                    "GET"
+                },
+            );
+            reply
+        }
+        _ => respond::json(404, "not_found"),
+    }
+}
+
+/// Reads a request body of at most `limit` bytes.
+async fn read_body(request: IncomingRequest, limit: usize) -> Option<Vec<u8>> {
+    use futures::StreamExt as _;
+    let mut stream = request.into_body_stream();
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        body.extend(chunk.ok()?);
+        if body.len() > limit {
+            return None;
+        }
+    }
+    Some(body)
+}
+
+/// Routes of the authorization server.
 fn is_reserved(path: &str) -> bool {
     ["/oauth2", "/.well-known"]
         .iter()

@@ -12,15 +12,41 @@ pub struct Reply {
     body: Vec<u8>,
 }
 
+impl Reply {
+    /// A response with a JSON body.
+    pub fn json_value(status: u16, body: &serde_json::Value) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), b"application/json".to_vec())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    /// A response without a body.
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a header.
+    pub fn header(&mut self, name: &str, value: &str) {
+        self.headers
+            .push((name.to_owned(), value.as_bytes().to_vec()));
+    }
+
+    /// Forbids caching (RFC 6749 5.1 for token responses).
+    pub fn no_store(&mut self) {
+        self.header("cache-control", "no-store");
+        self.header("pragma", "no-cache");
+    }
+}
+
 /// A JSON error body `{"error": code}`.
 pub fn json(status: u16, code: &str) -> Reply {
-    Reply {
-        status,
-        headers: vec![("content-type".into(), b"application/json".to_vec())],
-        body: serde_json::json!({ "error": code })
-            .to_string()
-            .into_bytes(),
-    }
+    Reply::json_value(status, &serde_json::json!({ "error": code }))
 }
 
 /// The identity headers an allowed request carries to the flow.

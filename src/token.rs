@@ -1,0 +1,288 @@
+//! Access tokens (RFC 9068 JWTs) and the keys that sign them.
+//!
+//! Tokens are signed with Ed25519 (`EdDSA`) from the `signing_key` variable;
+//! `signing_key_previous` keeps the key before a rotation verifiable. Both
+//! appear in the JWKS, each with its RFC 7638 thumbprint as `kid`. A token is
+//! verified with the key its `kid` names and nothing else: `jku`, `x5u`, `jwk`
+//! and `x5c` headers are never used as key sources, `alg` must be `EdDSA`,
+//! `typ` must be `at+jwt` and `crit` must be absent.
+
+use std::collections::HashSet;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwt_simple::prelude::{
+    Duration, Ed25519KeyPair, Ed25519PublicKey, EdDSAKeyPairLike as _, EdDSAPublicKeyLike as _,
+    HeaderOptions, JWTClaims, Token, UnixTimeStamp, VerificationOptions,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::hash::{KeyError, decode_key};
+
+/// Name of the variable holding the current signing key.
+pub const SIGNING_KEY_VARIABLE: &str = "signing_key";
+/// Name of the variable holding the previous signing key (may be empty).
+pub const PREVIOUS_KEY_VARIABLE: &str = "signing_key_previous";
+/// The `typ` of access tokens (RFC 9068 section 2.1).
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
+pub const LEEWAY_SECONDS: u64 = 10;
+/// The longest token accepted before any parsing.
+pub const MAX_TOKEN_LEN: usize = 4096;
+
+/// Why a token is refused. Every variant is `401` at a flow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Too long, not three base64url parts, or unparsable header.
+    #[error("malformed token")]
+    Malformed,
+    /// A header that is never accepted (`crit`, key-source headers, wrong `alg` or `typ`).
+    #[error("forbidden or unexpected token header: {0}")]
+    Header(&'static str),
+    /// No key with that `kid`.
+    #[error("unknown key id")]
+    UnknownKey,
+    /// Signature, issuer, audience or time checks failed.
+    #[error("token rejected: {0}")]
+    Rejected(String),
+    /// The signing key could not be used.
+    #[error("signing failed")]
+    Signing,
+}
+
+/// The claims of an access token beyond the registered ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// The OAuth client the token was issued to.
+    pub client_id: String,
+    /// Space-separated flow ids the token may call.
+    pub scope: String,
+    /// Certificate binding (RFC 8705), when issued to an mTLS client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// RFC 8705 confirmation claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// base64url SHA-256 thumbprint of the bound certificate.
+    #[serde(rename = "x5t#S256")]
+    pub x5t_s256: String,
+}
+
+/// A verified access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    /// `sub`: the account id.
+    pub subject: String,
+    /// `jti`.
+    pub id: String,
+    /// `iat`.
+    pub issued_at: u64,
+    /// `exp`.
+    pub expires_at: u64,
+    /// The extra claims.
+    pub claims: AccessClaims,
+}
+
+impl AccessToken {
+    /// Whether the token's scope includes flow `id`.
+    pub fn allows_flow(&self, id: &str) -> bool {
+        self.claims.scope.split(' ').any(|s| s == id)
+    }
+}
+
+/// What to put in a new access token.
+#[derive(Debug, Clone)]
+pub struct NewAccessToken<'a> {
+    /// `iss`.
+    pub issuer: &'a str,
+    /// `aud`.
+    pub audience: &'a str,
+    /// `sub` and `client_id`: the account id.
+    pub subject: &'a str,
+    /// Space-separated flow ids.
+    pub scope: &'a str,
+    /// `jti`.
+    pub id: &'a str,
+    /// `iat`.
+    pub now: u64,
+    /// Lifetime in seconds.
+    pub lifetime: u64,
+    /// Certificate binding.
+    pub cnf: Option<Confirmation>,
+}
+
+struct VerifyingKey {
+    kid: String,
+    key: Ed25519PublicKey,
+    x: String,
+}
+
+/// The signing key and the keys that verify.
+pub struct SigningKeys {
+    signer: Ed25519KeyPair,
+    verifiers: Vec<VerifyingKey>,
+}
+
+impl std::fmt::Debug for SigningKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeys")
+            .field(
+                "kids",
+                &self.verifiers.iter().map(|v| &v.kid).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// The RFC 7638 thumbprint of an Ed25519 public key, as `kid`.
+fn thumbprint(x: &str) -> String {
+    // Members in lexicographic order, no white space (RFC 7638 section 3).
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+}
+
+fn key_pair(variable: &'static str, text: &str) -> Result<Ed25519KeyPair, KeyError> {
+    let seed = decode_key(variable, text, 32)?;
+    let seed: [u8; 32] = seed.try_into().map_err(|_| KeyError::Malformed(variable))?;
+    let pair = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(seed));
+    Ed25519KeyPair::from_bytes(&pair[..]).map_err(|_| KeyError::Malformed(variable))
+}
+
+fn verifier(pair: &Ed25519KeyPair) -> VerifyingKey {
+    let public = pair.public_key();
+    let x = URL_SAFE_NO_PAD.encode(public.to_bytes());
+    let kid = thumbprint(&x);
+    VerifyingKey {
+        key: public.with_key_id(&kid),
+        kid,
+        x,
+    }
+}
+
+impl SigningKeys {
+    /// Reads the current key (required) and the previous one (empty: none).
+    pub fn from_variables(current: &str, previous: &str) -> Result<Self, KeyError> {
+        let signer = key_pair(SIGNING_KEY_VARIABLE, current)?;
+        let mut verifiers = vec![verifier(&signer)];
+        if !previous.trim().is_empty() {
+            verifiers.push(verifier(&key_pair(PREVIOUS_KEY_VARIABLE, previous)?));
+        }
+        let kid = verifiers[0].kid.clone();
+        Ok(Self {
+            signer: signer.with_key_id(&kid),
+            verifiers,
+        })
+    }
+
+    /// The JWKS document: current key first, then the previous one.
+    pub fn jwks(&self) -> serde_json::Value {
+        let keys: Vec<serde_json::Value> = self
+            .verifiers
+            .iter()
+            .map(|v| {
+                serde_json::json!({
+                    "kty": "OKP", "crv": "Ed25519", "x": v.x, "kid": v.kid, "use": "sig", "alg": "EdDSA",
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
+    }
+
+    /// Signs a JWT of type `typ` with `claims` (the registered claims are
+    /// set from `new`).
+    pub fn sign_access_token(&self, new: &NewAccessToken<'_>) -> Result<String, TokenError> {
+        let custom = AccessClaims {
+            client_id: new.subject.to_owned(),
+            scope: new.scope.to_owned(),
+            cnf: new.cnf.clone(),
+        };
+        let claims = JWTClaims {
+            issued_at: Some(UnixTimeStamp::from_secs(new.now)),
+            expires_at: Some(UnixTimeStamp::from_secs(new.now + new.lifetime)),
+            invalid_before: None,
+            issuer: Some(new.issuer.to_owned()),
+            subject: Some(new.subject.to_owned()),
+            audiences: Some(jwt_simple::claims::Audiences::AsString(
+                new.audience.to_owned(),
+            )),
+            jwt_id: Some(new.id.to_owned()),
+            nonce: None,
+            custom,
+        };
+        let options = HeaderOptions {
+            signature_type: Some(ACCESS_TOKEN_TYPE.to_owned()),
+            ..HeaderOptions::default()
+        };
+        self.signer
+            .sign_with_options(claims, &options)
+            .map_err(|_| TokenError::Signing)
+    }
+
+    /// Verifies an access token issued by `issuer` for `audience` at `now`.
+    pub fn verify_access_token(
+        &self,
+        token: &str,
+        issuer: &str,
+        audience: &str,
+        now: u64,
+    ) -> Result<AccessToken, TokenError> {
+        if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
+            return Err(TokenError::Malformed);
+        }
+        let meta = Token::decode_metadata(token).map_err(|_| TokenError::Malformed)?;
+        if meta.algorithm() != "EdDSA" {
+            return Err(TokenError::Header("alg"));
+        }
+        if meta.signature_type() != Some(ACCESS_TOKEN_TYPE) {
+            return Err(TokenError::Header("typ"));
+        }
+        if meta.critical().is_some() {
+            return Err(TokenError::Header("crit"));
+        }
+        let kid = meta.key_id().ok_or(TokenError::UnknownKey)?;
+        let key = self
+            .verifiers
+            .iter()
+            .find(|v| v.kid == kid)
+            .ok_or(TokenError::UnknownKey)?;
+        let options = VerificationOptions {
+            required_signature_type: Some(ACCESS_TOKEN_TYPE.to_owned()),
+            required_key_id: Some(key.kid.clone()),
+            allowed_issuers: Some(HashSet::from([issuer.to_owned()])),
+            allowed_audiences: Some(HashSet::from([audience.to_owned()])),
+            time_tolerance: Some(Duration::from_secs(LEEWAY_SECONDS)),
+            artificial_time: Some(UnixTimeStamp::from_secs(now)),
+            max_token_length: Some(MAX_TOKEN_LEN),
+            ..VerificationOptions::default()
+        };
+        let claims = key
+            .key
+            .verify_token::<AccessClaims>(token, Some(options))
+            .map_err(|e| TokenError::Rejected(e.to_string()))?;
+        let (Some(subject), Some(id), Some(iat), Some(exp)) = (
+            claims.subject,
+            claims.jwt_id,
+            claims.issued_at,
+            claims.expires_at,
+        ) else {
+            return Err(TokenError::Rejected("missing registered claim".into()));
+        };
+        if claims.custom.client_id != subject {
+            return Err(TokenError::Rejected("client_id differs from sub".into()));
+        }
+        Ok(AccessToken {
+            subject,
+            id,
+            issued_at: iat.as_secs(),
+            expires_at: exp.as_secs(),
+            claims: claims.custom,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,225 @@
+use super::*;
+
+/// RFC 8037 appendix A.1: the Ed25519 private key `d` (the seed).
+const RFC8037_D: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+const RFC8037_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+/// RFC 8037 appendix A.3: the RFC 7638 thumbprint of that key.
+const RFC8037_KID: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+
+const OTHER_SEED: &str = "0101010101010101010101010101010101010101010101010101010101010101";
+const ISS: &str = "https://flowgate.example";
+const AUD: &str = "https://flowgate.example/flows";
+
+fn keys() -> SigningKeys {
+    SigningKeys::from_variables(RFC8037_D, "").expect("keys")
+}
+
+fn issue(keys: &SigningKeys, now: u64) -> String {
+    keys.sign_access_token(&NewAccessToken {
+        issuer: ISS,
+        audience: AUD,
+        subject: "abcdefghijklmnop",
+        scope: "orders reports",
+        id: "jti-1",
+        now,
+        lifetime: 300,
+        cnf: None,
+    })
+    .expect("signed")
+}
+
+fn b64(v: &serde_json::Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+/// A token with the given header and payload, signed by nobody.
+fn forged(header: serde_json::Value, payload: serde_json::Value, signature: &str) -> String {
+    format!("{}.{}.{signature}", b64(&header), b64(&payload))
+}
+
+fn payload(now: u64) -> serde_json::Value {
+    serde_json::json!({
+        "iss": ISS, "aud": AUD, "sub": "abcdefghijklmnop", "client_id": "abcdefghijklmnop",
+        "scope": "orders", "jti": "x", "iat": now, "exp": now + 300,
+    })
+}
+
+#[test]
+fn rfc8037_key_derives_the_published_public_key_and_thumbprint() {
+    let jwks = keys().jwks();
+    assert_eq!(jwks["keys"][0]["x"], RFC8037_X);
+    assert_eq!(jwks["keys"][0]["kid"], RFC8037_KID);
+    assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
+}
+
+#[test]
+fn issued_token_verifies_with_its_claims() {
+    let k = keys();
+    let token = issue(&k, 1_000);
+    let header: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(token.split('.').next().expect("header"))
+            .expect("b64"),
+    )
+    .expect("json");
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(header["kid"], RFC8037_KID);
+    let verified = k
+        .verify_access_token(&token, ISS, AUD, 1_100)
+        .expect("valid");
+    assert_eq!(verified.subject, "abcdefghijklmnop");
+    assert_eq!(verified.expires_at, 1_300);
+    assert!(verified.allows_flow("orders") && verified.allows_flow("reports"));
+    assert!(!verified.allows_flow("order"));
+}
+
+#[test]
+fn expired_token_is_rejected_beyond_the_leeway() {
+    let k = keys();
+    let token = issue(&k, 1_000);
+    assert!(
+        k.verify_access_token(&token, ISS, AUD, 1_300 + LEEWAY_SECONDS)
+            .is_ok()
+    );
+    assert!(matches!(
+        k.verify_access_token(&token, ISS, AUD, 1_301 + LEEWAY_SECONDS),
+        Err(TokenError::Rejected(_))
+    ));
+}
+
+#[test]
+fn token_from_the_future_is_rejected() {
+    let k = keys();
+    let token = issue(&k, 10_000);
+    assert!(
+        k.verify_access_token(&token, ISS, AUD, 10_000 - 60)
+            .is_err()
+    );
+}
+
+#[test]
+fn wrong_issuer_or_audience_is_rejected() {
+    let k = keys();
+    let token = issue(&k, 1_000);
+    assert!(
+        k.verify_access_token(&token, "https://evil.example", AUD, 1_000)
+            .is_err()
+    );
+    assert!(
+        k.verify_access_token(&token, ISS, "https://other/flows", 1_000)
+            .is_err()
+    );
+}
+
+#[test]
+fn tampered_payload_is_rejected() {
+    let k = keys();
+    let token = issue(&k, 1_000);
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims = payload(1_000);
+    claims["scope"] = "orders reports admin".into();
+    let tampered = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    assert!(matches!(
+        k.verify_access_token(&tampered, ISS, AUD, 1_000),
+        Err(TokenError::Rejected(_))
+    ));
+}
+
+#[test]
+fn previous_key_still_verifies_and_unknown_keys_do_not() {
+    let old = SigningKeys::from_variables(OTHER_SEED, "").expect("old");
+    let rotated = SigningKeys::from_variables(RFC8037_D, OTHER_SEED).expect("rotated");
+    let token = issue(&old, 1_000);
+    assert!(rotated.verify_access_token(&token, ISS, AUD, 1_000).is_ok());
+    assert_eq!(rotated.jwks()["keys"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        keys().verify_access_token(&token, ISS, AUD, 1_000),
+        Err(TokenError::UnknownKey)
+    );
+}
+
+#[test]
+fn alg_none_and_hmac_confusion_are_rejected() {
+    let k = keys();
+    for alg in ["none", "None", "HS256", "RS256", "ES256"] {
+        let header = serde_json::json!({ "alg": alg, "typ": "at+jwt", "kid": RFC8037_KID });
+        let token = forged(header, payload(1_000), "c2ln");
+        assert_eq!(
+            k.verify_access_token(&token, ISS, AUD, 1_000),
+            Err(TokenError::Header("alg")),
+            "{alg}"
+        );
+    }
+    let missing = forged(
+        serde_json::json!({ "typ": "at+jwt" }),
+        payload(1_000),
+        "c2ln",
+    );
+    assert!(k.verify_access_token(&missing, ISS, AUD, 1_000).is_err());
+}
+
+#[test]
+fn wrong_typ_crit_and_missing_kid_are_rejected() {
+    let k = keys();
+    let cases = [
+        (
+            serde_json::json!({ "alg": "EdDSA", "typ": "JWT", "kid": RFC8037_KID }),
+            TokenError::Header("typ"),
+        ),
+        (
+            serde_json::json!({ "alg": "EdDSA", "kid": RFC8037_KID }),
+            TokenError::Header("typ"),
+        ),
+        (
+            serde_json::json!({ "alg": "EdDSA", "typ": "at+jwt", "kid": RFC8037_KID, "crit": ["exp"] }),
+            TokenError::Header("crit"),
+        ),
+        (
+            serde_json::json!({ "alg": "EdDSA", "typ": "at+jwt" }),
+            TokenError::UnknownKey,
+        ),
+        (
+            serde_json::json!({ "alg": "EdDSA", "typ": "at+jwt", "kid": "../../etc/passwd" }),
+            TokenError::UnknownKey,
+        ),
+    ];
+    for (header, expected) in cases {
+        let token = forged(header.clone(), payload(1_000), "c2ln");
+        assert_eq!(
+            k.verify_access_token(&token, ISS, AUD, 1_000),
+            Err(expected),
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn embedded_key_headers_are_never_used() {
+    // A token signed by an attacker's key that names that key in `jwk` or
+    // `jku` must fail: only our kid selects a key.
+    let attacker = SigningKeys::from_variables(OTHER_SEED, "").expect("attacker");
+    let token = issue(&attacker, 1_000);
+    assert!(keys().verify_access_token(&token, ISS, AUD, 1_000).is_err());
+}
+
+#[test]
+fn oversized_and_malformed_tokens_are_rejected_before_parsing() {
+    let k = keys();
+    let huge = format!("a.{}.c", "b".repeat(MAX_TOKEN_LEN));
+    assert_eq!(
+        k.verify_access_token(&huge, ISS, AUD, 0),
+        Err(TokenError::Malformed)
+    );
+    for bad in ["", "a.b", "a.b.c.d", "...", "not-a-jwt"] {
+        assert!(k.verify_access_token(bad, ISS, AUD, 0).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn malformed_signing_keys_name_their_variable() {
+    let err = SigningKeys::from_variables("short", "").expect_err("short");
+    assert!(err.to_string().contains("signing_key"), "{err}");
+    let err = SigningKeys::from_variables(RFC8037_D, "zz").expect_err("previous");
+    assert!(err.to_string().contains("signing_key_previous"), "{err}");
+}

@@ -1,0 +1,66 @@
+"""Independent OAuth 2.0 and JWT clients against a running flowgate.
+
+authlib obtains tokens with client_secret_basic and client_secret_post;
+pyjwt verifies every issued access token using nothing but the published
+JWKS. Prints the tokens as JSON for the calling test to use at a flow.
+Exits non-zero on any failure.
+
+usage: oauth_clients.py BASE_URL ISSUER CLIENT_ID CLIENT_SECRET
+"""
+
+import json
+import sys
+
+import jwt
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+
+
+def fetch(base, client_id, secret, method):
+    session = OAuth2Session(client_id, secret, token_endpoint_auth_method=method)
+    token = session.fetch_token(f"{base}/oauth2/token", grant_type="client_credentials")
+    assert token["token_type"].lower() == "bearer", token
+    assert token["expires_in"] > 0, token
+    return token["access_token"]
+
+
+def verify(base, issuer, token, client_id):
+    jwks = requests.get(f"{base}/.well-known/jwks.json", timeout=10).json()
+    keys = {k.key_id: k for k in jwt.PyJWKSet.from_dict(jwks).keys}
+    header = jwt.get_unverified_header(token)
+    assert header["typ"] == "at+jwt", header
+    assert header["alg"] == "EdDSA", header
+    key = keys[header["kid"]]
+    claims = jwt.decode(
+        token,
+        key.key,
+        algorithms=["EdDSA"],
+        audience=f"{issuer}/flows",
+        issuer=issuer,
+        options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
+    )
+    assert claims["client_id"] == client_id == claims["sub"], claims
+    # The same library must refuse a token whose payload was changed.
+    head, payload, signature = token.split(".")
+    forged = f"{head}.{payload[:-2]}{'A' if payload[-2] != 'A' else 'B'}{payload[-1]}.{signature}"
+    try:
+        jwt.decode(forged, key.key, algorithms=["EdDSA"], audience=f"{issuer}/flows", issuer=issuer)
+    except jwt.PyJWTError:
+        pass
+    else:
+        raise AssertionError("pyjwt accepted a forged token")
+    return claims
+
+
+def main():
+    base, issuer, client_id, secret = sys.argv[1:5]
+    tokens = {}
+    for method in ("client_secret_basic", "client_secret_post"):
+        token = fetch(base, client_id, secret, method)
+        verify(base, issuer, token, client_id)
+        tokens[method] = token
+    print(json.dumps(tokens))
+
+
+if __name__ == "__main__":
+    main()

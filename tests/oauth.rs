@@ -1,0 +1,358 @@
+//! The OAuth 2.0 authorization server for machine clients, end to end:
+//! client credentials with `client_secret_basic` and `client_secret_post`,
+//! RFC 9068 access tokens used at flows, JWKS and metadata, introspection and
+//! revocation.
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use common::{App, Options, Response, start};
+use serde_json::{Value, json};
+
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+fn client(app: &App, flows: &[&str]) -> (String, String) {
+    let r = app.admin(
+        "POST",
+        "/admin/v1/accounts",
+        Some(json!({ "name": format!("client-{}", common::random_hex(3)), "credential_type": "client_secret", "flows": flows })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["client_id"], body["id"]);
+    (
+        body["client_id"].as_str().expect("client_id").to_owned(),
+        body["secret"].as_str().expect("secret").to_owned(),
+    )
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+}
+
+fn token_basic(app: &App, id: &str, secret: &str, form: &str) -> Response {
+    app.send(
+        "POST",
+        "/oauth2/token",
+        &[FORM, ("Authorization", &basic(id, secret))],
+        form.as_bytes(),
+    )
+}
+
+fn access_token(app: &App, id: &str, secret: &str) -> String {
+    let r = token_basic(app, id, secret, "grant_type=client_credentials");
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+fn at_flow(app: &App, method: &str, uri: &str, token: &str) -> u16 {
+    let bearer = format!("Bearer {token}");
+    app.send(
+        "GET",
+        "/authorize",
+        &[
+            ("X-Forwarded-Method", method),
+            ("X-Forwarded-Uri", uri),
+            ("Authorization", &bearer),
+        ],
+        b"",
+    )
+    .status
+}
+
+fn part(token: &str, i: usize) -> Value {
+    let raw = URL_SAFE_NO_PAD
+        .decode(token.split('.').nth(i).expect("part"))
+        .expect("base64url");
+    serde_json::from_slice(&raw).expect("json")
+}
+
+#[test]
+fn client_secret_basic_and_post_both_issue_rfc9068_tokens() {
+    let app = start(Options::new().variable("issuer", Some("https://flowgate.test")));
+    let (id, secret) = client(&app, &["orders"]);
+    assert!(secret.starts_with("fgcs_"));
+    let r = token_basic(&app, &id, &secret, "grant_type=client_credentials");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let body = r.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 300);
+    assert_eq!(body["scope"], "orders");
+    let token = body["access_token"].as_str().expect("token");
+    let header = part(token, 0);
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(header["alg"], "EdDSA");
+    let claims = part(token, 1);
+    assert_eq!(claims["iss"], "https://flowgate.test");
+    assert_eq!(claims["aud"], "https://flowgate.test/flows");
+    assert_eq!(claims["sub"], id.as_str());
+    assert_eq!(claims["client_id"], id.as_str());
+    assert_eq!(claims["scope"], "orders");
+    assert!(claims["jti"].as_str().is_some_and(|j| !j.is_empty()));
+    assert_eq!(
+        claims["exp"].as_u64().expect("exp") - claims["iat"].as_u64().expect("iat"),
+        300
+    );
+
+    let form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
+    let post = app.send("POST", "/oauth2/token", &[FORM], form.as_bytes());
+    assert_eq!(post.status, 200, "{}", post.text());
+}
+
+#[test]
+fn access_tokens_are_accepted_only_within_their_scope() {
+    let app = start(Options::new());
+    let (id, secret) = client(&app, &["orders", "reports"]);
+    let token = access_token(&app, &id, &secret);
+    assert_eq!(at_flow(&app, "POST", "/flows/orders/1", &token), 200);
+    assert_eq!(at_flow(&app, "GET", "/flows/reports", &token), 200);
+    assert_eq!(
+        at_flow(&app, "POST", "/flows/reports", &token),
+        403,
+        "method not allowed by the flow"
+    );
+    let narrow = token_basic(
+        &app,
+        &id,
+        &secret,
+        "grant_type=client_credentials&scope=reports",
+    );
+    assert_eq!(narrow.json()["scope"], "reports");
+    let narrow = narrow.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(
+        at_flow(&app, "GET", "/flows/orders", &narrow),
+        403,
+        "flow outside the scope"
+    );
+    assert_eq!(at_flow(&app, "GET", "/flows/reports", &narrow), 200);
+
+    // Any change to the signed parts breaks the signature.
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    let mut claims = part(&token, 1);
+    claims["scope"] = "orders reports admin".into();
+    parts[1] = URL_SAFE_NO_PAD.encode(claims.to_string());
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &parts.join(".")), 401);
+    let mut sig = token.clone();
+    sig.pop();
+    sig.push(if token.ends_with('A') { 'B' } else { 'A' });
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &sig), 401);
+}
+
+#[test]
+fn token_endpoint_errors_follow_rfc6749() {
+    let app = start(Options::new());
+    let (id, secret) = client(&app, &["orders"]);
+    let (_, api_key) = app.create_account(
+        json!({ "name": "not-a-client", "credential_type": "api_key", "flows": ["orders"] }),
+    );
+
+    let wrong = token_basic(
+        &app,
+        &id,
+        &format!("{}x", &secret[..secret.len() - 1]),
+        "grant_type=client_credentials",
+    );
+    assert_eq!(wrong.status, 401);
+    assert_eq!(wrong.json()["error"], "invalid_client");
+    assert!(
+        wrong
+            .header("www-authenticate")
+            .is_some_and(|v| v.starts_with("Basic"))
+    );
+
+    let not_client = token_basic(&app, &id, &api_key, "grant_type=client_credentials");
+    assert_eq!(not_client.json()["error"], "invalid_client");
+
+    let cases: [(&str, &str, u16); 5] = [
+        (
+            "grant_type=password&username=a&password=b",
+            "unsupported_grant_type",
+            400,
+        ),
+        ("scope=orders", "invalid_request", 400),
+        (
+            "grant_type=client_credentials&scope=reports",
+            "invalid_scope",
+            400,
+        ),
+        (
+            "grant_type=client_credentials&scope=orders+nope",
+            "invalid_scope",
+            400,
+        ),
+        (
+            "grant_type=client_credentials&grant_type=client_credentials",
+            "invalid_request",
+            400,
+        ),
+    ];
+    for (form, error, status) in cases {
+        let r = token_basic(&app, &id, &secret, form);
+        assert_eq!(
+            (r.status, r.json()["error"].as_str()),
+            (status, Some(error)),
+            "{form}"
+        );
+    }
+    let both = format!("grant_type=client_credentials&client_secret={secret}");
+    let r = token_basic(&app, &id, &secret, &both);
+    assert_eq!(
+        r.json()["error"],
+        "invalid_request",
+        "two authentication methods"
+    );
+
+    let json_body = app.send(
+        "POST",
+        "/oauth2/token",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &basic(&id, &secret)),
+        ],
+        br#"{"grant_type":"client_credentials"}"#,
+    );
+    assert_eq!(json_body.status, 400);
+    assert_eq!(app.send("GET", "/oauth2/token", &[], b"").status, 405);
+
+    app.admin("POST", &format!("/admin/v1/accounts/{id}/disable"), None);
+    let disabled = token_basic(&app, &id, &secret, "grant_type=client_credentials");
+    assert_eq!(disabled.json()["error"], "invalid_client");
+}
+
+#[test]
+fn jwks_and_metadata_describe_the_server() {
+    let app = start(Options::new().variable("issuer", Some("https://auth.flowgate.test/")));
+    let meta = app.send("GET", "/.well-known/oauth-authorization-server", &[], b"");
+    assert_eq!(meta.status, 200);
+    let meta = meta.json();
+    assert_eq!(meta["issuer"], "https://auth.flowgate.test");
+    assert_eq!(
+        meta["token_endpoint"],
+        "https://auth.flowgate.test/oauth2/token"
+    );
+    assert_eq!(
+        meta["jwks_uri"],
+        "https://auth.flowgate.test/.well-known/jwks.json"
+    );
+    assert_eq!(meta["grant_types_supported"], json!(["client_credentials"]));
+    let methods = meta["token_endpoint_auth_methods_supported"].clone();
+    assert!(
+        methods
+            .as_array()
+            .is_some_and(|m| m.contains(&json!("client_secret_basic")))
+    );
+
+    let jwks = app.send("GET", "/.well-known/jwks.json", &[], b"").json();
+    let keys = jwks["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["kty"], "OKP");
+    assert_eq!(keys[0]["crv"], "Ed25519");
+    assert!(
+        keys[0].get("d").is_none(),
+        "the private key must never be published"
+    );
+    let (id, secret) = client(&app, &["orders"]);
+    let token = access_token(&app, &id, &secret);
+    assert_eq!(part(&token, 0)["kid"], keys[0]["kid"]);
+}
+
+#[test]
+fn rotated_signing_key_keeps_earlier_tokens_valid() {
+    let old_key = common::random_hex(32);
+    let options = Options::new().variable("signing_key", Some(&old_key));
+    let app = start(options.clone());
+    let (id, secret) = client(&app, &["orders"]);
+    let old_token = access_token(&app, &id, &secret);
+    let state = app.stop();
+
+    let mut rotated = options
+        .variable("signing_key", Some(&common::random_hex(32)))
+        .variable("signing_key_previous", Some(&old_key));
+    rotated.state_dir = Some(state.clone());
+    let app = start(rotated.clone());
+    let jwks = app.send("GET", "/.well-known/jwks.json", &[], b"").json();
+    assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2));
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &old_token), 200);
+    let new_token = access_token(&app, &id, &secret);
+    assert_ne!(part(&new_token, 0)["kid"], part(&old_token, 0)["kid"]);
+    let state = app.stop();
+
+    // Once the old key is dropped, its tokens stop working.
+    let mut dropped = rotated.variable("signing_key_previous", Some(""));
+    dropped.state_dir = Some(state);
+    let app = start(dropped);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &old_token), 401);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &new_token), 200);
+}
+
+#[test]
+fn introspection_and_revocation() {
+    let app = start(Options::new());
+    let (id, secret) = client(&app, &["orders"]);
+    let (other_id, other_secret) = client(&app, &["orders"]);
+    let token = access_token(&app, &id, &secret);
+    let auth = basic(&id, &secret);
+    let introspect = |auth: &str, token: &str| {
+        app.send(
+            "POST",
+            "/oauth2/introspect",
+            &[FORM, ("Authorization", auth)],
+            format!("token={token}").as_bytes(),
+        )
+    };
+    let r = introspect(&auth, &token);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["active"], true);
+    assert_eq!(body["client_id"], id.as_str());
+    assert_eq!(body["scope"], "orders");
+    assert_eq!(
+        introspect(&basic(&other_id, &other_secret), &token).json(),
+        json!({ "active": false })
+    );
+    assert_eq!(
+        introspect(&auth, "garbage").json(),
+        json!({ "active": false })
+    );
+    assert_eq!(introspect(&basic(&id, "wrong"), &token).status, 401);
+
+    let revoke = |token: &str| {
+        app.send(
+            "POST",
+            "/oauth2/revoke",
+            &[FORM, ("Authorization", &auth)],
+            format!("token={token}").as_bytes(),
+        )
+    };
+    assert_eq!(
+        revoke("not-a-token").status,
+        200,
+        "RFC 7009: unknown tokens are not an error"
+    );
+    assert_eq!(revoke(&token).status, 200);
+    assert_eq!(introspect(&auth, &token).json(), json!({ "active": false }));
+}
+
+#[test]
+fn issued_tokens_and_client_secrets_never_reach_store_or_logs() {
+    let app = start(Options::new());
+    let (id, secret) = client(&app, &["orders"]);
+    let token = access_token(&app, &id, &secret);
+    at_flow(&app, "GET", "/flows/reports", &token);
+    token_basic(&app, &id, "fgcs_wrong", "grant_type=client_credentials");
+    let store = app.store_bytes();
+    assert!(common::contains(&store, &id));
+    let logs = app.logs();
+    for value in [&secret[secret.len() - 30..], &token[token.len() - 40..]] {
+        assert!(!common::contains(&store, value), "in the store");
+        assert!(!logs.contains(value), "in the logs");
+    }
+}
