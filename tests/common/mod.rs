@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod nginx;
 pub mod servers;
 pub mod upstream;
 

@@ -1,13 +1,20 @@
 //! Forward-auth: recovering the original request that a gateway asks about.
 //!
 //! - `/authorize` with `X-Forwarded-Method`/`X-Forwarded-Uri` (Traefik) or
-//!   `X-Original-Method`/`X-Original-URI` (nginx `auth_request`). Without a
-//!   method header the sub-request's own method is used: nginx sub-requests
-//!   carry the original method.
+//!   `X-Original-Method`/`X-Original-URI` (nginx `auth_request`).
+//!   `X-Original-URI` needs `X-Original-Method` next to it: nginx's auth
+//!   subrequest is always a `GET` (measured with nginx 1.22 in
+//!   tests/gateway_nginx.rs), so falling back to the subrequest's own method
+//!   would let a `DELETE` pass as a `GET` when a config forgets the header.
+//!   Traefik always sends `X-Forwarded-Method`; without it the request's own
+//!   method is used.
 //! - `/authorize/<original path>` (Envoy `ext_authz` with `path_prefix`), with
-//!   the request's own method.
+//!   the request's own method: Envoy sends the check with the original one.
 //!
-//! A header given twice, or both families at once, is refused, never guessed.
+//! These headers are read on `/authorize` only, and trusted because only the
+//! gateway can reach `/authorize` (docs/gateways.md). A header given twice,
+//! or one name from each family for the same thing, is refused, never
+//! guessed.
 
 use flowgate::path::{NormalPath, normalise};
 
@@ -35,6 +42,10 @@ fn single<'h>(
     Ok(found)
 }
 
+fn has(headers: &[(String, Vec<u8>)], name: &str) -> bool {
+    headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
 /// Finds the original method and path, or says why not.
 pub fn target(
     raw_path: &str,
@@ -44,10 +55,13 @@ pub fn target(
     let forwarded_method = single(headers, &["x-forwarded-method", "x-original-method"])?;
     let forwarded_uri = single(headers, &["x-forwarded-uri", "x-original-uri"])?;
     let (method, uri) = match raw_path.strip_prefix("/authorize") {
-        Some("") => (
-            forwarded_method.unwrap_or(method),
-            forwarded_uri.ok_or("no X-Forwarded-Uri or X-Original-URI")?,
-        ),
+        Some("") => {
+            let uri = forwarded_uri.ok_or("no X-Forwarded-Uri or X-Original-URI")?;
+            if forwarded_method.is_none() && has(headers, "x-original-uri") {
+                return Err("X-Original-URI without X-Original-Method");
+            }
+            (forwarded_method.unwrap_or(method), uri)
+        }
         Some(rest) => {
             if forwarded_uri.is_some() {
                 return Err("both a path and a forwarded URI");
