@@ -318,4 +318,138 @@ mod tests {
         }
         assert!(checked > 1000, "only {checked} paths were checked");
     }
+
+    /// Every raw path of up to `depth` pieces appended to `base`.
+    fn paths_from(base: &str, pieces: &[&str], depth: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(String, usize)> = vec![(base.to_owned(), 0)];
+        while let Some((path, d)) = stack.pop() {
+            if d < depth {
+                for piece in pieces {
+                    stack.push((format!("{path}{piece}"), d + 1));
+                }
+            }
+            out.push(path);
+        }
+        out
+    }
+
+    /// `raw` with the byte at `at` written as a percent-escape.
+    fn escape_byte(raw: &str, at: usize, upper: bool) -> String {
+        let b = raw.as_bytes()[at];
+        let escaped = if upper {
+            format!("%{b:02X}")
+        } else {
+            format!("%{b:02x}")
+        };
+        format!("{}{escaped}{}", &raw[..at], &raw[at + 1..])
+    }
+
+    /// xorshift64: a fixed-seed generator, so the property tests are the
+    /// same on every run and need no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            usize::try_from(self.next() % n.max(1) as u64).unwrap_or(0)
+        }
+    }
+
+    /// Property: percent-encoding any single byte of a normalised path (in
+    /// either letter case) normalises back to the same path or is refused.
+    /// It never yields another path, so it can never match another flow's
+    /// prefix than the original did.
+    #[test]
+    fn escaping_one_byte_of_a_normal_path_gives_it_back_or_is_refused() {
+        let pieces = [
+            "/", "a", ".", "..", "%2e", "%41", "%20", "%2f", "%25", "~", "%", ";", "b/", "%5C",
+            "+", "@", ":", "'", "%3f",
+        ];
+        let mut normal: Vec<String> = paths_from("/", &pieces, 4)
+            .iter()
+            .filter_map(|raw| normalise(raw).ok())
+            .map(|n| n.0)
+            .collect();
+        normal.sort();
+        normal.dedup();
+        assert!(normal.len() > 500, "only {} normal paths", normal.len());
+        let mut variants = 0;
+        for n in &normal {
+            for at in 0..n.len() {
+                for upper in [true, false] {
+                    let variant = escape_byte(n, at, upper);
+                    if let Ok(again) = normalise(&variant) {
+                        assert_eq!(again.0, *n, "{variant:?} is not {n:?}");
+                    }
+                    variants += 1;
+                }
+            }
+        }
+        assert!(variants > 5000, "only {variants} variants were checked");
+    }
+
+    /// Property: no re-encoding of a path that is refused or outside a
+    /// prefix turns it into a path inside that prefix. Re-encodings are every
+    /// single-byte escape (both letter cases), escaping an escape's `%`
+    /// again, and seeded random sets of escaped bytes.
+    #[test]
+    fn no_re_encoding_turns_a_deny_into_an_allow() {
+        let prefixes = ["/flows/orders", "/flows/ordersx", "/flows/x"];
+        let allowed =
+            |raw: &str, prefix: &str| normalise(raw).is_ok_and(|n| n.starts_with_segments(prefix));
+        let pieces = [
+            "/", "orders", "ordersx", "%6frders", "x", ".", "..", "%2e", "%2f", "%", "%25", ";",
+        ];
+        let mut raws = paths_from("/flows", &pieces, 3);
+        raws.extend(paths_from("", &pieces, 3));
+        let mut rng = Rng(0x5eed_f10e_9a7e_0001);
+        let mut checked = 0;
+        for raw in &raws {
+            for prefix in prefixes {
+                if allowed(raw, prefix) {
+                    continue;
+                }
+                let mut variants = Vec::new();
+                for at in 0..raw.len() {
+                    variants.push(escape_byte(raw, at, true));
+                    variants.push(escape_byte(raw, at, false));
+                }
+                // An escape escaped again: `%2e` -> `%252e`.
+                for (at, b) in raw.bytes().enumerate() {
+                    if b == b'%' {
+                        variants.push(escape_byte(raw, at, true));
+                    }
+                }
+                // Several bytes at once, chosen by the seeded generator; the
+                // string is rebuilt from the end so positions stay valid.
+                for _ in 0..4 {
+                    let mut variant = raw.clone();
+                    let mut positions: Vec<usize> = (0..3).map(|_| rng.below(raw.len())).collect();
+                    positions.sort_unstable();
+                    positions.dedup();
+                    for &at in positions.iter().rev() {
+                        if at < variant.len() {
+                            variant = escape_byte(&variant, at, rng.next() & 1 == 0);
+                        }
+                    }
+                    variants.push(variant);
+                }
+                for variant in variants {
+                    assert!(
+                        !allowed(&variant, prefix),
+                        "{raw:?} is denied for {prefix} but {variant:?} is allowed"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 10_000, "only {checked} re-encodings were checked");
+    }
 }
