@@ -188,3 +188,48 @@ impl Account {
         }
     }
 }
+
+/// Management-only fields kept in the account record beside [`Account`]. The
+/// authorizer parses the record as an [`Account`] and ignores them, so adding
+/// them costs the hot path nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    /// Flows granted to the account itself. `grants` (what the authorizer
+    /// checks) is these plus the grants of the account's groups. Absent in
+    /// records written before groups existed: then every grant is direct.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_grants: Option<Vec<String>>,
+    /// When each credential was last used (Unix seconds): key `primary` for
+    /// the account's primary secret, `token:<id>` for an API token.
+    /// docs/management.md says who writes it and how often.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub last_used: std::collections::BTreeMap<String, u64>,
+}
+
+/// The whole account record as management reads and writes it: the
+/// [`Account`] the authorizer reads, and the [`Extension`] only management
+/// uses. Writing a record never drops either part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// What the authorizer reads.
+    #[serde(flatten)]
+    pub account: Account,
+    /// What only management reads.
+    #[serde(flatten)]
+    pub extension: Extension,
+}
+
+impl Record {
+    /// The flows granted to the account itself (not through a group).
+    pub fn direct_grants(&self) -> Vec<String> {
+        self.extension
+            .direct_grants
+            .clone()
+            .unwrap_or_else(|| self.account.grants.clone())
+    }
+
+    /// When any credential of the account was last used, if ever.
+    pub fn last_used_at(&self) -> Option<u64> {
+        self.extension.last_used.values().copied().max()
+    }
+}

@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::account::{
-    Account, CredentialType, Scope, ScopeLevel, Status, StoredSecret, StoredToken,
+    Account, CredentialType, Extension, Record, Scope, ScopeLevel, Status, StoredSecret,
+    StoredToken,
 };
 use crate::env::{Clock, Random};
 use crate::hash::{Domain, Pepper};
@@ -221,6 +222,10 @@ pub struct AccountView {
     pub flows: Vec<String>,
     /// The account's API tokens, without their values.
     pub tokens: Vec<TokenView>,
+    /// When any credential of the account was last used (Unix seconds,
+    /// recorded at most once a minute per credential); absent if never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<u64>,
     /// When the previous secret stops working after a reset with grace.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_secret_expires_at: Option<u64>,
@@ -244,6 +249,24 @@ pub struct TokenView {
     pub created_at: u64,
     /// Expiry, if any.
     pub expires_at: Option<u64>,
+    /// When it was last used, if ever (at most once a minute).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<u64>,
+}
+
+impl From<&Record> for AccountView {
+    fn from(r: &Record) -> Self {
+        let mut view = AccountView::from(&r.account);
+        view.last_used_at = r.last_used_at();
+        for token in &mut view.tokens {
+            token.last_used_at = r
+                .extension
+                .last_used
+                .get(&format!("token:{}", token.id))
+                .copied();
+        }
+        view
+    }
 }
 
 impl From<&Account> for AccountView {
@@ -270,8 +293,10 @@ impl From<&Account> for AccountView {
                     name: t.name.clone(),
                     created_at: t.created_at,
                     expires_at: t.expires_at,
+                    last_used_at: None,
                 })
                 .collect(),
+            last_used_at: None,
             previous_secret_expires_at: a.secrets.iter().filter_map(|s| s.expires_at).max(),
             client_id: oauth.then(|| a.id.clone()),
             created_at: a.created_at,
@@ -342,6 +367,9 @@ pub struct AccountQuery {
     pub group: Option<String>,
     /// Only this scope level.
     pub scope_level: Option<ScopeLevel>,
+    /// Only accounts none of whose credentials was used in this many days
+    /// (counting from creation for credentials never used).
+    pub unused_for_days: Option<u64>,
     /// Start after this id.
     pub after: Option<String>,
     /// Page size (1 to 200, default 50).
@@ -402,6 +430,11 @@ fn check_description(description: &str) -> Result<(), AdminError> {
 impl Admin<'_> {
     /// Reads an account record.
     pub fn account(&self, id: &str) -> Result<Account, AdminError> {
+        self.record(id).map(|r| r.account)
+    }
+
+    /// Reads a whole account record, management-only fields included.
+    pub fn record(&self, id: &str) -> Result<Record, AdminError> {
         if !is_id(id) {
             return Err(not_found("account", id));
         }
@@ -412,11 +445,46 @@ impl Admin<'_> {
         serde_json::from_slice(&bytes).map_err(|_| AdminError::Corrupt(account_key(id)))
     }
 
-    fn save(&self, account: &Account) -> Result<(), AdminError> {
-        let bytes =
-            serde_json::to_vec(account).map_err(|_| AdminError::Corrupt(account.id.clone()))?;
-        self.store.set(&account_key(&account.id), &bytes)?;
+    /// Every account record, by id.
+    pub fn records(&self) -> Result<Vec<Record>, AdminError> {
+        let mut ids: Vec<String> = self
+            .store
+            .keys()?
+            .into_iter()
+            .filter_map(|k| k.strip_prefix("acct/").map(str::to_owned))
+            .collect();
+        ids.sort();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.record(&id) {
+                Ok(r) => out.push(r),
+                Err(AdminError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes a whole account record.
+    fn write(&self, record: &Record) -> Result<(), AdminError> {
+        let bytes = serde_json::to_vec(record)
+            .map_err(|_| AdminError::Corrupt(record.account.id.clone()))?;
+        self.store.set(&account_key(&record.account.id), &bytes)?;
         Ok(())
+    }
+
+    /// Writes the [`Account`] part of a record, keeping the stored
+    /// management-only fields (direct grants, last use).
+    fn save(&self, account: &Account) -> Result<(), AdminError> {
+        let extension = match self.store.get(&account_key(&account.id))? {
+            Some(bytes) => serde_json::from_slice::<Extension>(&bytes)
+                .map_err(|_| AdminError::Corrupt(account_key(&account.id)))?,
+            None => Extension::default(),
+        };
+        self.write(&Record {
+            account: account.clone(),
+            extension,
+        })
     }
 
     fn flow(&self, id: &str) -> Result<&Flow, AdminError> {
@@ -490,6 +558,10 @@ impl Admin<'_> {
                 .ok_or_else(|| field("flows", format!("unknown flow `{id}`")))?;
             self.check_scope(&scope, flow, "flows")?;
         }
+        self.check_roles_exist(&roles)?;
+        self.check_groups(&scope, &groups, "groups")?;
+        let direct = grants;
+        let grants = self.effective_grants(&direct, &groups, None)?;
         if self.store.get(&name_key(&name))?.is_some() {
             return Err(AdminError::Conflict {
                 message: format!("an account named `{name}` already exists"),
@@ -522,9 +594,15 @@ impl Admin<'_> {
             created_at: now,
             updated_at: now,
         };
-        self.save(&account)?;
+        self.write(&Record {
+            account: account.clone(),
+            extension: Extension {
+                direct_grants: Some(direct.clone()),
+                ..Extension::default()
+            },
+        })?;
         self.store.set(&name_key(&name), id.as_bytes())?;
-        for flow in &account.grants {
+        for flow in &direct {
             self.store.set(&grant_key(flow, &id), b"")?;
         }
         Ok(WithSecret {
@@ -546,12 +624,18 @@ impl Admin<'_> {
         ids.sort();
         let mut items = Vec::new();
         let mut next = None;
+        let now = self.clock.now();
         for id in ids {
-            let account = match self.account(&id) {
-                Ok(a) => a,
+            let record = match self.record(&id) {
+                Ok(r) => r,
                 Err(AdminError::NotFound { .. }) => continue,
                 Err(e) => return Err(e),
             };
+            let unused = query.unused_for_days.is_none_or(|days| {
+                let since = record.last_used_at().unwrap_or(record.account.created_at);
+                since.max(record.account.created_at) <= now.saturating_sub(days * 86_400)
+            });
+            let account = &record.account;
             let keep = query
                 .credential_type
                 .is_none_or(|t| t == account.credential_type)
@@ -560,7 +644,8 @@ impl Admin<'_> {
                 && query
                     .group
                     .as_ref()
-                    .is_none_or(|g| account.groups.contains(g));
+                    .is_none_or(|g| account.groups.contains(g))
+                && unused;
             if !keep {
                 continue;
             }
@@ -568,7 +653,7 @@ impl Admin<'_> {
                 next = items.last().map(|a: &AccountView| a.id.clone());
                 break;
             }
-            items.push(AccountView::from(&account));
+            items.push(AccountView::from(&record));
         }
         Ok(Page { items, next })
     }
@@ -576,20 +661,27 @@ impl Admin<'_> {
     /// `PATCH /admin/v1/accounts/{id}`: description, roles, groups.
     pub fn update_account(&self, id: &str, body: &[u8]) -> Result<AccountView, AdminError> {
         let f = Fields::parse(body, &["description", "roles", "groups"])?;
-        let mut account = self.account(id)?;
+        let mut record = self.record(id)?;
         if let Some(description) = f.string("description")? {
             check_description(&description)?;
-            account.description = description;
+            record.account.description = description;
         }
         if let Some(roles) = f.strings("roles")? {
-            account.roles = names("roles", Some(roles))?;
+            let roles = names("roles", Some(roles))?;
+            self.check_roles_exist(&roles)?;
+            record.account.roles = roles;
         }
         if let Some(groups) = f.strings("groups")? {
-            account.groups = names("groups", Some(groups))?;
+            let groups = names("groups", Some(groups))?;
+            self.check_groups(&record.account.scope, &groups, "groups")?;
+            record.extension.direct_grants = Some(record.direct_grants());
+            record.account.grants =
+                self.effective_grants(&record.direct_grants(), &groups, None)?;
+            record.account.groups = groups;
         }
-        account.updated_at = self.clock.now();
-        self.save(&account)?;
-        Ok(AccountView::from(&account))
+        record.account.updated_at = self.clock.now();
+        self.write(&record)?;
+        Ok(AccountView::from(&record))
     }
 
     /// `POST .../disable` and `POST .../enable`: the kill switch.
@@ -738,26 +830,33 @@ impl Admin<'_> {
     /// `PUT /admin/v1/flows/{flow}/access/{account_id}`. Idempotent.
     pub fn grant(&self, flow_id: &str, id: &str) -> Result<AccountView, AdminError> {
         let flow = self.flow(flow_id)?;
-        let mut account = self.account(id)?;
-        self.check_scope(&account.scope, flow, "flow")?;
-        if !account.grants.iter().any(|g| g == flow_id) {
-            account.grants.push(flow_id.to_owned());
-            account.grants.sort();
-            account.updated_at = self.clock.now();
-            self.save(&account)?;
+        let mut record = self.record(id)?;
+        self.check_scope(&record.account.scope, flow, "flow")?;
+        let mut direct = record.direct_grants();
+        if !direct.iter().any(|g| g == flow_id) || record.extension.direct_grants.is_none() {
+            direct.push(flow_id.to_owned());
+            direct.sort();
+            direct.dedup();
+            record.account.grants = self.effective_grants(&direct, &record.account.groups, None)?;
+            record.extension.direct_grants = Some(direct);
+            record.account.updated_at = self.clock.now();
+            self.write(&record)?;
         }
         self.store.set(&grant_key(flow_id, id), b"")?;
-        Ok(AccountView::from(&account))
+        Ok(AccountView::from(&record))
     }
 
     /// `DELETE /admin/v1/flows/{flow}/access/{account_id}`. Idempotent.
     pub fn revoke(&self, flow_id: &str, id: &str) -> Result<(), AdminError> {
         self.flow(flow_id)?;
-        let mut account = self.account(id)?;
-        if account.grants.iter().any(|g| g == flow_id) {
-            account.grants.retain(|g| g != flow_id);
-            account.updated_at = self.clock.now();
-            self.save(&account)?;
+        let mut record = self.record(id)?;
+        let mut direct = record.direct_grants();
+        if direct.iter().any(|g| g == flow_id) {
+            direct.retain(|g| g != flow_id);
+            record.account.grants = self.effective_grants(&direct, &record.account.groups, None)?;
+            record.extension.direct_grants = Some(direct);
+            record.account.updated_at = self.clock.now();
+            self.write(&record)?;
         }
         self.store.delete(&grant_key(flow_id, id))?;
         Ok(())
@@ -776,10 +875,12 @@ impl Admin<'_> {
         ids.sort();
         let mut out = Vec::new();
         for id in ids {
-            match self.account(&id) {
+            match self.record(&id) {
                 // The record decides; a marker left by an interrupted write
                 // is not a grant.
-                Ok(a) if a.grants.iter().any(|g| g == flow_id) => out.push(AccountView::from(&a)),
+                Ok(r) if r.direct_grants().iter().any(|g| g == flow_id) => {
+                    out.push(AccountView::from(&r));
+                }
                 Ok(_) | Err(AdminError::NotFound { .. }) => {}
                 Err(e) => return Err(e),
             }
@@ -885,6 +986,10 @@ fn parse_scope(v: &Value) -> Result<Scope, AdminError> {
         environment,
     })
 }
+
+pub mod export;
+pub mod groups;
+pub mod roles;
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,9 @@
 //! - `acct/<id>`: the account record, the single source of truth;
 //! - `name/<name>`: the id of the account with that name (uniqueness);
 //! - `grant/<flow>/<account id>`: marks a grant, so a flow's accounts can be
-//!   listed without reading every account.
+//!   listed without reading every account;
+//! - `role/<name>`: a custom management role;
+//! - `group/<name>`: a group and the flows granted to it.
 
 /// A failure of the store itself. The caller answers `503`: fail closed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +43,16 @@ pub fn grant_prefix(flow: &str) -> String {
 /// Key of one grant marker.
 pub fn grant_key(flow: &str, account_id: &str) -> String {
     format!("grant/{flow}/{account_id}")
+}
+
+/// Key of a custom role.
+pub fn role_key(name: &str) -> String {
+    format!("role/{name}")
+}
+
+/// Key of a group.
+pub fn group_key(name: &str) -> String {
+    format!("group/{name}")
 }
 
 /// An in-memory store for unit tests and benchmarks.

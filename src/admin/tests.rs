@@ -363,3 +363,5 @@ fn listing_pages_and_filters() {
     assert_eq!(basic.items.len(), 2);
     assert!(basic.next.is_none());
 }
+
+mod roles_groups;
