@@ -1,18 +1,33 @@
-//! Who is calling the management API. Today: the bootstrap administrator,
-//! with `Authorization: Bearer <admin_token>`, compared in constant time
-//! through keyed digests (which also hides the token's length).
+//! Who is calling the management API: the bootstrap administrator
+//! (`Authorization: Bearer <admin_token>`, compared in constant time through
+//! keyed digests, which also hides the token's length), or a service account
+//! presenting its own API key or API token (`Authorization: Bearer` or
+//! `X-API-Key`), verified against its one account record exactly as the
+//! authorizer verifies it. What the caller may do is decided in `routes`.
 
+use flowgate::authz;
+use flowgate::env::Clock as _;
 use flowgate::hash::{Domain, PEPPER_VARIABLE, Pepper};
-use flowgate_spin::variable;
+use flowgate::secret::{ParsedSecret, SecretKind};
+use flowgate::store::{Store as _, account_key};
+use flowgate_spin::{SpinStore, WasiClock, variable};
 use spin_sdk::http::{Request, Response};
 
 use crate::routes::error_response;
 
 /// The shortest admin token accepted; a shorter one is a configuration error.
 const MIN_ADMIN_TOKEN: usize = 16;
+/// The longest credential header value looked at.
+const MAX_CREDENTIAL: usize = 1024;
 
-/// The authenticated caller, as written to the audit log.
-pub struct Actor(pub String);
+/// The authenticated caller.
+pub struct Actor {
+    /// As written to the audit log: `bootstrap-admin` or `account:<id>`.
+    pub name: String,
+    /// The account's roles; `None` for the bootstrap administrator, who may
+    /// do everything.
+    pub roles: Option<Vec<String>>,
+}
 
 fn unauthorized() -> Response {
     Response::builder()
@@ -29,40 +44,82 @@ fn unavailable(reason: impl std::fmt::Display) -> Response {
     error_response(503, serde_json::json!({ "error": "unavailable" }))
 }
 
-/// Checks the bearer token; the error is the response to send.
-pub fn authenticate(request: &Request) -> Result<Actor, Response> {
-    let mut values = request
-        .headers()
-        .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-        .map(|(_, v)| v.as_bytes().to_vec());
-    let (Some(value), None) = (values.next(), values.next()) else {
-        return Err(unauthorized());
+/// The one credential presented, and whether it came as `Authorization`.
+/// Two credential headers of any kind are refused, as at the edge.
+fn presented(request: &Request) -> Option<(String, bool)> {
+    let mut found = request.headers().filter_map(|(name, value)| {
+        if name.eq_ignore_ascii_case("authorization") {
+            Some((value.as_bytes().to_vec(), true))
+        } else if name.eq_ignore_ascii_case("x-api-key") {
+            Some((value.as_bytes().to_vec(), false))
+        } else {
+            None
+        }
+    });
+    let (Some((value, is_authorization)), None) = (found.next(), found.next()) else {
+        return None;
     };
-    let presented = std::str::from_utf8(&value)
-        .ok()
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty() && token.len() <= 1024);
-    let Some(presented) = presented else {
+    let text = std::str::from_utf8(&value).ok()?;
+    let token = if is_authorization {
+        let (scheme, token) = text.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        token.trim()
+    } else {
+        text.trim()
+    };
+    (!token.is_empty() && token.len() <= MAX_CREDENTIAL)
+        .then(|| (token.to_owned(), is_authorization))
+}
+
+/// Authenticates the caller; the error is the response to send.
+pub fn authenticate(request: &Request) -> Result<Actor, Response> {
+    let Some((token, is_authorization)) = presented(request) else {
         return Err(unauthorized());
     };
     let pepper = variable(PEPPER_VARIABLE)
         .map_err(unavailable)
         .and_then(|text| Pepper::from_variable(&text).map_err(unavailable))?;
-    let configured = variable("admin_token").map_err(unavailable)?;
-    if configured.trim().len() < MIN_ADMIN_TOKEN {
-        return Err(unavailable(format!(
-            "variable `admin_token` must be at least {MIN_ADMIN_TOKEN} characters"
-        )));
+    if is_authorization {
+        let configured = variable("admin_token").map_err(unavailable)?;
+        if configured.trim().len() < MIN_ADMIN_TOKEN {
+            return Err(unavailable(format!(
+                "variable `admin_token` must be at least {MIN_ADMIN_TOKEN} characters"
+            )));
+        }
+        let expected = pepper.digest(Domain::AdminToken, configured.trim());
+        if pepper.digest(Domain::AdminToken, &token).ct_eq(&expected) {
+            return Ok(Actor {
+                name: "bootstrap-admin".into(),
+                roles: None,
+            });
+        }
     }
-    let expected = pepper.digest(Domain::AdminToken, configured.trim());
-    if !pepper
-        .digest(Domain::AdminToken, presented)
-        .ct_eq(&expected)
-    {
-        eprintln!("flowgate management: deny: wrong admin token");
-        return Err(unauthorized());
+    // Only API keys and API tokens: a Basic password or client secret is not
+    // a bearer credential anywhere in flowgate.
+    let secret = match ParsedSecret::parse(&token) {
+        Ok(s) if matches!(s.kind(), SecretKind::ApiKey | SecretKind::ApiToken) => s,
+        _ => {
+            eprintln!("flowgate management: deny: neither the admin token nor an API key or token");
+            return Err(unauthorized());
+        }
+    };
+    let store = SpinStore::open_default().map_err(unavailable)?;
+    let record = store
+        .get(&account_key(secret.account_id()))
+        .map_err(unavailable)?;
+    match authz::authenticate(record.as_deref(), secret, None, &pepper, WasiClock.now()) {
+        Ok(principal) => Ok(Actor {
+            name: format!("account:{}", principal.account_id()),
+            roles: Some(principal.roles().to_vec()),
+        }),
+        Err(why) => {
+            eprintln!(
+                "flowgate management: deny: account {}: {why}",
+                secret.account_id()
+            );
+            Err(unauthorized())
+        }
     }
-    Ok(Actor("bootstrap-admin".into()))
 }

@@ -2,7 +2,8 @@
 //! mutation, successful or not, is written to the audit log.
 
 use flowgate::account::{CredentialType, ScopeLevel, Status};
-use flowgate::admin::{AccountQuery, Admin, AdminError, AuditEntry};
+use flowgate::admin::roles::permission_for;
+use flowgate::admin::{AccountQuery, AccountView, Admin, AdminError, AuditEntry};
 use flowgate::env::Clock as _;
 use flowgate::hash::{PEPPER_VARIABLE, Pepper};
 use flowgate_flows::FLOWS;
@@ -95,6 +96,14 @@ fn account_query(query: &str) -> Result<AccountQuery, AdminError> {
             _ => return Err(bad_query("scope_level", "platform, project or environment")),
         });
     }
+    if let Some(v) = query_param(query, "unused_for_days") {
+        q.unused_for_days = Some(
+            v.parse()
+                .ok()
+                .filter(|n| (1..=3650).contains(n))
+                .ok_or_else(|| bad_query("unused_for_days", "a whole number from 1 to 3650"))?,
+        );
+    }
     q.group = query_param(query, "group").map(str::to_owned);
     q.after = query_param(query, "after").map(str::to_owned);
     Ok(q)
@@ -144,6 +153,18 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
     let method = request.method();
     let query = request.query();
     let body = request.body();
+    if let Err(refused) = permitted(&admin, actor, method, &segments, query, body) {
+        if *method != Method::Get {
+            record(
+                &admin,
+                actor,
+                "permission.denied",
+                &segments.join("/"),
+                "forbidden",
+            );
+        }
+        return refused;
+    }
     let (action, target, result) = route(&admin, method, &segments, query, body);
     match result {
         Ok(Done::Read(value)) => reply(200, &value),
@@ -168,6 +189,81 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
     }
 }
 
+fn forbidden(message: String) -> Response {
+    reply(403, &json!({ "error": "forbidden", "message": message }))
+}
+
+/// Whether `actor` may make this request; the error is the response.
+/// Besides the route's own permission, setting `roles` needs `roles:write`,
+/// and an account may change only accounts that hold no permission it lacks
+/// itself (so `accounts:write` cannot reset an administrator's key).
+fn permitted(
+    admin: &Admin<'_>,
+    actor: &Actor,
+    method: &Method,
+    segments: &[&str],
+    query: &str,
+    body: &[u8],
+) -> Result<(), Response> {
+    let Some(roles) = &actor.roles else {
+        return Ok(());
+    };
+    let unavailable = |e: AdminError| failure(&e);
+    let held = admin.permissions_of(roles).map_err(unavailable)?;
+    let dry_run = query_param(query, "dry_run") == Some("true");
+    let mut needed: Vec<&str> = permission_for(method_name(method), segments, dry_run)
+        .into_iter()
+        .collect();
+    let sets_roles = matches!(
+        (method, segments),
+        (Method::Post, ["accounts"]) | (Method::Patch, ["accounts", _])
+    ) && serde_json::from_slice::<Value>(body)
+        .ok()
+        .is_some_and(|v| v.get("roles").is_some());
+    if sets_roles {
+        needed.push("roles:write");
+    }
+    if let Some(missing) = needed.iter().find(|p| !held.contains(**p)) {
+        eprintln!(
+            "flowgate management: deny: {} lacks `{missing}`",
+            actor.name
+        );
+        return Err(forbidden(format!(
+            "this request needs the permission `{missing}`"
+        )));
+    }
+    if let (false, ["accounts", id, ..]) = (*method == Method::Get, segments) {
+        let target = match admin.account(id) {
+            Ok(a) => a,
+            // Unknown: the route answers 404 itself.
+            Err(AdminError::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(failure(&e)),
+        };
+        let theirs = admin.permissions_of(&target.roles).map_err(unavailable)?;
+        if let Some(missing) = theirs.iter().find(|p| !held.contains(*p)) {
+            eprintln!(
+                "flowgate management: deny: {} may not change an account holding `{missing}`",
+                actor.name
+            );
+            return Err(forbidden(format!(
+                "the account holds the permission `{missing}`, which the caller lacks"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match method {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+        _ => "OTHER",
+    }
+}
+
 fn error_code(e: &AdminError) -> &'static str {
     match e.status() {
         400 => "invalid_request",
@@ -181,7 +277,7 @@ fn error_code(e: &AdminError) -> &'static str {
 fn record(admin: &Admin<'_>, actor: &Actor, action: &str, target: &str, outcome: &str) {
     let entry = AuditEntry {
         time: WasiClock.now(),
-        actor: actor.0.clone(),
+        actor: actor.name.clone(),
         action: action.to_owned(),
         target: target.to_owned(),
         outcome: outcome.to_owned(),
@@ -245,8 +341,8 @@ fn route(
             None,
             String::new(),
             admin
-                .account(id)
-                .map(|a| Done::Read(to_json(&flowgate::admin::AccountView::from(&a)))),
+                .record(id)
+                .map(|r| Done::Read(to_json(&AccountView::from(&r)))),
         ),
         (Patch, ["accounts", id]) => {
             let target = format!("account:{id}");
@@ -297,9 +393,9 @@ fn route(
         (Get, ["accounts", id, "tokens"]) => (
             None,
             String::new(),
-            admin.account(id).map(|a| {
-                Done::Read(json!({ "items": flowgate::admin::AccountView::from(&a).tokens }))
-            }),
+            admin
+                .record(id)
+                .map(|r| Done::Read(json!({ "items": to_json(&AccountView::from(&r).tokens) }))),
         ),
         (Post, ["accounts", id, "tokens"]) => {
             let target = format!("account:{id}");
@@ -324,9 +420,7 @@ fn route(
         (Get, ["accounts", id, "flows"]) => (
             None,
             String::new(),
-            admin
-                .account(id)
-                .map(|a| Done::Read(json!({ "items": a.grants }))),
+            account_flows(admin, id).map(Done::Read),
         ),
         (Get, ["flows"]) => (
             None,
@@ -350,8 +444,11 @@ fn route(
         (Get, ["flows", flow, "access"]) => (
             None,
             String::new(),
-            admin.flow_access(flow).map(|accounts| {
-                Done::Read(json!({ "flow": flow, "accounts": to_json(&accounts) }))
+            admin.flow_access(flow).and_then(|accounts| {
+                let groups = admin.flow_groups(flow)?;
+                Ok(Done::Read(
+                    json!({ "flow": flow, "accounts": to_json(&accounts), "groups": groups }),
+                ))
             }),
         ),
         (Put, ["flows", flow, "access", id]) => {
@@ -379,6 +476,140 @@ fn route(
                     .map(|()| wrote(204, None, "grant.revoke", target)),
             )
         }
+        (Put, ["flows", flow, "access", "groups", group]) => {
+            let target = format!("flow:{flow}/group:{group}");
+            (
+                Some("grant.create"),
+                target.clone(),
+                admin
+                    .grant_group(flow, group)
+                    .map(|g| wrote(200, Some(to_json(&g)), "grant.create", target)),
+            )
+        }
+        (Delete, ["flows", flow, "access", "groups", group]) => {
+            let target = format!("flow:{flow}/group:{group}");
+            (
+                Some("grant.revoke"),
+                target.clone(),
+                admin
+                    .revoke_group(flow, group)
+                    .map(|()| wrote(204, None, "grant.revoke", target)),
+            )
+        }
+        (Get, ["roles"]) => (
+            None,
+            String::new(),
+            admin
+                .roles()
+                .map(|roles| Done::Read(json!({ "items": to_json(&roles) }))),
+        ),
+        (Post, ["roles"]) => {
+            let result = admin.create_role(body);
+            let target = match &result {
+                Ok(r) => format!("role:{}", r.name),
+                Err(_) => "role".into(),
+            };
+            (
+                Some("role.create"),
+                target.clone(),
+                result.map(|r| wrote(201, Some(to_json(&r)), "role.create", target)),
+            )
+        }
+        (Get, ["roles", name]) => (
+            None,
+            String::new(),
+            admin.role(name).map(|r| Done::Read(to_json(&r))),
+        ),
+        (Delete, ["roles", name]) => {
+            let target = format!("role:{name}");
+            (
+                Some("role.delete"),
+                target.clone(),
+                admin
+                    .delete_role(name)
+                    .map(|()| wrote(204, None, "role.delete", target)),
+            )
+        }
+        (Get, ["groups"]) => (
+            None,
+            String::new(),
+            admin
+                .groups()
+                .map(|groups| Done::Read(json!({ "items": to_json(&groups) }))),
+        ),
+        (Post, ["groups"]) => {
+            let result = admin.create_group(body);
+            let target = match &result {
+                Ok(g) => format!("group:{}", g.group.name),
+                Err(_) => "group".into(),
+            };
+            (
+                Some("group.create"),
+                target.clone(),
+                result.map(|g| wrote(201, Some(to_json(&g)), "group.create", target)),
+            )
+        }
+        (Get, ["groups", name]) => (
+            None,
+            String::new(),
+            admin.group(name).map(|g| Done::Read(to_json(&g))),
+        ),
+        (Delete, ["groups", name]) => {
+            let target = format!("group:{name}");
+            (
+                Some("group.delete"),
+                target.clone(),
+                admin
+                    .delete_group(name)
+                    .map(|()| wrote(204, None, "group.delete", target)),
+            )
+        }
+        (Put, ["groups", name, "members", id]) => {
+            let target = format!("group:{name}/account:{id}");
+            (
+                Some("group.add_member"),
+                target.clone(),
+                admin
+                    .add_member(name, id)
+                    .map(|a| wrote(200, Some(to_json(&a)), "group.add_member", target)),
+            )
+        }
+        (Delete, ["groups", name, "members", id]) => {
+            let target = format!("group:{name}/account:{id}");
+            (
+                Some("group.remove_member"),
+                target.clone(),
+                admin
+                    .remove_member(name, id)
+                    .map(|()| wrote(204, None, "group.remove_member", target)),
+            )
+        }
+        (Get, ["export"]) => (None, String::new(), admin.export().map(Done::Read)),
+        (Post, ["import"]) => {
+            let dry_run = match query_param(query, "dry_run") {
+                None | Some("false") => Ok(false),
+                Some("true") => Ok(true),
+                Some(_) => Err(bad_query("dry_run", "true or false")),
+            };
+            match dry_run {
+                // A dry run changes nothing: a read, not audited.
+                Ok(true) => (
+                    None,
+                    String::new(),
+                    admin
+                        .import(body, true)
+                        .map(|plan| Done::Read(to_json(&plan))),
+                ),
+                Ok(false) => (
+                    Some("config.import"),
+                    "config".into(),
+                    admin.import(body, false).map(|plan| {
+                        wrote(200, Some(to_json(&plan)), "config.import", "config".into())
+                    }),
+                ),
+                Err(e) => (None, String::new(), Err(e)),
+            }
+        }
         (Get, ["audit"]) => {
             let limit = query_param(query, "limit")
                 .and_then(|v| v.parse().ok())
@@ -397,6 +628,24 @@ fn route(
         }
         _ => (None, String::new(), Err(not_found())),
     }
+}
+
+/// `GET /accounts/{id}/flows`: every flow the account may invoke, and why.
+fn account_flows(admin: &Admin<'_>, id: &str) -> Result<Value, AdminError> {
+    let record = admin.record(id)?;
+    let mut via_groups = Vec::new();
+    for name in &record.account.groups {
+        match admin.group(name) {
+            Ok(g) => via_groups.push(json!({ "group": name, "flows": g.group.grants })),
+            Err(AdminError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(json!({
+        "items": record.account.grants,
+        "direct": record.direct_grants(),
+        "groups": via_groups,
+    }))
 }
 
 fn flow_json(f: &flowgate::policy::Flow) -> Value {

@@ -1,0 +1,340 @@
+//! Service-account lifecycle beyond API keys, through the built components:
+//! management roles (accounts calling `/admin/v1` with their own credential),
+//! groups whose grants reach the edge, and export/import between two apps.
+
+mod common;
+
+use common::{App, Options, start};
+use serde_json::{Value, json};
+
+/// A management request with an account's own credential in `header`.
+fn call(
+    app: &App,
+    header: (&str, &str),
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> common::Response {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    app.send(
+        method,
+        path,
+        &[header, ("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
+}
+
+fn authorize(app: &App, key: &str, uri: &str) -> u16 {
+    app.send(
+        "GET",
+        "/authorize",
+        &[
+            ("X-Forwarded-Method", "GET"),
+            ("X-Forwarded-Uri", uri),
+            ("X-API-Key", key),
+        ],
+        b"",
+    )
+    .status
+}
+
+fn last_audit(app: &App) -> Value {
+    let r = app.admin("GET", "/admin/v1/audit?limit=1", None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["items"][0].clone()
+}
+
+#[test]
+fn account_with_admin_role_manages_with_its_own_key_and_is_audited_as_itself() {
+    let app = start(Options::new());
+    let (id, key) = app.create_account(
+        json!({ "name": "terraform", "credential_type": "api_key", "roles": ["admin"] }),
+    );
+    let bearer = format!("Bearer {key}");
+    let r = call(
+        &app,
+        ("Authorization", &bearer),
+        "POST",
+        "/admin/v1/accounts",
+        Some(json!({ "name": "made-by-ci", "credential_type": "api_key" })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let entry = last_audit(&app);
+    assert_eq!(entry["actor"], format!("account:{id}"));
+    assert_eq!(entry["action"], "account.create");
+
+    // The same key as X-API-Key; and an API token of the account.
+    let r = call(&app, ("X-API-Key", &key), "GET", "/admin/v1/accounts", None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let token = call(
+        &app,
+        ("X-API-Key", &key),
+        "POST",
+        &format!("/admin/v1/accounts/{id}/tokens"),
+        Some(json!({ "name": "ci" })),
+    );
+    assert_eq!(token.status, 201, "{}", token.text());
+    let token = token.json()["token"].as_str().expect("token").to_owned();
+    let r = call(
+        &app,
+        ("Authorization", &format!("Bearer {token}")),
+        "GET",
+        "/admin/v1/roles",
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // Disabled: the kill switch stops management access too.
+    let r = app.admin("POST", &format!("/admin/v1/accounts/{id}/disable"), None);
+    assert_eq!(r.status, 200);
+    let r = call(&app, ("X-API-Key", &key), "GET", "/admin/v1/accounts", None);
+    assert_eq!(r.status, 401);
+    // Two credential headers are refused, even if each is valid.
+    app.admin("POST", &format!("/admin/v1/accounts/{id}/enable"), None);
+    let r = app.send(
+        "GET",
+        "/admin/v1/accounts",
+        &[("X-API-Key", &key), ("Authorization", &bearer)],
+        b"",
+    );
+    assert_eq!(r.status, 401);
+    assert!(!app.logs().contains(&key), "a key reached the log");
+}
+
+#[test]
+fn auditor_reads_everything_and_changes_nothing() {
+    let app = start(Options::new());
+    let (_, key) = app.create_account(
+        json!({ "name": "aud", "credential_type": "api_key", "roles": ["auditor"] }),
+    );
+    let (target, _) = app.create_account(json!({ "name": "t", "credential_type": "api_key" }));
+    for path in [
+        "/admin/v1/accounts",
+        "/admin/v1/audit",
+        "/admin/v1/roles",
+        "/admin/v1/groups",
+        "/admin/v1/export",
+        "/admin/v1/flows/orders/access",
+    ] {
+        let r = call(&app, ("X-API-Key", &key), "GET", path, None);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+    }
+    let before = app.admin("GET", "/admin/v1/export", None).json();
+    let attempts = [
+        (
+            "POST",
+            "/admin/v1/accounts".to_owned(),
+            Some(json!({ "name": "x", "credential_type": "api_key" })),
+        ),
+        (
+            "PUT",
+            format!("/admin/v1/flows/orders/access/{target}"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/admin/v1/accounts/{target}/reset-credential"),
+            None,
+        ),
+        (
+            "POST",
+            "/admin/v1/groups".to_owned(),
+            Some(json!({ "name": "g" })),
+        ),
+        (
+            "POST",
+            "/admin/v1/roles".to_owned(),
+            Some(json!({ "name": "r", "permissions": [] })),
+        ),
+    ];
+    for (method, path, body) in attempts {
+        let r = call(&app, ("X-API-Key", &key), method, &path, body);
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.text());
+        assert_eq!(r.json()["error"], "forbidden");
+    }
+    assert_eq!(app.admin("GET", "/admin/v1/export", None).json(), before);
+    assert_eq!(last_audit(&app)["outcome"], "forbidden");
+}
+
+#[test]
+fn custom_role_allows_exactly_its_permissions() {
+    let app = start(Options::new());
+    let r = app.admin(
+        "POST",
+        "/admin/v1/roles",
+        Some(json!({ "name": "granter", "permissions": ["accounts:read", "grants:write", "accounts:write"] })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let (_, key) = app
+        .create_account(json!({ "name": "g", "credential_type": "api_key", "roles": ["granter"] }));
+    let (admin_id, admin_key) = app.create_account(
+        json!({ "name": "boss", "credential_type": "api_key", "roles": ["admin"] }),
+    );
+    let (plain, _) = app.create_account(json!({ "name": "p", "credential_type": "api_key" }));
+    let me = ("X-API-Key", key.as_str());
+    assert_eq!(
+        call(
+            &app,
+            me,
+            "PUT",
+            &format!("/admin/v1/flows/orders/access/{plain}"),
+            None
+        )
+        .status,
+        200
+    );
+    // Handing out roles needs roles:write.
+    let r = call(
+        &app,
+        me,
+        "PATCH",
+        &format!("/admin/v1/accounts/{plain}"),
+        Some(json!({ "roles": ["admin"] })),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    // accounts:write does not reach an account with more permissions.
+    let r = call(
+        &app,
+        me,
+        "POST",
+        &format!("/admin/v1/accounts/{admin_id}/reset-credential"),
+        None,
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(
+        call(
+            &app,
+            ("X-API-Key", &admin_key),
+            "GET",
+            "/admin/v1/audit",
+            None
+        )
+        .status,
+        200
+    );
+    assert_eq!(call(&app, me, "GET", "/admin/v1/audit", None).status, 403);
+    // A role cannot be deleted while held; an unknown role is refused.
+    assert_eq!(
+        app.admin("DELETE", "/admin/v1/roles/granter", None).status,
+        409
+    );
+    let r = app.admin(
+        "PATCH",
+        &format!("/admin/v1/accounts/{plain}"),
+        Some(json!({ "roles": ["nope"] })),
+    );
+    assert_eq!((r.status, r.json()["field"].clone()), (400, json!("roles")));
+}
+
+#[test]
+fn group_grants_reach_members_at_the_edge() {
+    let app = start(Options::new());
+    assert_eq!(
+        app.admin(
+            "POST",
+            "/admin/v1/groups",
+            Some(json!({ "name": "partners" }))
+        )
+        .status,
+        201
+    );
+    let (a, key_a) = app.create_account(
+        json!({ "name": "a", "credential_type": "api_key", "groups": ["partners"] }),
+    );
+    let (b, key_b) = app.create_account(json!({ "name": "b", "credential_type": "api_key" }));
+    assert_eq!(authorize(&app, &key_a, "/flows/reports"), 403);
+    let r = app.admin(
+        "PUT",
+        "/admin/v1/flows/reports/access/groups/partners",
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(authorize(&app, &key_a, "/flows/reports"), 200);
+    assert_eq!(authorize(&app, &key_b, "/flows/reports"), 403);
+    let r = app.admin(
+        "PUT",
+        &format!("/admin/v1/groups/partners/members/{b}"),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(authorize(&app, &key_b, "/flows/reports"), 200);
+
+    let access = app
+        .admin("GET", "/admin/v1/flows/reports/access", None)
+        .json();
+    assert_eq!(access["groups"], json!(["partners"]));
+    let flows = app
+        .admin("GET", &format!("/admin/v1/accounts/{a}/flows"), None)
+        .json();
+    assert_eq!(flows["items"], json!(["reports"]));
+    assert_eq!(flows["direct"], json!([]));
+    assert_eq!(flows["groups"][0]["group"], "partners");
+    assert_eq!(
+        app.admin("DELETE", "/admin/v1/groups/partners", None)
+            .status,
+        409
+    );
+
+    assert_eq!(
+        app.admin(
+            "DELETE",
+            "/admin/v1/flows/reports/access/groups/partners",
+            None
+        )
+        .status,
+        204
+    );
+    assert_eq!(authorize(&app, &key_a, "/flows/reports"), 403);
+    assert_eq!(authorize(&app, &key_b, "/flows/reports"), 403);
+    let r = app.admin(
+        "PUT",
+        "/admin/v1/flows/nowhere/access/groups/partners",
+        None,
+    );
+    assert_eq!(r.status, 404);
+    let r = app.admin("PUT", "/admin/v1/flows/orders/access/groups/nobody", None);
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn export_carries_no_secret_and_imports_into_another_app_with_the_same_pepper() {
+    let pepper = common::random_hex(32);
+    let first = start(Options::new().variable("hmac_pepper", Some(&pepper)));
+    first.admin("POST", "/admin/v1/groups", Some(json!({ "name": "ops" })));
+    first.admin("PUT", "/admin/v1/flows/reports/access/groups/ops", None);
+    let (_, key) = first.create_account(
+        json!({ "name": "svc", "credential_type": "api_key", "flows": ["orders"], "groups": ["ops"] }),
+    );
+    let export = first.admin("GET", "/admin/v1/export", None);
+    assert_eq!(export.status, 200, "{}", export.text());
+    assert!(
+        !export.text().contains(&key),
+        "the export holds a plaintext key"
+    );
+    let doc = export.json();
+
+    let second = start(Options::new().variable("hmac_pepper", Some(&pepper)));
+    let plan = second.admin("POST", "/admin/v1/import?dry_run=true", Some(doc.clone()));
+    assert_eq!(plan.status, 200, "{}", plan.text());
+    assert_eq!(plan.json()["changes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        authorize(&second, &key, "/flows/orders"),
+        401,
+        "a dry run wrote"
+    );
+    let applied = second.admin("POST", "/admin/v1/import", Some(doc.clone()));
+    assert_eq!(applied.status, 200, "{}", applied.text());
+    assert_eq!(authorize(&second, &key, "/flows/orders"), 200);
+    assert_eq!(authorize(&second, &key, "/flows/reports"), 200);
+    let again = second.admin("POST", "/admin/v1/import", Some(doc));
+    assert_eq!(again.json()["changes"], json!([]));
+    let bad = second.admin(
+        "POST",
+        "/admin/v1/import",
+        Some(json!({ "format": "other" })),
+    );
+    assert_eq!(
+        (bad.status, bad.json()["field"].clone()),
+        (400, json!("format"))
+    );
+}
