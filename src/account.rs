@@ -138,6 +138,39 @@ pub struct StoredToken {
     pub expires_at: Option<u64>,
 }
 
+/// A registered client certificate. Only its thumbprint and details are kept:
+/// the edge matches the SHA-256 thumbprint of the forwarded certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCertificate {
+    /// base64url SHA-256 of the DER certificate (RFC 8705 `x5t#S256`).
+    pub thumbprint: String,
+    /// Subject distinguished name.
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Serial number, hex.
+    pub serial: String,
+    /// Start of validity (Unix seconds).
+    pub not_before: u64,
+    /// End of validity (Unix seconds).
+    pub not_after: u64,
+    /// When it was registered.
+    pub added_at: u64,
+}
+
+/// A registered public key of a `private_key_jwt` client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPublicKey {
+    /// Key id, matched against the assertion's `kid`.
+    pub kid: String,
+    /// The one algorithm this key verifies: `EdDSA`, `ES256` or `RS256`.
+    pub alg: String,
+    /// The key as DER SubjectPublicKeyInfo, base64url.
+    pub spki: String,
+    /// When it was registered.
+    pub added_at: u64,
+}
+
 /// An account record as stored under `acct/<id>`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -170,6 +203,12 @@ pub struct Account {
     /// API tokens.
     #[serde(default)]
     pub tokens: Vec<StoredToken>,
+    /// Client certificates (`mtls`): more than one during a rotation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<StoredCertificate>,
+    /// Public keys (`private_key_jwt`): more than one during a rotation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_keys: Vec<StoredPublicKey>,
     /// Creation time (Unix seconds).
     pub created_at: u64,
     /// Last change (Unix seconds).

@@ -17,7 +17,9 @@ use crate::env::{Clock, Random};
 use crate::hash::{Domain, Pepper};
 use crate::policy::{Flow, flow_by_id, is_identifier};
 use crate::secret::{NewSecret, SecretKind, generate_id, is_id};
-use crate::store::{Store, StoreError, account_key, grant_key, grant_prefix, name_key};
+use crate::store::{
+    Store, StoreError, account_key, certificate_key, grant_key, grant_prefix, name_key,
+};
 
 /// Longest accepted description.
 const MAX_DESCRIPTION: usize = 1024;
@@ -417,6 +419,18 @@ const MATERIAL_FIELDS: &[&str] = &[
     "claims_match",
 ];
 
+/// Credential material validated before anything is stored.
+#[derive(Default)]
+struct Material {
+    certificates: Vec<crate::account::StoredCertificate>,
+    public_keys: Vec<crate::account::StoredPublicKey>,
+}
+
+/// Whether `kid` is an acceptable key id: 1-128 visible ASCII characters.
+fn is_key_id(kid: &str) -> bool {
+    !kid.is_empty() && kid.len() <= 128 && kid.bytes().all(|b| b.is_ascii_graphic())
+}
+
 fn check_description(description: &str) -> Result<(), AdminError> {
     if description.len() > MAX_DESCRIPTION || description.chars().any(char::is_control) {
         return Err(field(
@@ -528,7 +542,7 @@ impl Admin<'_> {
             CredentialType::ApiKey => Some(SecretKind::ApiKey),
             CredentialType::Basic => Some(SecretKind::BasicPassword),
             CredentialType::ClientSecret => Some(SecretKind::ClientSecret),
-            CredentialType::Poller => None,
+            CredentialType::Poller | CredentialType::Mtls | CredentialType::PrivateKeyJwt => None,
             other => {
                 return Err(field(
                     "credential_type",
@@ -536,14 +550,7 @@ impl Admin<'_> {
                 ));
             }
         };
-        for material in MATERIAL_FIELDS {
-            if f.0.contains_key(*material) {
-                return Err(field(
-                    material,
-                    format!("not used by credential type `{type_name}`"),
-                ));
-            }
-        }
+        let material = self.material(credential_type, &f)?;
         let description = f.string("description")?.unwrap_or_default();
         check_description(&description)?;
         let scope = match f.0.get("scope") {
@@ -591,6 +598,8 @@ impl Admin<'_> {
                 })
                 .collect(),
             tokens: vec![],
+            certificates: material.certificates,
+            public_keys: material.public_keys,
             created_at: now,
             updated_at: now,
         };
@@ -602,6 +611,10 @@ impl Admin<'_> {
             },
         })?;
         self.store.set(&name_key(&name), id.as_bytes())?;
+        for cert in &account.certificates {
+            self.store
+                .set(&certificate_key(&cert.thumbprint), id.as_bytes())?;
+        }
         for flow in &direct {
             self.store.set(&grant_key(flow, &id), b"")?;
         }
@@ -609,6 +622,79 @@ impl Admin<'_> {
             account: AccountView::from(&account),
             secret: secret.map(NewSecret::into_string),
         })
+    }
+
+    /// Validates the material fields of `credential_type` (and refuses the
+    /// fields of other types) before anything is written.
+    fn material(
+        &self,
+        credential_type: CredentialType,
+        f: &Fields,
+    ) -> Result<Material, AdminError> {
+        let needed: &[&str] = match credential_type {
+            CredentialType::Mtls => &["certificate"],
+            CredentialType::PrivateKeyJwt => &["public_key", "key_id"],
+            _ => &[],
+        };
+        for name in MATERIAL_FIELDS {
+            if f.0.contains_key(*name) && !needed.contains(name) {
+                return Err(field(
+                    name,
+                    format!("not used by credential type `{}`", credential_type.as_str()),
+                ));
+            }
+        }
+        let now = self.clock.now();
+        let mut material = Material::default();
+        match credential_type {
+            CredentialType::Mtls => {
+                let pem = f
+                    .string("certificate")?
+                    .filter(|s| !s.trim().is_empty())
+                    .ok_or_else(|| {
+                        field(
+                            "certificate",
+                            "required for mtls: the client certificate in PEM",
+                        )
+                    })?;
+                let cert = crate::certificate::inspect_pem(&pem, now)
+                    .map_err(|e| field("certificate", e.to_string()))?;
+                if self
+                    .store
+                    .get(&certificate_key(&cert.thumbprint))?
+                    .is_some()
+                {
+                    return Err(AdminError::Conflict {
+                        message: "this certificate is already registered to an account".into(),
+                        flows: vec![],
+                    });
+                }
+                material.certificates.push(cert);
+            }
+            CredentialType::PrivateKeyJwt => {
+                let kid = f
+                    .string("key_id")?
+                    .filter(|s| !s.trim().is_empty())
+                    .ok_or_else(|| field("key_id", "required for private_key_jwt"))?;
+                if !is_key_id(&kid) {
+                    return Err(field("key_id", "1-128 visible ASCII characters"));
+                }
+                let key = f
+                    .string("public_key")?
+                    .filter(|s| !s.trim().is_empty())
+                    .ok_or_else(|| {
+                        field(
+                            "public_key",
+                            "required for private_key_jwt: PEM or JWK (Ed25519, P-256, RSA)",
+                        )
+                    })?;
+                let key = crate::assertion::parse_public_key(&key, &kid, now)
+                    .map_err(|e| field("public_key", e.to_string()))?;
+                material.public_keys.push(key);
+            }
+            _ => {}
+        }
+        Ok(material)
     }
 
     /// `GET /admin/v1/accounts`.
@@ -712,6 +798,9 @@ impl Admin<'_> {
         // The record goes first: from then on nothing of the account
         // authenticates, whatever happens to the index writes that follow.
         self.store.delete(&account_key(id))?;
+        for cert in &account.certificates {
+            self.store.delete(&certificate_key(&cert.thumbprint))?;
+        }
         for flow in &account.grants {
             self.store.delete(&grant_key(flow, id))?;
         }

@@ -160,6 +160,48 @@ pub fn authenticate(
     Ok(Principal { account, via })
 }
 
+/// Authenticates an `mtls` caller: `record` is the account that the
+/// certificate index names for `thumbprint` (the SHA-256 of the certificate a
+/// trusted proxy forwarded). The certificate must be registered to that
+/// account and inside its validity.
+pub fn authenticate_certificate(
+    record: Option<&[u8]>,
+    thumbprint: &str,
+    now: u64,
+) -> Result<Principal, AuthnFailure> {
+    let account = certificate_account(record, thumbprint, now)?;
+    if account.status != Status::Active {
+        return Err(AuthnFailure::Disabled);
+    }
+    Ok(Principal {
+        account,
+        via: Via::Primary,
+    })
+}
+
+/// The `mtls` account in `record` holding a valid certificate `thumbprint`,
+/// whatever its status (the token endpoint checks status itself).
+pub fn certificate_account(
+    record: Option<&[u8]>,
+    thumbprint: &str,
+    now: u64,
+) -> Result<Account, AuthnFailure> {
+    let record = record.ok_or(AuthnFailure::UnknownAccount)?;
+    let account: Account = serde_json::from_slice(record).map_err(|_| AuthnFailure::Corrupt)?;
+    if account.credential_type != CredentialType::Mtls {
+        return Err(AuthnFailure::WrongKind);
+    }
+    let cert = account
+        .certificates
+        .iter()
+        .find(|c| c.thumbprint == thumbprint)
+        .ok_or(AuthnFailure::WrongSecret)?;
+    if now >= cert.not_after || now < cert.not_before {
+        return Err(AuthnFailure::Expired);
+    }
+    Ok(account)
+}
+
 /// Whether `principal` may call `flow` with `method`.
 pub fn authorize(principal: &Principal, flow: &Flow, method: &str) -> Result<(), Forbidden> {
     if !principal.account.grants.iter().any(|g| *g == flow.id) {
@@ -216,6 +258,8 @@ mod tests {
                 created_at: 0,
                 expires_at: Some(100),
             }],
+            certificates: vec![],
+            public_keys: vec![],
             created_at: 0,
             updated_at: 0,
         }
@@ -324,6 +368,54 @@ mod tests {
         assert_eq!(
             auth(Some(b"{not json"), key.expose(), None, 1).err(),
             Some(AuthnFailure::Corrupt)
+        );
+    }
+
+    #[test]
+    fn certificate_must_be_registered_valid_and_the_account_active() {
+        let (_, _, record) = fixture(SecretKind::ApiKey, CredentialType::Mtls);
+        let mut account: Account = serde_json::from_slice(&record).expect("json");
+        account
+            .certificates
+            .push(crate::account::StoredCertificate {
+                thumbprint: "tp".into(),
+                subject: "CN=c".into(),
+                issuer: "CN=ca".into(),
+                serial: "01".into(),
+                not_before: 10,
+                not_after: 100,
+                added_at: 10,
+            });
+        let record = serde_json::to_vec(&account).expect("json");
+        assert!(authenticate_certificate(Some(&record), "tp", 50).is_ok());
+        assert_eq!(
+            authenticate_certificate(Some(&record), "other", 50).err(),
+            Some(AuthnFailure::WrongSecret)
+        );
+        assert_eq!(
+            authenticate_certificate(Some(&record), "tp", 100).err(),
+            Some(AuthnFailure::Expired)
+        );
+        assert_eq!(
+            authenticate_certificate(Some(&record), "tp", 9).err(),
+            Some(AuthnFailure::Expired)
+        );
+        assert_eq!(
+            authenticate_certificate(None, "tp", 50).err(),
+            Some(AuthnFailure::UnknownAccount)
+        );
+        account.status = Status::Disabled;
+        let record = serde_json::to_vec(&account).expect("json");
+        assert_eq!(
+            authenticate_certificate(Some(&record), "tp", 50).err(),
+            Some(AuthnFailure::Disabled)
+        );
+        account.status = Status::Active;
+        account.credential_type = CredentialType::ApiKey;
+        let record = serde_json::to_vec(&account).expect("json");
+        assert_eq!(
+            authenticate_certificate(Some(&record), "tp", 50).err(),
+            Some(AuthnFailure::WrongKind)
         );
     }
 

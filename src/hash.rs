@@ -81,6 +81,8 @@ pub enum Domain {
     Credential,
     /// The bootstrap admin token, hashed only to compare in constant time.
     AdminToken,
+    /// The trusted proxy's shared token, likewise.
+    ProxyToken,
 }
 
 impl Domain {
@@ -88,6 +90,7 @@ impl Domain {
         match self {
             Self::Credential => b"flowgate/credential/v1",
             Self::AdminToken => b"flowgate/admin-token/v1",
+            Self::ProxyToken => b"flowgate/proxy-token/v1",
         }
     }
 }

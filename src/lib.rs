@@ -7,7 +7,9 @@
 
 pub mod account;
 pub mod admin;
+pub mod assertion;
 pub mod authz;
+pub mod certificate;
 pub mod credential;
 pub mod encoding;
 pub mod env;

@@ -3,6 +3,8 @@
 //! Layout (docs/store.md has the reasoning):
 //! - `acct/<id>`: the account record, the single source of truth;
 //! - `name/<name>`: the id of the account with that name (uniqueness);
+//! - `cert/<thumbprint>`: the id of the `mtls` account holding that
+//!   certificate;
 //! - `grant/<flow>/<account id>`: marks a grant, so a flow's accounts can be
 //!   listed without reading every account;
 //! - `role/<name>`: a custom management role;
@@ -28,6 +30,11 @@ pub trait Store {
 /// Key of an account record.
 pub fn account_key(id: &str) -> String {
     format!("acct/{id}")
+}
+
+/// Key of the certificate index: thumbprint to account id (`mtls`).
+pub fn certificate_key(thumbprint: &str) -> String {
+    format!("cert/{thumbprint}")
 }
 
 /// Key of the name index.

@@ -2,7 +2,7 @@
 //! needs it. A missing or malformed variable fails closed (`503`) and the log
 //! names the variable.
 
-use flowgate::hash::{PEPPER_VARIABLE, Pepper};
+use flowgate::hash::{Domain, PEPPER_VARIABLE, Pepper};
 use flowgate::token::{PREVIOUS_KEY_VARIABLE, SIGNING_KEY_VARIABLE, SigningKeys};
 use flowgate_spin::variable;
 
@@ -70,4 +70,46 @@ impl Config {
             token_lifetime,
         })
     }
+}
+
+/// Name of the request header that carries the trusted proxy's token.
+pub const PROXY_TOKEN_HEADER: &str = "x-flowgate-proxy-token";
+/// Shortest proxy token accepted.
+const MIN_PROXY_TOKEN: usize = 16;
+
+/// The thumbprint of the client certificate forwarded by the trusted proxy.
+/// `Ok(None)`: no certificate header. A certificate header without the
+/// proxy's token (or with no proxy configured) is an error: a client that
+/// forges one is refused, not ignored.
+pub fn trusted_certificate(
+    headers: &[(String, Vec<u8>)],
+    pepper: &Pepper,
+) -> Result<Option<String>, String> {
+    let thumbprint = flowgate::certificate::forwarded_thumbprint(
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())),
+    )
+    .map_err(|e| e.to_string())?;
+    let Some(thumbprint) = thumbprint else {
+        return Ok(None);
+    };
+    let configured = variable("trusted_proxy_token").map_err(|e| e.to_string())?;
+    let configured = configured.trim();
+    if configured.len() < MIN_PROXY_TOKEN {
+        return Err("client certificate header, but no trusted proxy is configured".into());
+    }
+    let mut presented = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(PROXY_TOKEN_HEADER))
+        .map(|(_, v)| std::str::from_utf8(v).unwrap_or_default());
+    let (Some(presented), None) = (presented.next(), presented.next()) else {
+        return Err("client certificate header without exactly one proxy token".into());
+    };
+    let expected = pepper.digest(Domain::ProxyToken, configured);
+    if !pepper
+        .digest(Domain::ProxyToken, presented.trim())
+        .ct_eq(&expected)
+    {
+        return Err("client certificate header with a wrong proxy token".into());
+    }
+    Ok(Some(thumbprint))
 }

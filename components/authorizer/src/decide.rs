@@ -2,12 +2,12 @@
 //! grant. The order keeps the cheap checks (header shape, secret checksum)
 //! before any variable or store access.
 
-use flowgate::authz::{authenticate, authorize};
-use flowgate::credential::{Presented, extract};
+use flowgate::authz::{Principal, authenticate, authenticate_certificate, authorize};
+use flowgate::credential::{CredentialError, Presented, extract};
 use flowgate::env::Clock as _;
 use flowgate::path::NormalPath;
 use flowgate::policy::{Flow, flow_for_path};
-use flowgate::store::{Store as _, account_key};
+use flowgate::store::{Store as _, account_key, certificate_key};
 use flowgate_flows::FLOWS;
 use flowgate_spin::{SpinStore, WasiClock};
 
@@ -67,6 +67,7 @@ pub fn decide(
     }
     let presented = match extract(headers.iter().map(|(n, v)| (n.as_str(), v.as_slice()))) {
         Ok(p) => p,
+        Err(CredentialError::Missing) => return decide_certificate(method, path, headers, flow),
         Err(e) => {
             deny(e, None, path);
             return Outcome::Unauthorized { basic: false };
@@ -75,7 +76,7 @@ pub fn decide(
     if let Presented::Bearer(token) = presented
         && token.contains('.')
     {
-        return decide_access_token(token, method, path, flow, mode);
+        return decide_access_token(token, method, path, headers, flow);
     }
     let basic = matches!(presented, Presented::Basic(_));
     let (secret, username) = match &presented {
@@ -117,11 +118,21 @@ pub fn decide(
             return Outcome::Unauthorized { basic };
         }
     };
+    grant(&principal, flow, method, path)
+}
+
+/// The grant check shared by every credential that yields a [`Principal`].
+fn grant(
+    principal: &Principal,
+    flow: Option<&'static Flow>,
+    method: &str,
+    path: &NormalPath,
+) -> Outcome {
     let Some(flow) = flow else {
         deny("no flow at this path", Some(principal.account_id()), path);
         return Outcome::Forbidden;
     };
-    if let Err(e) = authorize(&principal, flow, method) {
+    if let Err(e) = authorize(principal, flow, method) {
         deny(e, Some(principal.account_id()), path);
         return Outcome::Forbidden;
     }
@@ -130,6 +141,55 @@ pub fn decide(
         account_name: principal.account_name().to_owned(),
         flow,
     })
+}
+
+/// No credential header: an `mtls` caller, if the trusted proxy forwarded a
+/// certificate. Two reads: the certificate index, then the account.
+fn decide_certificate(
+    method: &str,
+    path: &NormalPath,
+    headers: &[(String, Vec<u8>)],
+    flow: Option<&'static Flow>,
+) -> Outcome {
+    let pepper = match config::pepper() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("flowgate authorizer: unavailable: {e}");
+            return Outcome::Unavailable;
+        }
+    };
+    let thumbprint = match config::trusted_certificate(headers, &pepper) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            deny(CredentialError::Missing, None, path);
+            return Outcome::Unauthorized { basic: false };
+        }
+        Err(e) => {
+            deny(e, None, path);
+            return Outcome::Unauthorized { basic: false };
+        }
+    };
+    let lookup = SpinStore::open_default().and_then(|store| {
+        let Some(id) = store.get(&certificate_key(&thumbprint))? else {
+            return Ok(None);
+        };
+        let id = String::from_utf8(id).unwrap_or_default();
+        store.get(&account_key(&id))
+    });
+    let record = match lookup {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("flowgate authorizer: unavailable: {e}");
+            return Outcome::Unavailable;
+        }
+    };
+    match authenticate_certificate(record.as_deref(), &thumbprint, WasiClock.now()) {
+        Ok(principal) => grant(&principal, flow, method, path),
+        Err(e) => {
+            deny(e, None, path);
+            Outcome::Unauthorized { basic: false }
+        }
+    }
 }
 
 /// A bearer JWT: an access token of this authorization server, verified
@@ -141,8 +201,8 @@ fn decide_access_token(
     token: &str,
     method: &str,
     path: &NormalPath,
+    headers: &[(String, Vec<u8>)],
     flow: Option<&'static Flow>,
-    _mode: Mode,
 ) -> Outcome {
     let (keys, (issuer, audience)) = match config::keys().and_then(|k| Ok((k, config::issuer()?))) {
         Ok(v) => v,
@@ -158,6 +218,25 @@ fn decide_access_token(
             return Outcome::Unauthorized { basic: false };
         }
     };
+    if let Some(cnf) = &verified.claims.cnf {
+        // RFC 8705 3: a certificate-bound token needs that certificate.
+        let presented = config::pepper().and_then(|p| config::trusted_certificate(headers, &p));
+        match presented {
+            Ok(Some(t)) if t == cnf.x5t_s256 => {}
+            Ok(_) => {
+                deny(
+                    "bound token without its certificate",
+                    Some(&verified.subject),
+                    path,
+                );
+                return Outcome::Unauthorized { basic: false };
+            }
+            Err(e) => {
+                deny(e, Some(&verified.subject), path);
+                return Outcome::Unauthorized { basic: false };
+            }
+        }
+    }
     let Some(flow) = flow else {
         deny("no flow at this path", Some(&verified.subject), path);
         return Outcome::Forbidden;

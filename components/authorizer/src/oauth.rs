@@ -3,18 +3,19 @@
 //! (RFC 7009), `GET /.well-known/jwks.json` and
 //! `GET /.well-known/oauth-authorization-server` (RFC 8414).
 
+use flowgate::account::{Account, CredentialType, Status};
+use flowgate::assertion;
 use flowgate::authz::authenticate;
+use flowgate::authz::certificate_account;
 use flowgate::env::{Clock as _, Random as _};
-use flowgate::oauth::{
-    Form, OAuthError, check_grant_type, client_credentials, is_oauth_client, scope_for,
-};
-use flowgate::secret::{ParsedSecret, SecretKind};
+use flowgate::oauth::{Form, OAuthError, check_grant_type, client_credentials, scope_for};
+use flowgate::secret::{ParsedSecret, SecretKind, is_id};
 use flowgate::store::{Store as _, account_key};
-use flowgate::token::{AccessToken, NewAccessToken};
+use flowgate::token::{AccessToken, Confirmation, NewAccessToken};
 use flowgate_flows::FLOWS;
 use flowgate_spin::{SpinStore, WasiClock, WasiRandom};
 
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::respond::Reply;
 
 /// Key under which a revoked access token's id is remembered until it expires.
@@ -46,13 +47,130 @@ fn json_or_error(result: Result<serde_json::Value, OAuthError>) -> Reply {
     }
 }
 
-/// The authenticated OAuth client: its account record.
+/// `client_assertion_type` of RFC 7523 client authentication.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// An authenticated OAuth client, and the certificate its tokens are bound to.
+struct Client {
+    account: Account,
+    cnf: Option<Confirmation>,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> OAuthError {
+    eprintln!("flowgate authorizer: unavailable: {e}");
+    OAuthError::Unavailable
+}
+
+fn refused(client: &str, reason: impl std::fmt::Display) -> OAuthError {
+    eprintln!("flowgate authorizer: token endpoint: client {client}: {reason}");
+    OAuthError::InvalidClient { basic: false }
+}
+
+/// Authenticates the client by the one method it used: `private_key_jwt`,
+/// `client_secret_basic`/`client_secret_post`, or `tls_client_auth`.
 fn authenticate_client(
     headers: &[(String, Vec<u8>)],
     form: &Form,
     config: &Config,
     store: &SpinStore,
-) -> Result<flowgate::account::Account, OAuthError> {
+) -> Result<Client, OAuthError> {
+    let has_authorization = headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("authorization"));
+    let secret_used = has_authorization || form.get("client_secret").is_some();
+    if form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some() {
+        if secret_used {
+            return Err(OAuthError::InvalidRequest(
+                "more than one client authentication method",
+            ));
+        }
+        return assertion_client(form, config, store);
+    }
+    if secret_used {
+        let account = secret_client(headers, form, config, store)?;
+        return Ok(Client { account, cnf: None });
+    }
+    tls_client(headers, form, config, store)
+}
+
+/// `private_key_jwt` (RFC 7523 2.2): the assertion's `jti` is accepted once.
+fn assertion_client(form: &Form, config: &Config, store: &SpinStore) -> Result<Client, OAuthError> {
+    if form.get("client_assertion_type") != Some(JWT_BEARER) {
+        return Err(OAuthError::InvalidRequest(
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ));
+    }
+    let assertion = form
+        .get("client_assertion")
+        .ok_or(OAuthError::InvalidRequest("client_assertion is required"))?;
+    let claimed = assertion::claimed_client(assertion).map_err(|e| refused("-", e))?;
+    if !is_id(&claimed) || form.get("client_id").is_some_and(|c| c != claimed) {
+        return Err(refused(&claimed, "client_id does not match the assertion"));
+    }
+    let record = store.get(&account_key(&claimed)).map_err(unavailable)?;
+    let account: Account = record
+        .as_deref()
+        .and_then(|r| serde_json::from_slice(r).ok())
+        .ok_or_else(|| refused(&claimed, "unknown client"))?;
+    if account.credential_type != CredentialType::PrivateKeyJwt || account.status != Status::Active
+    {
+        return Err(refused(&claimed, "not an active private_key_jwt client"));
+    }
+    let token_url = format!("{}/oauth2/token", config.issuer);
+    let verified = assertion::verify(
+        assertion,
+        &account.public_keys,
+        &claimed,
+        &[&token_url, &config.issuer],
+        WasiClock.now(),
+    )
+    .map_err(|e| refused(&claimed, e))?;
+    let replay = assertion::replay_key(&claimed, &verified.jti);
+    if store.get(&replay).map_err(unavailable)?.is_some() {
+        return Err(refused(&claimed, "client assertion jti replayed"));
+    }
+    store
+        .set(&replay, verified.expires_at.to_string().as_bytes())
+        .map_err(unavailable)?;
+    Ok(Client { account, cnf: None })
+}
+
+/// `tls_client_auth` (RFC 8705 2.1.1): the certificate the trusted proxy
+/// forwarded is registered to the `client_id`; tokens are bound to it.
+fn tls_client(
+    headers: &[(String, Vec<u8>)],
+    form: &Form,
+    config: &Config,
+    store: &SpinStore,
+) -> Result<Client, OAuthError> {
+    let client_id = form
+        .get("client_id")
+        .filter(|c| is_id(c))
+        .ok_or(OAuthError::InvalidClient { basic: false })?;
+    let thumbprint = config::trusted_certificate(headers, &config.pepper)
+        .map_err(|e| refused(client_id, e))?
+        .ok_or_else(|| refused(client_id, "no client authentication"))?;
+    let record = store.get(&account_key(client_id)).map_err(unavailable)?;
+    let account = certificate_account(record.as_deref(), &thumbprint, WasiClock.now())
+        .map_err(|e| refused(client_id, e))?;
+    if account.status != Status::Active || account.id != client_id {
+        return Err(refused(client_id, "account disabled"));
+    }
+    Ok(Client {
+        account,
+        cnf: Some(Confirmation {
+            x5t_s256: thumbprint,
+        }),
+    })
+}
+
+/// `client_secret_basic` or `client_secret_post`.
+fn secret_client(
+    headers: &[(String, Vec<u8>)],
+    form: &Form,
+    config: &Config,
+    store: &SpinStore,
+) -> Result<Account, OAuthError> {
     let authorization: Vec<&[u8]> = headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("authorization"))
@@ -87,7 +205,9 @@ fn authenticate_client(
         .as_deref()
         .and_then(|r| serde_json::from_slice(r).ok())
         .ok_or(invalid.clone())?;
-    if principal.account_id() != account.id || !is_oauth_client(&account) {
+    if principal.account_id() != account.id
+        || account.credential_type != CredentialType::ClientSecret
+    {
         return Err(invalid);
     }
     Ok(account)
@@ -113,7 +233,7 @@ pub fn token(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Rep
     let result = (|| {
         let form = form_of(headers, body)?;
         let store = SpinStore::open_default().map_err(|_| OAuthError::Unavailable)?;
-        let account = authenticate_client(headers, &form, config, &store)?;
+        let Client { account, cnf } = authenticate_client(headers, &form, config, &store)?;
         check_grant_type(&form)?;
         let scope = scope_for(&account, form.get("scope"), FLOWS)?;
         let mut jti = [0u8; 16];
@@ -130,7 +250,7 @@ pub fn token(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Rep
                 id: &jti,
                 now,
                 lifetime: config.token_lifetime,
-                cnf: None,
+                cnf,
             })
             .map_err(|_| OAuthError::Unavailable)?;
         Ok(serde_json::json!({
@@ -153,7 +273,7 @@ fn client_and_own_token(
 ) -> Result<(SpinStore, Option<AccessToken>), OAuthError> {
     let form = form_of(headers, body)?;
     let store = SpinStore::open_default().map_err(|_| OAuthError::Unavailable)?;
-    let account = authenticate_client(headers, &form, config, &store)?;
+    let account = authenticate_client(headers, &form, config, &store)?.account;
     let token = form
         .get("token")
         .ok_or(OAuthError::InvalidRequest("token is required"))?;
@@ -240,7 +360,10 @@ pub fn metadata(config: &Config) -> Reply {
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": [],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth"],
+        "token_endpoint_auth_signing_alg_values_supported": ["EdDSA", "ES256", "RS256"],
+        "tls_client_certificate_bound_access_tokens": true,
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": FLOWS.iter().map(|f| f.id.as_ref()).collect::<Vec<_>>(),

@@ -1,0 +1,385 @@
+//! The credential types without a generated secret, end to end: `mtls`
+//! (client certificate forwarded by a trusted proxy; `tls_client_auth` with
+//! certificate-bound tokens) and `private_key_jwt` (RFC 7523 assertions).
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use common::{App, Options, Response, start};
+use jwt_simple::prelude::*;
+use serde_json::json;
+use sha2::{Digest as _, Sha256};
+
+const PROXY_TOKEN: &str = "proxy-shared-secret-for-tests";
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+const ISSUER: &str = "http://flowgate.creds.test";
+
+fn app() -> App {
+    start(
+        Options::new()
+            .variable("trusted_proxy_token", Some(PROXY_TOKEN))
+            .variable("issuer", Some(ISSUER)),
+    )
+}
+
+/// A self-signed client certificate valid between the two dates.
+fn certificate(not_before: (i32, u8, u8), not_after: (i32, u8, u8)) -> (String, Vec<u8>) {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["client.flowgate.test".into()]).expect("params");
+    params.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
+    params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+    let cert = params.self_signed(&key).expect("self-signed");
+    (cert.pem(), cert.der().to_vec())
+}
+
+fn valid_certificate() -> (String, Vec<u8>) {
+    certificate((2020, 1, 1), (2099, 1, 1))
+}
+
+/// RFC 9440 `Client-Cert` value.
+fn client_cert(der: &[u8]) -> String {
+    format!(":{}:", STANDARD.encode(der))
+}
+
+fn mtls_account(app: &App, pem: &str, flows: &[&str]) -> String {
+    let r = app.admin(
+        "POST",
+        "/admin/v1/accounts",
+        Some(json!({ "name": format!("mtls-{}", common::random_hex(3)), "credential_type": "mtls", "certificate": pem, "flows": flows })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(
+        r.json().get("secret").is_none(),
+        "mtls accounts have no secret"
+    );
+    r.json()["id"].as_str().expect("id").to_owned()
+}
+
+fn at_orders(app: &App, extra: &[(&str, &str)]) -> u16 {
+    let mut headers = vec![
+        ("X-Forwarded-Method", "GET"),
+        ("X-Forwarded-Uri", "/flows/orders/1"),
+    ];
+    headers.extend_from_slice(extra);
+    app.send("GET", "/authorize", &headers, b"").status
+}
+
+#[test]
+fn mtls_certificate_from_the_trusted_proxy_is_accepted() {
+    let app = app();
+    let (pem, der) = valid_certificate();
+    let id = mtls_account(&app, &pem, &["orders"]);
+    let cert = client_cert(&der);
+    assert_eq!(
+        at_orders(
+            &app,
+            &[
+                ("Client-Cert", &cert),
+                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+            ]
+        ),
+        200
+    );
+
+    // nginx's escaped PEM and Envoy's XFCC name the same certificate.
+    let escaped: String = pem
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    assert_eq!(
+        at_orders(
+            &app,
+            &[
+                ("X-SSL-Client-Cert", &escaped),
+                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+            ]
+        ),
+        200
+    );
+    let xfcc = format!("By=spiffe://proxy;Cert=\"{escaped}\";Subject=\"CN=client\"");
+    assert_eq!(
+        at_orders(
+            &app,
+            &[
+                ("X-Forwarded-Client-Cert", &xfcc),
+                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+            ]
+        ),
+        200
+    );
+
+    let account = app.admin("GET", &format!("/admin/v1/accounts/{id}"), None);
+    assert_eq!(account.status, 200);
+}
+
+#[test]
+fn forged_or_unregistered_certificates_are_refused() {
+    let app = app();
+    let (pem, der) = valid_certificate();
+    mtls_account(&app, &pem, &["orders"]);
+    let cert = client_cert(&der);
+    // A client forging the header without the proxy's token, or with a wrong one.
+    assert_eq!(at_orders(&app, &[("Client-Cert", &cert)]), 401);
+    assert_eq!(
+        at_orders(
+            &app,
+            &[
+                ("Client-Cert", &cert),
+                ("X-Flowgate-Proxy-Token", "guess-guess-guess-guess")
+            ]
+        ),
+        401
+    );
+    // Two certificate headers.
+    assert_eq!(
+        at_orders(
+            &app,
+            &[
+                ("Client-Cert", &cert),
+                ("client-cert", &cert),
+                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+            ]
+        ),
+        401
+    );
+    // A certificate nobody registered.
+    let (_, other) = valid_certificate();
+    assert_eq!(
+        at_orders(
+            &app,
+            &[
+                ("Client-Cert", &client_cert(&other)),
+                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+            ]
+        ),
+        401
+    );
+    // Without a configured proxy token, no forwarded certificate is believed.
+    let closed = start(Options::new());
+    let (pem, der) = valid_certificate();
+    mtls_account(&closed, &pem, &["orders"]);
+    assert_eq!(
+        at_orders(
+            &closed,
+            &[
+                ("Client-Cert", &client_cert(&der)),
+                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+            ]
+        ),
+        401
+    );
+}
+
+#[test]
+fn certificates_are_verified_before_they_are_saved() {
+    let app = app();
+    let (expired, _) = certificate((2019, 1, 1), (2020, 1, 1));
+    let (future, _) = certificate((2098, 1, 1), (2099, 1, 1));
+    for (pem, hint) in [
+        (expired.as_str(), "expired"),
+        (future.as_str(), "not valid before"),
+        (
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+            "X.509",
+        ),
+        ("", "required"),
+    ] {
+        let r = app.admin(
+            "POST",
+            "/admin/v1/accounts",
+            Some(json!({ "name": "bad-cert", "credential_type": "mtls", "certificate": pem })),
+        );
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert_eq!(r.json()["field"], "certificate");
+        assert!(
+            r.json()["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(hint)),
+            "{}",
+            r.text()
+        );
+    }
+    assert_eq!(
+        app.admin("GET", "/admin/v1/accounts", None).json()["items"],
+        json!([])
+    );
+    let (pem, _) = valid_certificate();
+    mtls_account(&app, &pem, &[]);
+    let again = app.admin(
+        "POST",
+        "/admin/v1/accounts",
+        Some(json!({ "name": "same-cert", "credential_type": "mtls", "certificate": pem })),
+    );
+    assert_eq!(again.status, 409, "one certificate, one account");
+}
+
+fn token(app: &App, form: &str, headers: &[(&str, &str)]) -> Response {
+    let mut all = vec![FORM];
+    all.extend_from_slice(headers);
+    app.send("POST", "/oauth2/token", &all, form.as_bytes())
+}
+
+#[test]
+fn tls_client_auth_issues_tokens_bound_to_the_certificate() {
+    let app = app();
+    let (pem, der) = valid_certificate();
+    let id = mtls_account(&app, &pem, &["orders"]);
+    let cert = client_cert(&der);
+    let proxied = [
+        ("Client-Cert", cert.as_str()),
+        ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
+    ];
+    let r = token(
+        &app,
+        &format!("grant_type=client_credentials&client_id={id}"),
+        &proxied,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let access = r.json()["access_token"].as_str().expect("token").to_owned();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(access.split('.').nth(1).expect("payload"))
+            .expect("b64"),
+    )
+    .expect("json");
+    let thumbprint = URL_SAFE_NO_PAD.encode(Sha256::digest(&der));
+    assert_eq!(claims["cnf"]["x5t#S256"], thumbprint.as_str());
+
+    let bearer = format!("Bearer {access}");
+    assert_eq!(
+        at_orders(&app, &[("Authorization", &bearer), proxied[0], proxied[1]]),
+        200
+    );
+    assert_eq!(
+        at_orders(&app, &[("Authorization", &bearer)]),
+        401,
+        "bound token without a certificate"
+    );
+    let (_, other) = valid_certificate();
+    let other = client_cert(&other);
+    assert_eq!(
+        at_orders(
+            &app,
+            &[
+                ("Authorization", &bearer),
+                ("Client-Cert", &other),
+                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+            ]
+        ),
+        401,
+        "bound token with another certificate"
+    );
+    let unproxied = token(
+        &app,
+        &format!("grant_type=client_credentials&client_id={id}"),
+        &[("Client-Cert", &cert)],
+    );
+    assert_eq!(unproxied.status, 401);
+    assert_eq!(unproxied.json()["error"], "invalid_client");
+}
+
+struct PkjClient {
+    id: String,
+    key: Ed25519KeyPair,
+}
+
+fn pkj_client(app: &App) -> PkjClient {
+    let key = Ed25519KeyPair::generate().with_key_id("key-1");
+    let r = app.admin(
+        "POST",
+        "/admin/v1/accounts",
+        Some(json!({
+            "name": format!("pkj-{}", common::random_hex(3)), "credential_type": "private_key_jwt",
+            "public_key": key.public_key().to_pem(), "key_id": "key-1", "flows": ["orders"],
+        })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["client_id"], r.json()["id"]);
+    PkjClient {
+        id: r.json()["id"].as_str().expect("id").to_owned(),
+        key,
+    }
+}
+
+fn assertion(client: &PkjClient, jti: &str, aud: &str) -> String {
+    let claims = Claims::create(Duration::from_secs(60))
+        .with_issuer(&client.id)
+        .with_subject(&client.id)
+        .with_audience(aud)
+        .with_jwt_id(jti);
+    client.key.sign(claims).expect("sign")
+}
+
+fn assertion_form(client: &PkjClient, assertion: &str) -> String {
+    format!(
+        "grant_type=client_credentials&client_id={}&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion={assertion}",
+        client.id
+    )
+}
+
+#[test]
+fn private_key_jwt_assertion_is_accepted_once() {
+    let app = app();
+    let client = pkj_client(&app);
+    let jwt = assertion(&client, "once", &format!("{ISSUER}/oauth2/token"));
+    let r = token(&app, &assertion_form(&client, &jwt), &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let bearer = format!(
+        "Bearer {}",
+        r.json()["access_token"].as_str().expect("token")
+    );
+    assert_eq!(at_orders(&app, &[("Authorization", &bearer)]), 200);
+    let replay = token(&app, &assertion_form(&client, &jwt), &[]);
+    assert_eq!(replay.status, 401, "a jti is accepted once");
+    assert_eq!(replay.json()["error"], "invalid_client");
+    let issuer_aud = assertion(&client, "issuer-aud", ISSUER);
+    assert_eq!(
+        token(&app, &assertion_form(&client, &issuer_aud), &[]).status,
+        200
+    );
+}
+
+#[test]
+fn private_key_jwt_wrong_key_audience_or_type_is_refused() {
+    let app = app();
+    let client = pkj_client(&app);
+    let impostor = PkjClient {
+        id: client.id.clone(),
+        key: Ed25519KeyPair::generate().with_key_id("key-1"),
+    };
+    let forged = assertion(&impostor, "forged", &format!("{ISSUER}/oauth2/token"));
+    assert_eq!(
+        token(&app, &assertion_form(&client, &forged), &[]).status,
+        401
+    );
+    let elsewhere = assertion(&client, "aud", "https://other.example/token");
+    assert_eq!(
+        token(&app, &assertion_form(&client, &elsewhere), &[]).status,
+        401
+    );
+    let jwt = assertion(&client, "type", &format!("{ISSUER}/oauth2/token"));
+    let wrong_type = format!(
+        "grant_type=client_credentials&client_assertion_type=password&client_assertion={jwt}"
+    );
+    let r = token(&app, &wrong_type, &[]);
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    // A registered key must parse: garbage is refused before anything is saved.
+    let bad = app.admin(
+        "POST",
+        "/admin/v1/accounts",
+        Some(json!({ "name": "bad-key", "credential_type": "private_key_jwt", "public_key": "nope", "key_id": "k" })),
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["field"], "public_key");
+}
