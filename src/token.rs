@@ -286,3 +286,5 @@ impl SigningKeys {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vectors;
