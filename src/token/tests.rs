@@ -223,3 +223,39 @@ fn malformed_signing_keys_name_their_variable() {
     let err = SigningKeys::from_variables(RFC8037_D, "zz").expect_err("previous");
     assert!(err.to_string().contains("signing_key_previous"), "{err}");
 }
+
+#[test]
+fn identity_assertion_has_its_own_type_and_is_no_access_token() {
+    let k = keys();
+    let assertion = k
+        .sign_identity_assertion(&NewAssertion {
+            issuer: ISS,
+            account_id: "abcdefghijklmnop",
+            account_name: "svc",
+            flow: "orders",
+            id: "a-1",
+            now: 1_000,
+        })
+        .expect("signed");
+    let header: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(assertion.split('.').next().expect("header"))
+            .expect("b64"),
+    )
+    .expect("json");
+    assert_eq!(header["typ"], ASSERTION_TYPE);
+    let claims: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(assertion.split('.').nth(1).expect("payload"))
+            .expect("b64"),
+    )
+    .expect("json");
+    assert_eq!(claims["aud"], format!("{ISS}/flows/orders"));
+    assert_eq!(claims["exp"], 1_000 + ASSERTION_LIFETIME);
+    assert_eq!(claims["flow"], "orders");
+    assert_eq!(
+        k.verify_access_token(&assertion, ISS, AUD, 1_000),
+        Err(TokenError::Header("typ")),
+        "an identity assertion must not pass as an access token"
+    );
+}

@@ -202,6 +202,14 @@ pub async fn forward(
         .cloned()
         .collect();
     forwarded.extend(identity_headers(allowed));
+    match respond::assertion_header(allowed) {
+        Ok(header) => forwarded.push(header),
+        Err(e) => {
+            eprintln!("flowgate authorizer: unavailable: {e}");
+            respond::send(out, respond::json(503, "unavailable"));
+            return;
+        }
+    }
     let Ok(fields) = Fields::from_list(&forwarded) else {
         respond::send(out, respond::json(400, "invalid_headers"));
         return;

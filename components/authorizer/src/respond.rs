@@ -67,6 +67,28 @@ pub fn identity_headers(allowed: &Allowed) -> Vec<(String, Vec<u8>)> {
     ]
 }
 
+/// The signed identity assertion for an allowed request (proxy mode), as a
+/// header. `Err` names what failed, for the log: the caller answers `503`.
+pub fn assertion_header(allowed: &Allowed) -> Result<(String, Vec<u8>), String> {
+    use flowgate::env::{Clock as _, Random as _};
+    let keys = crate::config::keys()?;
+    let (issuer, _) = crate::config::issuer()?;
+    let mut jti = [0u8; 16];
+    flowgate_spin::WasiRandom.fill(&mut jti);
+    let jti = flowgate::encoding::base32(&jti);
+    let token = keys
+        .sign_identity_assertion(&flowgate::token::NewAssertion {
+            issuer: &issuer,
+            account_id: &allowed.account_id,
+            account_name: &allowed.account_name,
+            flow: &allowed.flow.id,
+            id: &jti,
+            now: flowgate_spin::WasiClock.now(),
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(("x-flowgate-assertion".into(), token.into_bytes()))
+}
+
 /// A refusal (or 404/503) in either mode.
 pub fn refusal(outcome: Outcome) -> Reply {
     match outcome {
