@@ -5,7 +5,8 @@
 //! Rules: `alg` must be the registered key's algorithm (`EdDSA`, `ES256` or
 //! `RS256`; `none` and HMAC are never accepted); `iss` and `sub` are the
 //! client id; `aud` names the token endpoint or the issuer; `exp` is required
-//! and at most [`MAX_LIFETIME`] ahead; `jti` is required (the caller makes it
+//! and at most [`MAX_LIFETIME`] ahead (an hour, as Okta allows and as
+//! authlib signs by default; the `jti` is single-use whatever the lifetime); `jti` is required (the caller makes it
 //! single-use); key-source headers (`jku`, `x5u`, `jwk`, `x5c`) are ignored,
 //! `crit` is refused.
 
@@ -23,7 +24,7 @@ use crate::account::StoredPublicKey;
 use crate::token::LEEWAY_SECONDS;
 
 /// The longest client-assertion lifetime accepted, counted from now.
-pub const MAX_LIFETIME: u64 = 300;
+pub const MAX_LIFETIME: u64 = 3600;
 /// Smallest RSA modulus accepted, in bytes (2048 bits).
 const MIN_RSA_BYTES: usize = 256;
 /// Longest assertion accepted.

@@ -1,5 +1,6 @@
 //! Interoperability with code nobody on this team wrote: Python's authlib as
-//! the OAuth client and pyjwt as the verifier (installed into target/pyenv by
+//! the OAuth client (client_secret_basic, client_secret_post,
+//! private_key_jwt) and pyjwt as the verifier (installed into target/pyenv by
 //! scripts/install-python-clients, which scripts/test runs).
 
 mod common;
@@ -39,6 +40,7 @@ fn authlib_obtains_tokens_and_pyjwt_verifies_them_with_the_jwks() {
             issuer,
             id,
             secret,
+            &app.admin_token,
         ])
         .output()
         .expect("run the Python clients");
@@ -49,7 +51,11 @@ fn authlib_obtains_tokens_and_pyjwt_verifies_them_with_the_jwks() {
         String::from_utf8_lossy(&output.stderr)
     );
     let tokens: serde_json::Value = serde_json::from_slice(&output.stdout).expect("tokens as JSON");
-    for method in ["client_secret_basic", "client_secret_post"] {
+    for method in [
+        "client_secret_basic",
+        "client_secret_post",
+        "private_key_jwt",
+    ] {
         let token = tokens[method].as_str().expect("a token per method");
         let bearer = format!("Bearer {token}");
         let r = app.send(

@@ -141,7 +141,7 @@ fn claims_are_checked() {
         claims(CLIENT, "https://elsewhere/token", Some(NOW + 60), Some("j")),
         claims(CLIENT, TOKEN_URL, Some(NOW - 60), Some("j")),
         claims(CLIENT, TOKEN_URL, None, Some("j")),
-        claims(CLIENT, TOKEN_URL, Some(NOW + 3600), Some("j")),
+        claims(CLIENT, TOKEN_URL, Some(NOW + 2 * MAX_LIFETIME), Some("j")),
         claims(CLIENT, TOKEN_URL, Some(NOW + 60), None),
     ];
     for c in cases {
