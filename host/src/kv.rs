@@ -327,6 +327,268 @@ impl HostStore for InstanceState {
     }
 }
 
+/// The guest-visible `wasi:keyvalue/atomics.cas` resource: a key and the
+/// value `current` last saw there (`None` until `current` is called), as in
+/// Spin's `key-value-spin` store.
+#[derive(Debug)]
+pub struct KvCas {
+    label: String,
+    key: String,
+    seen: Option<Vec<u8>>,
+}
+
+impl KvBackend {
+    /// Sets `key` to `value` if it still holds `old`, in one statement under
+    /// the connection's lock; `false` if it did not. With no `old` (nothing
+    /// seen, or an absent key) Spin upserts unconditionally, and so does this.
+    fn swap(
+        &self,
+        store: &str,
+        key: &str,
+        old: Option<&[u8]>,
+        value: &[u8],
+    ) -> std::result::Result<bool, Error> {
+        match old {
+            Some(old) => self.with_conn(|c| {
+                c.prepare_cached(
+                    // `$N` are named parameters in SQLite, numbered by first
+                    // appearance: keep them in order.
+                    "UPDATE spin_key_value SET value=$1 WHERE store=$2 AND key=$3 AND value=$4",
+                )?
+                .execute(rusqlite::params![value, store, key, old])
+                .map(|rows| rows == 1)
+            }),
+            None => self.set(store, key, value).map(|()| true),
+        }
+    }
+
+    /// Adds `delta` to the little-endian i64 under `key` (0 if absent).
+    fn increment(&self, store: &str, key: &str, delta: i64) -> std::result::Result<i64, Error> {
+        self.with_conn(|c| {
+            let old: Option<Vec<u8>> = c
+                .prepare_cached("SELECT value FROM spin_key_value WHERE store=$1 AND key=$2")?
+                .query_map([store, key], |row| row.get::<_, Vec<u8>>(0))?
+                .next()
+                .transpose()?;
+            let old = match old {
+                None => 0,
+                Some(bytes) => i64::from_le_bytes(bytes.try_into().map_err(|_| {
+                    rusqlite::Error::InvalidColumnType(
+                        0,
+                        "value".into(),
+                        rusqlite::types::Type::Blob,
+                    )
+                })?),
+            };
+            let new = old.wrapping_add(delta);
+            c.prepare_cached(
+                "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
+                 ON CONFLICT(store, key) DO UPDATE SET value=$3",
+            )?
+            .execute(rusqlite::params![store, key, new.to_le_bytes().to_vec()])?;
+            Ok(new)
+        })
+    }
+}
+
+mod wasi_kv {
+    //! `wasi:keyvalue/store` and `wasi:keyvalue/atomics` (draft 2024-10-17)
+    //! over the same database, as Spin's `factor-key-value` serves them: the
+    //! same labels and access rules as `fermyon:spin/key-value`, a `cas`
+    //! whose `swap` compares against what `current` saw.
+
+    use wasmtime::component::Resource;
+
+    use super::{DEFAULT_STORE, KvCas, KvStore, STORE_TABLE_CAPACITY};
+    use crate::bindings::wasi::keyvalue::atomics::{self, CasError};
+    use crate::bindings::wasi::keyvalue::store::{self, Error, KeyResponse};
+    use crate::server::InstanceState;
+
+    type Wasi<T> = wasmtime::Result<std::result::Result<T, Error>>;
+
+    fn convert(e: super::Error) -> Error {
+        match e {
+            super::Error::AccessDenied => Error::AccessDenied,
+            super::Error::NoSuchStore => Error::NoSuchStore,
+            super::Error::StoreTableFull => Error::Other("store table full".into()),
+            super::Error::Other(m) => Error::Other(m),
+        }
+    }
+
+    impl InstanceState {
+        fn bucket_label(&self, bucket: &Resource<KvStore>) -> wasmtime::Result<String> {
+            Ok(self.table.get(bucket)?.label.clone())
+        }
+    }
+
+    impl store::Host for InstanceState {
+        async fn open(&mut self, identifier: String) -> Wasi<Resource<KvStore>> {
+            if !self.kv.allowed.contains(&identifier) {
+                return Ok(Err(Error::AccessDenied));
+            }
+            if identifier != DEFAULT_STORE {
+                return Ok(Err(Error::NoSuchStore));
+            }
+            if self.kv.open >= STORE_TABLE_CAPACITY {
+                return Ok(Err(Error::Other("store table full".into())));
+            }
+            self.kv.open += 1;
+            Ok(Ok(self.table.push(KvStore { label: identifier })?))
+        }
+    }
+
+    impl store::HostBucket for InstanceState {
+        async fn get(&mut self, bucket: Resource<KvStore>, key: String) -> Wasi<Option<Vec<u8>>> {
+            let label = self.bucket_label(&bucket)?;
+            self.kv.counts.get += 1;
+            if let Err(e) = self.kv.backend.fault().await {
+                return Ok(Err(convert(e)));
+            }
+            Ok(self.kv.backend.get(&label, &key).map_err(convert))
+        }
+
+        async fn set(
+            &mut self,
+            bucket: Resource<KvStore>,
+            key: String,
+            value: Vec<u8>,
+        ) -> Wasi<()> {
+            let label = self.bucket_label(&bucket)?;
+            self.kv.counts.set += 1;
+            if let Err(e) = self.kv.backend.fault().await {
+                return Ok(Err(convert(e)));
+            }
+            Ok(self.kv.backend.set(&label, &key, &value).map_err(convert))
+        }
+
+        async fn delete(&mut self, bucket: Resource<KvStore>, key: String) -> Wasi<()> {
+            let label = self.bucket_label(&bucket)?;
+            self.kv.counts.delete += 1;
+            if let Err(e) = self.kv.backend.fault().await {
+                return Ok(Err(convert(e)));
+            }
+            Ok(self.kv.backend.delete(&label, &key).map_err(convert))
+        }
+
+        async fn exists(&mut self, bucket: Resource<KvStore>, key: String) -> Wasi<bool> {
+            let label = self.bucket_label(&bucket)?;
+            self.kv.counts.exists += 1;
+            if let Err(e) = self.kv.backend.fault().await {
+                return Ok(Err(convert(e)));
+            }
+            Ok(self
+                .kv
+                .backend
+                .get(&label, &key)
+                .map(|v| v.is_some())
+                .map_err(convert))
+        }
+
+        async fn list_keys(
+            &mut self,
+            bucket: Resource<KvStore>,
+            _cursor: Option<String>,
+        ) -> Wasi<KeyResponse> {
+            let label = self.bucket_label(&bucket)?;
+            self.kv.counts.get_keys += 1;
+            if let Err(e) = self.kv.backend.fault().await {
+                return Ok(Err(convert(e)));
+            }
+            // Spin returns every key at once, without a cursor.
+            Ok(self
+                .kv
+                .backend
+                .keys(&label)
+                .map(|keys| KeyResponse { keys, cursor: None })
+                .map_err(convert))
+        }
+
+        async fn drop(&mut self, bucket: Resource<KvStore>) -> wasmtime::Result<()> {
+            self.table.delete(bucket)?;
+            self.kv.open = self.kv.open.saturating_sub(1);
+            Ok(())
+        }
+    }
+
+    impl atomics::Host for InstanceState {
+        async fn increment(
+            &mut self,
+            bucket: Resource<KvStore>,
+            key: String,
+            delta: i64,
+        ) -> Wasi<i64> {
+            let label = self.bucket_label(&bucket)?;
+            self.kv.counts.set += 1;
+            if let Err(e) = self.kv.backend.fault().await {
+                return Ok(Err(convert(e)));
+            }
+            Ok(self
+                .kv
+                .backend
+                .increment(&label, &key, delta)
+                .map_err(convert))
+        }
+
+        async fn swap(
+            &mut self,
+            cas: Resource<KvCas>,
+            value: Vec<u8>,
+        ) -> wasmtime::Result<std::result::Result<(), CasError>> {
+            self.kv.counts.set += 1;
+            if let Err(e) = self.kv.backend.fault().await {
+                self.table.delete(cas)?;
+                return Ok(Err(CasError::StoreError(convert(e))));
+            }
+            let entry = self.table.get(&cas)?;
+            let (label, key, seen) = (entry.label.clone(), entry.key.clone(), entry.seen.clone());
+            match self.kv.backend.swap(&label, &key, seen.as_deref(), &value) {
+                Ok(true) => {
+                    self.table.delete(cas)?;
+                    Ok(Ok(()))
+                }
+                // The guest gets its `cas` back, as the interface says.
+                Ok(false) => Ok(Err(CasError::CasFailed(cas))),
+                Err(e) => {
+                    self.table.delete(cas)?;
+                    Ok(Err(CasError::StoreError(convert(e))))
+                }
+            }
+        }
+    }
+
+    impl atomics::HostCas for InstanceState {
+        async fn new(&mut self, bucket: Resource<KvStore>, key: String) -> Wasi<Resource<KvCas>> {
+            let label = self.bucket_label(&bucket)?;
+            Ok(Ok(self.table.push(KvCas {
+                label,
+                key,
+                seen: None,
+            })?))
+        }
+
+        async fn current(&mut self, cas: Resource<KvCas>) -> Wasi<Option<Vec<u8>>> {
+            self.kv.counts.get += 1;
+            if let Err(e) = self.kv.backend.fault().await {
+                return Ok(Err(convert(e)));
+            }
+            let entry = self.table.get(&cas)?;
+            let (label, key) = (entry.label.clone(), entry.key.clone());
+            match self.kv.backend.get(&label, &key) {
+                Ok(value) => {
+                    self.table.get_mut(&cas)?.seen.clone_from(&value);
+                    Ok(Ok(value))
+                }
+                Err(e) => Ok(Err(convert(e))),
+            }
+        }
+
+        async fn drop(&mut self, cas: Resource<KvCas>) -> wasmtime::Result<()> {
+            self.table.delete(cas)?;
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +602,20 @@ mod tests {
         assert_eq!(f.delay, Duration::from_millis(200));
         assert!(Faults::parse("fail:2").is_err());
         assert!(Faults::parse("boom").is_err());
+    }
+
+    #[test]
+    fn swap_writes_only_over_the_value_seen() -> Result<()> {
+        let b = KvBackend::open(None, Faults::default())?;
+        let e = |e: Error| anyhow::anyhow!("{e:?}");
+        b.set("default", "k", b"one").map_err(e)?;
+        assert!(!b.swap("default", "k", Some(b"zero"), b"two").map_err(e)?);
+        assert_eq!(b.get("default", "k").map_err(e)?, Some(b"one".to_vec()));
+        assert!(b.swap("default", "k", Some(b"one"), b"two").map_err(e)?);
+        assert_eq!(b.get("default", "k").map_err(e)?, Some(b"two".to_vec()));
+        assert_eq!(b.increment("default", "n", 5).map_err(e)?, 5);
+        assert_eq!(b.increment("default", "n", -2).map_err(e)?, 3);
+        Ok(())
     }
 
     #[test]

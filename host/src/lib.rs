@@ -36,6 +36,8 @@ pub mod bindings {
         imports: { default: async | trappable },
         with: {
             "fermyon:spin/key-value.store": crate::kv::KvStore,
+            "wasi:keyvalue/store.bucket": crate::kv::KvStore,
+            "wasi:keyvalue/atomics.cas": crate::kv::KvCas,
         },
     });
 }

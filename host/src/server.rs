@@ -237,6 +237,16 @@ fn load(config: &HostConfig) -> Result<App> {
         |s| s,
     )
     .map_err(anyhow::Error::from)?;
+    crate::bindings::wasi::keyvalue::store::add_to_linker::<_, HasSelf<InstanceState>>(
+        &mut linker,
+        |s| s,
+    )
+    .map_err(anyhow::Error::from)?;
+    crate::bindings::wasi::keyvalue::atomics::add_to_linker::<_, HasSelf<InstanceState>>(
+        &mut linker,
+        |s| s,
+    )
+    .map_err(anyhow::Error::from)?;
     crate::bindings::fermyon::spin::variables::add_to_linker::<_, HasSelf<InstanceState>>(
         &mut linker,
         |s| s,

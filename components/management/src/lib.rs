@@ -3,6 +3,7 @@
 //! where every rule lives; then it writes the audit entry.
 
 mod auth;
+mod kv;
 mod routes;
 
 use spin_sdk::http::{Request, Response};

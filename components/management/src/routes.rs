@@ -7,11 +7,16 @@ use flowgate::admin::{AccountQuery, AccountView, Admin, AdminError, AuditEntry};
 use flowgate::env::Clock as _;
 use flowgate::hash::{PEPPER_VARIABLE, Pepper};
 use flowgate_flows::FLOWS;
-use flowgate_spin::{SpinStore, WasiClock, WasiRandom, variable};
+use flowgate_spin::{WasiClock, WasiRandom, variable};
 use serde_json::{Value, json};
 use spin_sdk::http::{Method, Request, Response};
 
 use crate::auth::Actor;
+use crate::kv::CasStore;
+
+/// How often an operation is run again after a concurrent change of an
+/// account record it wrote, before the caller gets `409`.
+const MAX_ATTEMPTS: usize = 64;
 
 /// A JSON response that is never cached (some carry a secret).
 fn reply(status: u16, body: &Value) -> Response {
@@ -124,7 +129,7 @@ enum Done {
 
 /// Routes an authenticated request.
 pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
-    let store = match SpinStore::open_default() {
+    let store = match CasStore::open_default() {
         Ok(s) => s,
         Err(e) => return failure(&AdminError::Store(e)),
     };
@@ -165,7 +170,21 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
         }
         return refused;
     }
-    let (action, target, result) = route(&admin, method, &segments, query, body);
+    let mut attempts = 1;
+    let (action, target, result) = loop {
+        let (action, target, result) = route(&admin, method, &segments, query, body);
+        if !matches!(result, Err(AdminError::Store(_))) || !store.take_contended() {
+            break (action, target, result);
+        }
+        if attempts == MAX_ATTEMPTS {
+            let busy = AdminError::Conflict {
+                message: "the account changed concurrently too often; retry".into(),
+                flows: vec![],
+            };
+            break (action, target, Err(busy));
+        }
+        attempts += 1;
+    };
     match result {
         Ok(Done::Read(value)) => reply(200, &value),
         Ok(Done::Wrote {

@@ -1,0 +1,136 @@
+//! The store management works on: Spin's `default` key-value store, where a
+//! write of an account record that this request read before is a
+//! compare-and-swap (`wasi:keyvalue/atomics`) against the bytes it read. Two
+//! management calls that change the same account at once therefore cannot
+//! lose either change: the second write finds the record changed, the store
+//! reports contention, and `routes` runs the whole operation again on fresh
+//! data (docs/management.md).
+//!
+//! Both interfaces reach the same store in Spin (and in the test host), so
+//! reads through `fermyon:spin/key-value` and swaps through `wasi:keyvalue`
+//! see one another.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use flowgate::store::{Store, StoreError};
+use flowgate_spin::SpinStore;
+
+/// Bindings for `wasi:keyvalue` (WIT in `components/management/wit`). The
+/// generated glue uses `unsafe` FFI; it is confined to this module.
+#[allow(unsafe_code, missing_docs, clippy::all)]
+mod bindings {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "flowgate:management/management",
+        generate_all,
+    });
+}
+
+use bindings::wasi::keyvalue::{atomics, store as wasi_store};
+
+/// Prefix of the keys whose writes are compare-and-swaps.
+const RECORD_PREFIX: &str = "acct/";
+
+/// Spin's store, with compare-and-swap writes of account records read in
+/// this request.
+pub struct CasStore {
+    plain: SpinStore,
+    bucket: wasi_store::Bucket,
+    /// The bytes of each account record as last read (or written) here.
+    seen: RefCell<HashMap<String, Option<Vec<u8>>>>,
+    contended: Cell<bool>,
+}
+
+impl CasStore {
+    /// Opens the `default` store through both interfaces.
+    pub fn open_default() -> Result<Self, StoreError> {
+        let plain = SpinStore::open_default()?;
+        let bucket = wasi_store::open("default")
+            .map_err(|e| StoreError(format!("wasi:keyvalue open: {e:?}")))?;
+        Ok(Self {
+            plain,
+            bucket,
+            seen: RefCell::new(HashMap::new()),
+            contended: Cell::new(false),
+        })
+    }
+
+    /// Whether a failure came from a concurrent change of a record (the
+    /// operation may be run again), rather than from the store itself.
+    pub fn take_contended(&self) -> bool {
+        self.seen.borrow_mut().clear();
+        self.contended.replace(false)
+    }
+
+    fn contention(&self, key: &str) -> StoreError {
+        self.contended.set(true);
+        StoreError(format!("{key} changed concurrently"))
+    }
+
+    /// Writes `value` under `key` if it still holds `expected`.
+    fn swap(&self, key: &str, expected: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        let cas = atomics::Cas::new(&self.bucket, key)
+            .map_err(|e| StoreError(format!("cas new: {e:?}")))?;
+        // The swap compares against what `current` saw, so `current` must
+        // come first; if it already differs, the swap would be wrong anyway.
+        let current = cas
+            .current()
+            .map_err(|e| StoreError(format!("cas current: {e:?}")))?;
+        if current.as_deref() != Some(expected) {
+            return Err(self.contention(key));
+        }
+        match atomics::swap(cas, value) {
+            Ok(()) => Ok(()),
+            Err(atomics::CasError::CasFailed(_)) => Err(self.contention(key)),
+            Err(atomics::CasError::StoreError(e)) => Err(StoreError(format!("cas swap: {e:?}"))),
+        }
+    }
+}
+
+impl Store for CasStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let value = self.plain.get(key)?;
+        if key.starts_with(RECORD_PREFIX) {
+            // The first read is what the operation's changes are based on;
+            // a later re-read (say, to keep fields it does not change) must
+            // not move the comparison forward past a concurrent write.
+            self.seen
+                .borrow_mut()
+                .entry(key.to_owned())
+                .or_insert_with(|| value.clone());
+        }
+        Ok(value)
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let seen = if key.starts_with(RECORD_PREFIX) {
+            self.seen.borrow().get(key).cloned()
+        } else {
+            None
+        };
+        match seen {
+            // Read before in this request: only if nobody wrote meanwhile.
+            Some(Some(expected)) => self.swap(key, &expected, value)?,
+            // Read as absent, or never read (a new record under a fresh
+            // random id): a plain write. Spin's swap from "absent" is an
+            // unconditional upsert anyway.
+            Some(None) | None => self.plain.set(key, value)?,
+        }
+        if key.starts_with(RECORD_PREFIX) {
+            self.seen
+                .borrow_mut()
+                .insert(key.to_owned(), Some(value.to_vec()));
+        }
+        Ok(())
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.seen.borrow_mut().remove(key);
+        self.plain.delete(key)
+    }
+
+    fn keys(&self) -> Result<Vec<String>, StoreError> {
+        self.plain.keys()
+    }
+}
