@@ -272,3 +272,50 @@ impl Record {
         self.extension.last_used.values().copied().max()
     }
 }
+
+/// Least time between two recorded uses of one credential: at most one
+/// store write per credential per minute.
+pub const LAST_USED_INTERVAL: u64 = 60;
+
+/// The new bytes of an account record after a use of `credential`
+/// (`primary` or `token:<id>`) at `now`, or `None` when the recorded use is
+/// less than [`LAST_USED_INTERVAL`] old (nothing to write) or the record is
+/// unreadable. Every other field, known or not, is kept as it was, so the
+/// caller may compare-and-swap the result over the bytes it read
+/// (docs/management.md, "Last used").
+pub fn record_use(record: &[u8], credential: &str, now: u64) -> Option<Vec<u8>> {
+    let mut value: serde_json::Value = serde_json::from_slice(record).ok()?;
+    let map = value.as_object_mut()?;
+    let uses = map
+        .entry("last_used")
+        .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()))
+        .as_object_mut()?;
+    let due = uses
+        .get(credential)
+        .and_then(serde_json::Value::as_u64)
+        .is_none_or(|t| now >= t.saturating_add(LAST_USED_INTERVAL));
+    if !due {
+        return None;
+    }
+    uses.insert(credential.to_owned(), now.into());
+    serde_json::to_vec(&value).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_use_is_written_at_most_once_a_minute_and_keeps_every_field() {
+        let record = br#"{"id":"a","future_field":[1,2],"last_used":{"token:t":5}}"#;
+        let first = record_use(record, "primary", 100).expect("never used: due");
+        let value: serde_json::Value = serde_json::from_slice(&first).expect("json");
+        assert_eq!(value["last_used"]["primary"], 100);
+        assert_eq!(value["last_used"]["token:t"], 5);
+        assert_eq!(value["future_field"], serde_json::json!([1, 2]));
+        assert_eq!(record_use(&first, "primary", 159), None);
+        assert!(record_use(&first, "primary", 160).is_some());
+        assert!(record_use(&first, "token:t", 101).is_some());
+        assert_eq!(record_use(b"not json", "primary", 1), None);
+    }
+}
