@@ -56,6 +56,7 @@ http {{
             auth_request_set $flowgate_account $upstream_http_x_flowgate_account;
             auth_request_set $flowgate_account_name $upstream_http_x_flowgate_account_name;
             auth_request_set $flowgate_flow $upstream_http_x_flowgate_flow;
+            auth_request_set $flowgate_assertion $upstream_http_x_flowgate_assertion;
             # On a 401 from flowgate, auth_request itself copies its
             # WWW-Authenticate into the answer: no add_header needed.
 
@@ -64,7 +65,7 @@ http {{
             proxy_set_header X-Flowgate-Account $flowgate_account;
             proxy_set_header X-Flowgate-Account-Name $flowgate_account_name;
             proxy_set_header X-Flowgate-Flow $flowgate_flow;
-            proxy_set_header X-Flowgate-Assertion "";
+            proxy_set_header X-Flowgate-Assertion $flowgate_assertion;
             # Credentials stay at the edge.
             proxy_set_header Authorization "";
             proxy_set_header X-API-Key "";
