@@ -158,6 +158,18 @@ pub struct StoredCertificate {
     pub added_at: u64,
 }
 
+/// What an `oidc` account trusts: tokens of `issuer` for `audience` whose
+/// claims satisfy `claims_match` (see `crate::oidc`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcSettings {
+    /// The issuer URL.
+    pub issuer: String,
+    /// The audience tokens must name.
+    pub audience: String,
+    /// Claim name to accepted patterns.
+    pub claims_match: std::collections::BTreeMap<String, Vec<String>>,
+}
+
 /// A registered public key of a `private_key_jwt` client.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredPublicKey {
@@ -209,6 +221,9 @@ pub struct Account {
     /// Public keys (`private_key_jwt`): more than one during a rotation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub public_keys: Vec<StoredPublicKey>,
+    /// The external issuer this account trusts (`oidc`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcSettings>,
     /// Creation time (Unix seconds).
     pub created_at: u64,
     /// Last change (Unix seconds).

@@ -9,12 +9,14 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::account::OidcSettings;
 use crate::account::{
     Account, CredentialType, Extension, Record, Scope, ScopeLevel, Status, StoredSecret,
     StoredToken,
 };
 use crate::env::{Clock, Random};
 use crate::hash::{Domain, Pepper};
+use crate::oidc::{self, Binding, Bindings, IssuerRecord};
 use crate::policy::{Flow, flow_by_id, is_identifier};
 use crate::secret::{NewSecret, SecretKind, generate_id, is_id};
 use crate::store::{
@@ -424,7 +426,12 @@ const MATERIAL_FIELDS: &[&str] = &[
 struct Material {
     certificates: Vec<crate::account::StoredCertificate>,
     public_keys: Vec<crate::account::StoredPublicKey>,
+    oidc: Option<(OidcSettings, IssuerRecord)>,
 }
+
+/// An HTTP `GET` for the management component to pass in: the body of a
+/// `200` answer, or why not.
+pub type Fetch<'f> = dyn Fn(&str) -> Result<Vec<u8>, String> + 'f;
 
 /// Whether `kid` is an acceptable key id: 1-128 visible ASCII characters.
 fn is_key_id(kid: &str) -> bool {
@@ -521,6 +528,18 @@ impl Admin<'_> {
 
     /// `POST /admin/v1/accounts`.
     pub fn create_account(&self, body: &[u8]) -> Result<WithSecret, AdminError> {
+        self.create_account_with(body, &|_: &str| {
+            Err("outbound HTTP is not available here".to_owned())
+        })
+    }
+
+    /// `POST /admin/v1/accounts`, with `fetch` for an `oidc` account's
+    /// discovery document and JWKS (`GET url` returning the body of a `200`).
+    pub fn create_account_with(
+        &self,
+        body: &[u8],
+        fetch: &Fetch<'_>,
+    ) -> Result<WithSecret, AdminError> {
         let f = Fields::parse(body, &[CREATE_FIELDS, MATERIAL_FIELDS].concat())?;
         let name = f.string("name")?.ok_or_else(|| field("name", "required"))?;
         if !is_account_name(&name) {
@@ -542,15 +561,12 @@ impl Admin<'_> {
             CredentialType::ApiKey => Some(SecretKind::ApiKey),
             CredentialType::Basic => Some(SecretKind::BasicPassword),
             CredentialType::ClientSecret => Some(SecretKind::ClientSecret),
-            CredentialType::Poller | CredentialType::Mtls | CredentialType::PrivateKeyJwt => None,
-            other => {
-                return Err(field(
-                    "credential_type",
-                    format!("`{}` is not available in this version yet", other.as_str()),
-                ));
-            }
+            CredentialType::Poller
+            | CredentialType::Mtls
+            | CredentialType::PrivateKeyJwt
+            | CredentialType::Oidc => None,
         };
-        let material = self.material(credential_type, &f)?;
+        let material = self.material(credential_type, &f, fetch)?;
         let description = f.string("description")?.unwrap_or_default();
         check_description(&description)?;
         let scope = match f.0.get("scope") {
@@ -600,6 +616,7 @@ impl Admin<'_> {
             tokens: vec![],
             certificates: material.certificates,
             public_keys: material.public_keys,
+            oidc: material.oidc.as_ref().map(|(settings, _)| settings.clone()),
             created_at: now,
             updated_at: now,
         };
@@ -618,6 +635,9 @@ impl Admin<'_> {
         for flow in &direct {
             self.store.set(&grant_key(flow, &id), b"")?;
         }
+        if let Some((settings, jwks)) = &material.oidc {
+            self.bind_issuer(&id, settings, jwks)?;
+        }
         Ok(WithSecret {
             account: AccountView::from(&account),
             secret: secret.map(NewSecret::into_string),
@@ -630,10 +650,12 @@ impl Admin<'_> {
         &self,
         credential_type: CredentialType,
         f: &Fields,
+        fetch: &Fetch<'_>,
     ) -> Result<Material, AdminError> {
         let needed: &[&str] = match credential_type {
             CredentialType::Mtls => &["certificate"],
             CredentialType::PrivateKeyJwt => &["public_key", "key_id"],
+            CredentialType::Oidc => &["issuer", "audience", "claims_match"],
             _ => &[],
         };
         for name in MATERIAL_FIELDS {
@@ -692,9 +714,98 @@ impl Admin<'_> {
                     .map_err(|e| field("public_key", e.to_string()))?;
                 material.public_keys.push(key);
             }
+            CredentialType::Oidc => material.oidc = Some(self.oidc_material(f, fetch)?),
             _ => {}
         }
         Ok(material)
+    }
+
+    /// Checks an `oidc` account's issuer, audience and rule, then fetches the
+    /// issuer's discovery document and JWKS: nothing is saved unless the
+    /// issuer answers with at least one usable key.
+    fn oidc_material(
+        &self,
+        f: &Fields,
+        fetch: &Fetch<'_>,
+    ) -> Result<(OidcSettings, IssuerRecord), AdminError> {
+        let issuer = f
+            .string("issuer")?
+            .ok_or_else(|| field("issuer", "required for oidc: the issuer URL"))?;
+        oidc::check_issuer(&issuer).map_err(|e| field("issuer", e.to_string()))?;
+        let audience = f
+            .string("audience")?
+            .filter(|a| !a.is_empty() && a.len() <= 512 && !a.chars().any(char::is_control))
+            .ok_or_else(|| field("audience", "required for oidc: the `aud` tokens must name"))?;
+        let rule = f
+            .0
+            .get("claims_match")
+            .ok_or_else(|| field("claims_match", "required for oidc"))
+            .and_then(|v| oidc::parse_rule(v).map_err(|e| field("claims_match", e.to_string())))?;
+        let fetched = |url: &str| {
+            fetch(url).map_err(|e| field("issuer", format!("fetching {url} failed: {e}")))
+        };
+        let discovery = fetched(&oidc::discovery_url(&issuer))?;
+        let jwks_uri =
+            oidc::jwks_uri(&discovery, &issuer).map_err(|e| field("issuer", e.to_string()))?;
+        let now = self.clock.now();
+        let keys = oidc::parse_jwks(&fetched(&jwks_uri)?, now)
+            .map_err(|e| field("issuer", e.to_string()))?;
+        let settings = OidcSettings {
+            issuer: issuer.clone(),
+            audience,
+            claims_match: rule,
+        };
+        let record = IssuerRecord {
+            issuer,
+            jwks_uri,
+            keys,
+            fetched_at: now,
+            // Registration is not a refetch: a key rotated right after it is
+            // still picked up on first use.
+            refetched_at: 0,
+        };
+        Ok((settings, record))
+    }
+
+    /// Adds the account's binding to its issuer and refreshes the JWKS cache.
+    fn bind_issuer(
+        &self,
+        id: &str,
+        settings: &OidcSettings,
+        jwks: &IssuerRecord,
+    ) -> Result<(), AdminError> {
+        let key = oidc::bindings_key(&settings.issuer);
+        let mut bindings: Bindings = match self.store.get(&key)? {
+            Some(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|_| AdminError::Corrupt(key.clone()))?
+            }
+            None => Bindings::default(),
+        };
+        bindings.bindings.retain(|b| b.account_id != id);
+        bindings.bindings.push(Binding {
+            account_id: id.to_owned(),
+            audience: settings.audience.clone(),
+            claims_match: settings.claims_match.clone(),
+        });
+        let bytes = serde_json::to_vec(&bindings).map_err(|_| AdminError::Corrupt(key.clone()))?;
+        self.store.set(&key, &bytes)?;
+        let cache = serde_json::to_vec(jwks).map_err(|_| AdminError::Corrupt(key.clone()))?;
+        self.store.set(&oidc::jwks_key(&settings.issuer), &cache)?;
+        Ok(())
+    }
+
+    /// Removes the account's binding from its issuer.
+    fn unbind_issuer(&self, id: &str, settings: &OidcSettings) -> Result<(), AdminError> {
+        let key = oidc::bindings_key(&settings.issuer);
+        let Some(bytes) = self.store.get(&key)? else {
+            return Ok(());
+        };
+        let mut bindings: Bindings =
+            serde_json::from_slice(&bytes).map_err(|_| AdminError::Corrupt(key.clone()))?;
+        bindings.bindings.retain(|b| b.account_id != id);
+        let bytes = serde_json::to_vec(&bindings).map_err(|_| AdminError::Corrupt(key.clone()))?;
+        self.store.set(&key, &bytes)?;
+        Ok(())
     }
 
     /// `GET /admin/v1/accounts`.
@@ -800,6 +911,9 @@ impl Admin<'_> {
         self.store.delete(&account_key(id))?;
         for cert in &account.certificates {
             self.store.delete(&certificate_key(&cert.thumbprint))?;
+        }
+        if let Some(settings) = &account.oidc {
+            self.unbind_issuer(id, settings)?;
         }
         for flow in &account.grants {
             self.store.delete(&grant_key(flow, id))?;

@@ -119,6 +119,12 @@ fn from_pem(pem: &str) -> Result<(&'static str, Vec<u8>), KeyMaterialError> {
 
 fn from_jwk(text: &str) -> Result<(&'static str, Vec<u8>), KeyMaterialError> {
     let jwk: serde_json::Value = serde_json::from_str(text).map_err(unsupported)?;
+    jwk_key(&jwk)
+}
+
+/// The algorithm and DER SubjectPublicKeyInfo of a public JWK (Ed25519,
+/// P-256 or RSA of at least 2048 bits). Shared with OIDC issuers' JWKS.
+pub fn jwk_key(jwk: &serde_json::Value) -> Result<(&'static str, Vec<u8>), KeyMaterialError> {
     let field = |name: &str| -> Result<Vec<u8>, KeyMaterialError> {
         let value = jwk[name]
             .as_str()

@@ -202,6 +202,23 @@ pub fn certificate_account(
     Ok(account)
 }
 
+/// Authenticates an `oidc` caller: `record` is the account the verified token
+/// selected (see `crate::oidc::select_account`).
+pub fn authenticate_oidc(record: Option<&[u8]>) -> Result<Principal, AuthnFailure> {
+    let record = record.ok_or(AuthnFailure::UnknownAccount)?;
+    let account: Account = serde_json::from_slice(record).map_err(|_| AuthnFailure::Corrupt)?;
+    if account.credential_type != CredentialType::Oidc {
+        return Err(AuthnFailure::WrongKind);
+    }
+    if account.status != Status::Active {
+        return Err(AuthnFailure::Disabled);
+    }
+    Ok(Principal {
+        account,
+        via: Via::Primary,
+    })
+}
+
 /// Whether `principal` may call `flow` with `method`.
 pub fn authorize(principal: &Principal, flow: &Flow, method: &str) -> Result<(), Forbidden> {
     if !principal.account.grants.iter().any(|g| *g == flow.id) {
@@ -260,6 +277,7 @@ mod tests {
             }],
             certificates: vec![],
             public_keys: vec![],
+            oidc: None,
             created_at: 0,
             updated_at: 0,
         }

@@ -15,6 +15,7 @@ pub mod encoding;
 pub mod env;
 pub mod hash;
 pub mod oauth;
+pub mod oidc;
 pub mod path;
 pub mod policy;
 pub mod secret;

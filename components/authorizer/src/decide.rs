@@ -2,9 +2,12 @@
 //! grant. The order keeps the cheap checks (header shape, secret checksum)
 //! before any variable or store access.
 
-use flowgate::authz::{Principal, authenticate, authenticate_certificate, authorize};
+use flowgate::authz::{
+    Principal, authenticate, authenticate_certificate, authenticate_oidc, authorize,
+};
 use flowgate::credential::{CredentialError, Presented, extract};
 use flowgate::env::Clock as _;
+use flowgate::oidc;
 use flowgate::path::NormalPath;
 use flowgate::policy::{Flow, flow_for_path};
 use flowgate::store::{Store as _, account_key, certificate_key};
@@ -55,7 +58,7 @@ fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath
 }
 
 /// Decides a request for `method` on `path` with `headers`.
-pub fn decide(
+pub async fn decide(
     method: &str,
     path: &NormalPath,
     headers: &[(String, Vec<u8>)],
@@ -76,6 +79,11 @@ pub fn decide(
     if let Presented::Bearer(token) = presented
         && token.contains('.')
     {
+        if let Some(issuer) = oidc::claimed_issuer(token)
+            && config::issuer().is_ok_and(|(ours, _)| ours != issuer)
+        {
+            return decide_oidc(token, &issuer, method, path, flow).await;
+        }
         return decide_access_token(token, method, path, headers, flow);
     }
     let basic = matches!(presented, Presented::Basic(_));
@@ -258,4 +266,103 @@ fn decide_access_token(
         account_name: String::new(),
         flow,
     })
+}
+
+fn unavailable(e: impl std::fmt::Display) -> Outcome {
+    eprintln!("flowgate authorizer: unavailable: {e}");
+    Outcome::Unavailable
+}
+
+/// A bearer JWT from an external OpenID Connect issuer: the issuer's
+/// bindings, its cached JWKS (refetched when stale or when the token names an
+/// unknown `kid`, at most once a minute; a failed refetch keeps the cached
+/// keys: stale-if-error), then the one account the token selects.
+async fn decide_oidc(
+    token: &str,
+    issuer: &str,
+    method: &str,
+    path: &NormalPath,
+    flow: Option<&'static Flow>,
+) -> Outcome {
+    let store = match SpinStore::open_default() {
+        Ok(s) => s,
+        Err(e) => return unavailable(e),
+    };
+    let read =
+        |key: String| -> Result<Option<Vec<u8>>, Outcome> { store.get(&key).map_err(unavailable) };
+    let bindings: oidc::Bindings = match read(oidc::bindings_key(issuer)) {
+        Ok(Some(b)) => match serde_json::from_slice(&b) {
+            Ok(b) => b,
+            Err(_) => return unavailable("oidc bindings record unreadable"),
+        },
+        Ok(None) => {
+            deny("token of an issuer no account trusts", None, path);
+            return Outcome::Unauthorized { basic: false };
+        }
+        Err(outcome) => return outcome,
+    };
+    let mut jwks: oidc::IssuerRecord = match read(oidc::jwks_key(issuer)) {
+        Ok(Some(b)) => match serde_json::from_slice(&b) {
+            Ok(r) => r,
+            Err(_) => return unavailable("oidc JWKS cache unreadable"),
+        },
+        Ok(None) => return unavailable("oidc JWKS cache missing"),
+        Err(outcome) => return outcome,
+    };
+    let now = WasiClock.now();
+    if (jwks.is_stale(now) || oidc::has_unknown_kid(token, &jwks)) && jwks.may_refetch(now) {
+        refresh_jwks(&store, &mut jwks, now).await;
+    }
+    let verified = match oidc::verify(token, &jwks, now) {
+        Ok(v) => v,
+        Err(e) => {
+            deny(e, None, path);
+            return Outcome::Unauthorized { basic: false };
+        }
+    };
+    let account_id = match oidc::select_account(&bindings, &verified) {
+        Ok(id) => id.to_owned(),
+        Err(e) => {
+            deny(e, None, path);
+            return Outcome::Unauthorized { basic: false };
+        }
+    };
+    let record = match read(account_key(&account_id)) {
+        Ok(r) => r,
+        Err(outcome) => return outcome,
+    };
+    match authenticate_oidc(record.as_deref()) {
+        Ok(principal) => grant(&principal, flow, method, path),
+        Err(e) => {
+            deny(e, Some(&account_id), path);
+            Outcome::Unauthorized { basic: false }
+        }
+    }
+}
+
+/// Fetches the issuer's JWKS again and writes the cache back; on failure the
+/// cached keys stay in use and only the attempt is recorded (rate limit).
+async fn refresh_jwks(store: &SpinStore, jwks: &mut oidc::IssuerRecord, now: u64) {
+    jwks.refetched_at = now;
+    let request = spin_sdk::http::Request::get(&jwks.jwks_uri).build();
+    let fetched = match spin_sdk::http::send::<_, spin_sdk::http::Response>(request).await {
+        Ok(r) if *r.status() == 200 => oidc::parse_jwks(r.body(), now).map_err(|e| e.to_string()),
+        Ok(r) => Err(format!("status {}", r.status())),
+        Err(e) => Err(e.to_string()),
+    };
+    match fetched {
+        Ok(keys) => {
+            jwks.keys = keys;
+            jwks.fetched_at = now;
+        }
+        Err(e) => eprintln!(
+            "flowgate authorizer: JWKS refetch of {} failed, keeping cached keys: {e}",
+            jwks.issuer
+        ),
+    }
+    if let Ok(bytes) = serde_json::to_vec(jwks)
+        && let Err(e) = store.set(&oidc::jwks_key(&jwks.issuer), &bytes)
+    {
+        eprintln!("flowgate authorizer: JWKS cache not written: {e}");
+    }
 }

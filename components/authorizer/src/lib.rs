@@ -44,12 +44,15 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
 
     if raw_path == "/authorize" || raw_path.starts_with("/authorize/") {
         let outcome = match forward::target(&raw_path, &method, &headers) {
-            Ok(target) => decide::decide(
-                &target.method,
-                &target.path,
-                &headers,
-                decide::Mode::ForwardAuth,
-            ),
+            Ok(target) => {
+                decide::decide(
+                    &target.method,
+                    &target.path,
+                    &headers,
+                    decide::Mode::ForwardAuth,
+                )
+                .await
+            }
             Err(reason) => {
                 eprintln!("flowgate authorizer: deny forward-auth: {reason}");
                 Outcome::Forbidden
@@ -71,7 +74,7 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
             return;
         }
     };
-    match decide::decide(&method, &path, &headers, decide::Mode::Proxy) {
+    match decide::decide(&method, &path, &headers, decide::Mode::Proxy).await {
         Outcome::Allow(allowed) => {
             proxy::forward(
                 request,

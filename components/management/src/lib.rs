@@ -3,6 +3,7 @@
 //! where every rule lives; then it writes the audit entry.
 
 mod auth;
+mod fetch;
 mod kv;
 mod routes;
 

@@ -345,7 +345,7 @@ fn route(
                 .map(|page| Done::Read(to_json(&page))),
         ),
         (Post, ["accounts"]) => {
-            let result = admin.create_account(body);
+            let result = admin.create_account_with(body, &crate::fetch::get);
             let target = result
                 .as_ref()
                 .map(|c| format!("account:{}", c.account.id))

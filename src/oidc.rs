@@ -1,0 +1,403 @@
+//! Bearer JWTs from an external OpenID Connect issuer (`oidc` accounts).
+//!
+//! An account names an issuer, an audience and a claims rule. Per issuer the
+//! store holds the accounts' bindings (`oidc/<sha256(issuer)>`, written by the
+//! management component only) and the cached JWKS (`oidc-jwks/<sha256>`,
+//! written by whoever fetched it last, so two writers can only replace one
+//! fresh copy with another). The edge reads both, verifies the token, picks
+//! the one account whose audience and rule match, and reads that account:
+//! three reads, and a fetch when the cache is stale or names no such `kid`.
+//!
+//! The claims rule is declarative, modelled on the AWS IAM `StringLike`
+//! conditions used to federate CI systems' OIDC tokens: a JSON object from
+//! claim name to a pattern or a list of patterns; every named claim must be a
+//! string matching one of its patterns; `*` matches any run of characters.
+//! An established expression language (CEL) was measured and did not fit the
+//! authorizer's size budget; see docs/decisions.md.
+
+use std::collections::{BTreeMap, HashSet};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jwt_simple::prelude::{
+    Duration, ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey,
+    EdDSAPublicKeyLike as _, RS256PublicKey, RSAPublicKeyLike as _, Token, UnixTimeStamp,
+    VerificationOptions,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::account::StoredPublicKey;
+use crate::token::LEEWAY_SECONDS;
+
+/// How long a fetched JWKS is used before it is fetched again.
+pub const JWKS_LIFETIME: u64 = 3600;
+/// At most one refetch for an unknown `kid` per issuer in this many seconds.
+pub const REFETCH_INTERVAL: u64 = 60;
+/// Longest token accepted.
+const MAX_TOKEN_LEN: usize = 8192;
+/// Most keys kept from one JWKS.
+const MAX_KEYS: usize = 16;
+
+/// A claims rule: claim name to accepted patterns.
+pub type ClaimsRule = BTreeMap<String, Vec<String>>;
+
+/// Why OIDC material or a token is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OidcError {
+    /// The issuer URL is not acceptable.
+    #[error("issuer must be an https URL (http only on localhost), without query or fragment")]
+    Issuer,
+    /// The claims rule is not an object of strings or string arrays.
+    #[error(
+        "claims_match must be a JSON object mapping claim names to a pattern or a list of patterns"
+    )]
+    Rule,
+    /// The discovery document or JWKS is unusable.
+    #[error("the issuer's JWKS is unusable: {0}")]
+    Jwks(String),
+    /// The token is malformed or its header refused.
+    #[error("malformed or refused token: {0}")]
+    Token(&'static str),
+    /// No cached key has the token's `kid`.
+    #[error("unknown key id")]
+    UnknownKey,
+    /// Signature, issuer or time checks failed.
+    #[error("token rejected: {0}")]
+    Rejected(String),
+    /// No account, or more than one, matches the token.
+    #[error("{0}")]
+    NoAccount(&'static str),
+}
+
+/// One account's binding to its issuer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The account id.
+    pub account_id: String,
+    /// The `aud` the token must contain.
+    pub audience: String,
+    /// The claims rule.
+    pub claims_match: ClaimsRule,
+}
+
+/// The accounts that trust one issuer (`oidc/<sha256(issuer)>`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Bindings {
+    /// The accounts' bindings.
+    pub bindings: Vec<Binding>,
+}
+
+/// The cached JWKS of one issuer (`oidc-jwks/<sha256(issuer)>`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerRecord {
+    /// The issuer URL, exactly as tokens name it.
+    pub issuer: String,
+    /// Where its keys come from.
+    pub jwks_uri: String,
+    /// The usable keys of its JWKS.
+    pub keys: Vec<StoredPublicKey>,
+    /// When the JWKS was fetched (Unix seconds).
+    pub fetched_at: u64,
+    /// When a refetch was last tried, successful or not.
+    #[serde(default)]
+    pub refetched_at: u64,
+}
+
+impl IssuerRecord {
+    /// Whether the cached JWKS is past its lifetime at `now`.
+    pub fn is_stale(&self, now: u64) -> bool {
+        now >= self.fetched_at + JWKS_LIFETIME
+    }
+
+    /// Whether a refetch may be tried at `now` (rate limit).
+    pub fn may_refetch(&self, now: u64) -> bool {
+        now >= self.refetched_at + REFETCH_INTERVAL
+    }
+}
+
+/// Store key of an issuer's bindings.
+pub fn bindings_key(issuer: &str) -> String {
+    format!(
+        "oidc/{}",
+        URL_SAFE_NO_PAD.encode(Sha256::digest(issuer.as_bytes()))
+    )
+}
+
+/// Store key of an issuer's cached JWKS.
+pub fn jwks_key(issuer: &str) -> String {
+    format!(
+        "oidc-jwks/{}",
+        URL_SAFE_NO_PAD.encode(Sha256::digest(issuer.as_bytes()))
+    )
+}
+
+/// The issuer's discovery document URL (OpenID Connect Discovery 4).
+pub fn discovery_url(issuer: &str) -> String {
+    format!("{issuer}/.well-known/openid-configuration")
+}
+
+/// Checks an issuer URL.
+pub fn check_issuer(issuer: &str) -> Result<(), OidcError> {
+    let rest = if let Some(r) = issuer.strip_prefix("https://") {
+        r
+    } else if let Some(r) = issuer.strip_prefix("http://") {
+        let host = r.split(['/', ':']).next().unwrap_or_default();
+        if host != "localhost" && host != "127.0.0.1" && host != "[::1]" {
+            return Err(OidcError::Issuer);
+        }
+        r
+    } else {
+        return Err(OidcError::Issuer);
+    };
+    if rest.is_empty()
+        || rest.starts_with('/')
+        || issuer.len() > 512
+        || issuer.ends_with('/')
+        || !issuer.bytes().all(|b| b.is_ascii_graphic())
+        || issuer.contains(['?', '#', '@'])
+    {
+        return Err(OidcError::Issuer);
+    }
+    Ok(())
+}
+
+/// Parses a claims rule from its JSON form.
+pub fn parse_rule(value: &serde_json::Value) -> Result<ClaimsRule, OidcError> {
+    let object = value.as_object().ok_or(OidcError::Rule)?;
+    if object.is_empty() || object.len() > 32 {
+        return Err(OidcError::Rule);
+    }
+    let mut rule = ClaimsRule::new();
+    for (claim, patterns) in object {
+        let patterns: Vec<String> = match patterns {
+            serde_json::Value::String(p) => vec![p.clone()],
+            serde_json::Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned).ok_or(OidcError::Rule))
+                .collect::<Result<_, _>>()?,
+            _ => return Err(OidcError::Rule),
+        };
+        if claim.is_empty()
+            || patterns.is_empty()
+            || patterns.iter().any(|p| p.is_empty() || p.len() > 512)
+        {
+            return Err(OidcError::Rule);
+        }
+        rule.insert(claim.clone(), patterns);
+    }
+    Ok(rule)
+}
+
+/// Whether `text` matches `pattern`, where `*` matches any run of characters.
+pub fn matches_pattern(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// Whether `claims` satisfy `rule`.
+pub fn rule_matches(
+    rule: &ClaimsRule,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> bool {
+    rule.iter().all(|(claim, patterns)| {
+        claims
+            .get(claim)
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|value| patterns.iter().any(|p| matches_pattern(p, value)))
+    })
+}
+
+/// Extracts the usable keys of a JWKS document. Keys without `kid`, private
+/// keys, and unsupported types are skipped; none usable is an error.
+pub fn parse_jwks(document: &[u8], now: u64) -> Result<Vec<StoredPublicKey>, OidcError> {
+    let jwks: serde_json::Value =
+        serde_json::from_slice(document).map_err(|_| OidcError::Jwks("not JSON".into()))?;
+    let keys = jwks["keys"]
+        .as_array()
+        .ok_or_else(|| OidcError::Jwks("no `keys` array".into()))?;
+    let mut usable = Vec::new();
+    for jwk in keys {
+        if jwk
+            .get("use")
+            .and_then(|u| u.as_str())
+            .is_some_and(|u| u != "sig")
+        {
+            continue;
+        }
+        let Some(kid) = jwk["kid"]
+            .as_str()
+            .filter(|k| !k.is_empty() && k.len() <= 128)
+        else {
+            continue;
+        };
+        if let Ok((alg, der)) = crate::assertion::jwk_key(jwk) {
+            usable.push(StoredPublicKey {
+                kid: kid.to_owned(),
+                alg: alg.to_owned(),
+                spki: URL_SAFE_NO_PAD.encode(der),
+                added_at: now,
+            });
+        }
+        if usable.len() == MAX_KEYS {
+            break;
+        }
+    }
+    if usable.is_empty() {
+        return Err(OidcError::Jwks(
+            "no usable signing key (Ed25519, P-256 or RSA with a kid)".into(),
+        ));
+    }
+    Ok(usable)
+}
+
+/// The `jwks_uri` of an OpenID discovery document, which must name the
+/// expected issuer.
+pub fn jwks_uri(discovery: &[u8], issuer: &str) -> Result<String, OidcError> {
+    let doc: serde_json::Value = serde_json::from_slice(discovery)
+        .map_err(|_| OidcError::Jwks("discovery document is not JSON".into()))?;
+    if doc["issuer"].as_str() != Some(issuer) {
+        return Err(OidcError::Jwks(
+            "discovery document names another issuer".into(),
+        ));
+    }
+    let uri = doc["jwks_uri"]
+        .as_str()
+        .ok_or_else(|| OidcError::Jwks("discovery document has no jwks_uri".into()))?;
+    check_issuer(
+        uri.split('/')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("/")
+            .as_str(),
+    )
+    .map_err(|_| OidcError::Jwks("jwks_uri is not an https URL".into()))?;
+    Ok(uri.to_owned())
+}
+
+/// The `iss` a token claims, unverified, to find the issuer's record.
+pub fn claimed_issuer(token: &str) -> Option<String> {
+    if token.len() > MAX_TOKEN_LEN {
+        return None;
+    }
+    let payload = token.split('.').nth(1)?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    claims["iss"].as_str().map(str::to_owned)
+}
+
+/// What a verified external token says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedToken {
+    /// All claims, registered ones included.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// `aud` values.
+    pub audiences: HashSet<String>,
+}
+
+/// Whether the token names a `kid` the record does not have.
+pub fn has_unknown_kid(token: &str, record: &IssuerRecord) -> bool {
+    Token::decode_metadata(token)
+        .ok()
+        .and_then(|m| m.key_id().map(str::to_owned))
+        .is_some_and(|kid| !record.keys.iter().any(|k| k.kid == kid))
+}
+
+/// Verifies `token` with the record's keys at `now`.
+pub fn verify(token: &str, record: &IssuerRecord, now: u64) -> Result<VerifiedToken, OidcError> {
+    if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
+        return Err(OidcError::Token("shape"));
+    }
+    let meta = Token::decode_metadata(token).map_err(|_| OidcError::Token("header"))?;
+    if meta.critical().is_some() {
+        return Err(OidcError::Token("crit"));
+    }
+    let kid = meta.key_id().ok_or(OidcError::UnknownKey)?;
+    let key = record
+        .keys
+        .iter()
+        .find(|k| k.kid == kid)
+        .ok_or(OidcError::UnknownKey)?;
+    if meta.algorithm() != key.alg {
+        return Err(OidcError::Token("alg"));
+    }
+    let options = VerificationOptions {
+        allowed_issuers: Some(HashSet::from([record.issuer.clone()])),
+        time_tolerance: Some(Duration::from_secs(LEEWAY_SECONDS)),
+        artificial_time: Some(UnixTimeStamp::from_secs(now)),
+        max_token_length: Some(MAX_TOKEN_LEN),
+        ..VerificationOptions::default()
+    };
+    let der = URL_SAFE_NO_PAD
+        .decode(&key.spki)
+        .map_err(|_| OidcError::UnknownKey)?;
+    type Extra = serde_json::Map<String, serde_json::Value>;
+    let rejected = |e: jwt_simple::Error| OidcError::Rejected(e.to_string());
+    let claims = match key.alg.as_str() {
+        "EdDSA" => Ed25519PublicKey::from_der(&der)
+            .map_err(rejected)?
+            .verify_token::<Extra>(token, Some(options)),
+        "ES256" => ES256PublicKey::from_der(&der)
+            .map_err(rejected)?
+            .verify_token::<Extra>(token, Some(options)),
+        "RS256" => RS256PublicKey::from_der(&der)
+            .map_err(rejected)?
+            .verify_token::<Extra>(token, Some(options)),
+        _ => return Err(OidcError::UnknownKey),
+    }
+    .map_err(rejected)?;
+    if claims.expires_at.is_none() {
+        return Err(OidcError::Rejected("exp is required".into()));
+    }
+    let audiences = claims
+        .audiences
+        .as_ref()
+        .map(|a| a.clone().into_set())
+        .unwrap_or_default();
+    let mut all = claims.custom;
+    if let Some(sub) = claims.subject {
+        all.insert("sub".into(), sub.into());
+    }
+    all.insert("iss".into(), record.issuer.clone().into());
+    Ok(VerifiedToken {
+        claims: all,
+        audiences,
+    })
+}
+
+/// The one account whose audience and rule the token satisfies.
+pub fn select_account<'r>(
+    bindings: &'r Bindings,
+    token: &VerifiedToken,
+) -> Result<&'r str, OidcError> {
+    let mut matching = bindings.bindings.iter().filter(|b| {
+        token.audiences.contains(&b.audience) && rule_matches(&b.claims_match, &token.claims)
+    });
+    let first = matching
+        .next()
+        .ok_or(OidcError::NoAccount("no account matches the token"))?;
+    if matching.next().is_some() {
+        return Err(OidcError::NoAccount(
+            "more than one account matches the token",
+        ));
+    }
+    Ok(&first.account_id)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,230 @@
+use jwt_simple::claims::Audiences;
+use jwt_simple::prelude::{Ed25519KeyPair, EdDSAKeyPairLike as _, JWTClaims};
+
+use super::*;
+
+const ISSUER: &str = "https://token.actions.example";
+const NOW: u64 = 1_700_000_000;
+
+fn jwks_for(pair: &Ed25519KeyPair, kid: &str) -> Vec<u8> {
+    let x = URL_SAFE_NO_PAD.encode(pair.public_key().to_bytes());
+    serde_json::json!({ "keys": [
+        { "kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig" },
+        { "kty": "oct", "k": "c2VjcmV0", "kid": "hmac" },
+        { "kty": "OKP", "crv": "Ed25519", "x": x },
+    ]})
+    .to_string()
+    .into_bytes()
+}
+
+fn record(pair: &Ed25519KeyPair) -> IssuerRecord {
+    IssuerRecord {
+        issuer: ISSUER.into(),
+        jwks_uri: format!("{ISSUER}/jwks"),
+        keys: parse_jwks(&jwks_for(pair, "k1"), NOW).expect("jwks"),
+        fetched_at: NOW,
+        refetched_at: 0,
+    }
+}
+
+fn binding(id: &str, rule: serde_json::Value) -> Binding {
+    Binding {
+        account_id: id.into(),
+        audience: "flowgate".into(),
+        claims_match: parse_rule(&rule).expect("rule"),
+    }
+}
+
+fn token(pair: &Ed25519KeyPair, sub: &str, aud: &str, extra: serde_json::Value) -> String {
+    let custom: serde_json::Map<String, serde_json::Value> =
+        extra.as_object().cloned().unwrap_or_default();
+    let claims = JWTClaims {
+        issued_at: Some(UnixTimeStamp::from_secs(NOW)),
+        expires_at: Some(UnixTimeStamp::from_secs(NOW + 300)),
+        invalid_before: None,
+        issuer: Some(ISSUER.into()),
+        subject: Some(sub.into()),
+        audiences: Some(Audiences::AsString(aud.into())),
+        jwt_id: None,
+        nonce: None,
+        custom,
+    };
+    pair.sign(claims).expect("sign")
+}
+
+#[test]
+fn patterns_follow_string_like_semantics() {
+    assert!(matches_pattern(
+        "repo:acme/app:*",
+        "repo:acme/app:ref:refs/heads/main"
+    ));
+    assert!(matches_pattern("*", ""));
+    assert!(matches_pattern("a*c*e", "abcde"));
+    assert!(matches_pattern("exact", "exact"));
+    assert!(!matches_pattern("exact", "exactly"));
+    assert!(!matches_pattern("repo:acme/*", "repo:evil/acme/x"));
+    assert!(
+        !matches_pattern("a*a", "a"),
+        "the prefix and suffix may not overlap"
+    );
+    assert!(matches_pattern("*@acme.com", "ops@acme.com"));
+}
+
+#[test]
+fn rules_parse_strictly() {
+    assert!(parse_rule(&serde_json::json!({ "sub": "x", "org": ["a", "b"] })).is_ok());
+    for bad in [
+        serde_json::json!({}),
+        serde_json::json!("sub"),
+        serde_json::json!({ "sub": 1 }),
+        serde_json::json!({ "sub": [] }),
+        serde_json::json!({ "sub": [""] }),
+        serde_json::json!({ "sub": ["a", 2] }),
+    ] {
+        assert_eq!(parse_rule(&bad), Err(OidcError::Rule), "{bad}");
+    }
+}
+
+#[test]
+fn issuer_urls_must_be_https_except_loopback() {
+    assert!(check_issuer(ISSUER).is_ok());
+    assert!(check_issuer("http://127.0.0.1:8080").is_ok());
+    for bad in [
+        "http://idp.example",
+        "ftp://x",
+        "https://",
+        "https://x/",
+        "https://x?y",
+        "https://u@x",
+        "https://x#y",
+    ] {
+        assert_eq!(check_issuer(bad), Err(OidcError::Issuer), "{bad}");
+    }
+}
+
+#[test]
+fn jwks_keeps_only_usable_signing_keys() {
+    let pair = Ed25519KeyPair::generate();
+    let keys = parse_jwks(&jwks_for(&pair, "k1"), NOW).expect("usable");
+    assert_eq!(
+        keys.len(),
+        1,
+        "the HMAC key and the key without kid are skipped"
+    );
+    assert_eq!(keys[0].alg, "EdDSA");
+    assert!(parse_jwks(br#"{"keys":[{"kty":"oct","k":"AAAA","kid":"x"}]}"#, NOW).is_err());
+    assert!(parse_jwks(b"[]", NOW).is_err());
+}
+
+#[test]
+fn discovery_must_name_the_issuer() {
+    let good =
+        serde_json::json!({ "issuer": ISSUER, "jwks_uri": format!("{ISSUER}/keys") }).to_string();
+    assert_eq!(
+        jwks_uri(good.as_bytes(), ISSUER),
+        Ok(format!("{ISSUER}/keys"))
+    );
+    let other = serde_json::json!({ "issuer": "https://evil.example", "jwks_uri": "https://evil.example/k" }).to_string();
+    assert!(jwks_uri(other.as_bytes(), ISSUER).is_err());
+    let plain =
+        serde_json::json!({ "issuer": ISSUER, "jwks_uri": "http://evil.example/k" }).to_string();
+    assert!(jwks_uri(plain.as_bytes(), ISSUER).is_err());
+}
+
+#[test]
+fn token_selects_the_one_matching_account() {
+    let pair = Ed25519KeyPair::generate().with_key_id("k1");
+    let rec = record(&pair);
+    let accounts = Bindings {
+        bindings: vec![
+            binding(
+                "main",
+                serde_json::json!({ "sub": "repo:acme/app:ref:refs/heads/main" }),
+            ),
+            binding(
+                "any-branch",
+                serde_json::json!({ "sub": "repo:acme/lib:*", "repository_owner": "acme" }),
+            ),
+        ],
+    };
+    let t = token(
+        &pair,
+        "repo:acme/app:ref:refs/heads/main",
+        "flowgate",
+        serde_json::json!({}),
+    );
+    let verified = verify(&t, &rec, NOW + 1).expect("valid");
+    assert_eq!(select_account(&accounts, &verified), Ok("main"));
+
+    let t = token(
+        &pair,
+        "repo:acme/lib:pull/1",
+        "flowgate",
+        serde_json::json!({ "repository_owner": "acme" }),
+    );
+    assert_eq!(
+        select_account(&accounts, &verify(&t, &rec, NOW).expect("valid")),
+        Ok("any-branch")
+    );
+    let t = token(
+        &pair,
+        "repo:acme/lib:pull/1",
+        "flowgate",
+        serde_json::json!({ "repository_owner": "evil" }),
+    );
+    assert!(select_account(&accounts, &verify(&t, &rec, NOW).expect("valid")).is_err());
+    let t = token(
+        &pair,
+        "repo:acme/app:ref:refs/heads/main",
+        "other-aud",
+        serde_json::json!({}),
+    );
+    assert!(
+        select_account(&accounts, &verify(&t, &rec, NOW).expect("valid")).is_err(),
+        "wrong audience"
+    );
+}
+
+#[test]
+fn ambiguous_matches_are_refused() {
+    let pair = Ed25519KeyPair::generate().with_key_id("k1");
+    let rec = record(&pair);
+    let accounts = Bindings {
+        bindings: vec![
+            binding("a", serde_json::json!({ "sub": "*" })),
+            binding("b", serde_json::json!({ "sub": "x*" })),
+        ],
+    };
+    let t = token(&pair, "x1", "flowgate", serde_json::json!({}));
+    assert_eq!(
+        select_account(&accounts, &verify(&t, &rec, NOW).expect("valid")),
+        Err(OidcError::NoAccount(
+            "more than one account matches the token"
+        ))
+    );
+}
+
+#[test]
+fn wrong_key_expired_and_unknown_kid_are_rejected() {
+    let pair = Ed25519KeyPair::generate().with_key_id("k1");
+    let rec = record(&pair);
+    let t = token(&pair, "s", "flowgate", serde_json::json!({}));
+    assert!(
+        verify(&t, &rec, NOW + 300 + LEEWAY_SECONDS + 1).is_err(),
+        "expired"
+    );
+    let impostor = Ed25519KeyPair::generate().with_key_id("k1");
+    assert!(matches!(
+        verify(
+            &token(&impostor, "s", "flowgate", serde_json::json!({})),
+            &rec,
+            NOW
+        ),
+        Err(OidcError::Rejected(_))
+    ));
+    let rotated = Ed25519KeyPair::generate().with_key_id("k2");
+    let t = token(&rotated, "s", "flowgate", serde_json::json!({}));
+    assert!(has_unknown_kid(&t, &rec));
+    assert_eq!(verify(&t, &rec, NOW), Err(OidcError::UnknownKey));
+    assert_eq!(claimed_issuer(&t).as_deref(), Some(ISSUER));
+}

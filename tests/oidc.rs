@@ -1,0 +1,313 @@
+//! `oidc` accounts end to end, against a small OpenID Connect issuer run by
+//! the test on loopback (discovery document and a JWKS of keys generated
+//! here): registration fetches and checks the JWKS, tokens are accepted or
+//! refused by audience and claims rule, and a rotated key is picked up.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::{App, Options, start};
+use jwt_simple::prelude::*;
+use serde_json::json;
+
+/// The test issuer: serves its discovery document and the JWKS of `keys`.
+struct Issuer {
+    origin: String,
+    keys: Arc<Mutex<Vec<(String, Ed25519PublicKey)>>>,
+}
+
+impl Issuer {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind issuer");
+        let origin = format!(
+            "http://127.0.0.1:{}",
+            listener.local_addr().expect("addr").port()
+        );
+        let keys: Arc<Mutex<Vec<(String, Ed25519PublicKey)>>> = Arc::new(Mutex::new(Vec::new()));
+        let (served, me) = (Arc::clone(&keys), origin.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(match stream.try_clone() {
+                    Ok(s) => s,
+                    Err(_) => continue,
+                });
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                        break;
+                    }
+                }
+                let body = match path.as_str() {
+                    "/.well-known/openid-configuration" => {
+                        json!({ "issuer": me, "jwks_uri": format!("{me}/jwks") }).to_string()
+                    }
+                    "/jwks" => {
+                        let keys = served.lock().map(|k| k.clone()).unwrap_or_default();
+                        let keys: Vec<_> = keys
+                            .iter()
+                            .map(|(kid, key)| json!({ "kty": "OKP", "crv": "Ed25519", "kid": kid, "x": URL_SAFE_NO_PAD.encode(key.to_bytes()) }))
+                            .collect();
+                        json!({ "keys": keys }).to_string()
+                    }
+                    _ => String::new(),
+                };
+                let status = if body.is_empty() {
+                    "404 Not Found"
+                } else {
+                    "200 OK"
+                };
+                let mut stream = stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Self { origin, keys }
+    }
+
+    fn new_key(&self, kid: &str) -> Ed25519KeyPair {
+        let pair = Ed25519KeyPair::generate().with_key_id(kid);
+        if let Ok(mut keys) = self.keys.lock() {
+            keys.push((kid.to_owned(), pair.public_key()));
+        }
+        pair
+    }
+
+    fn token(&self, key: &Ed25519KeyPair, sub: &str, aud: &str, valid_for: u64) -> String {
+        let claims = Claims::create(Duration::from_secs(valid_for))
+            .with_issuer(&self.origin)
+            .with_subject(sub)
+            .with_audience(aud);
+        key.sign(claims).expect("sign")
+    }
+}
+
+fn app_for(issuer: &Issuer) -> App {
+    start(Options::new().variable("oidc_issuer_origin", Some(&issuer.origin)))
+}
+
+fn register(app: &App, issuer: &Issuer, name: &str, rule: serde_json::Value) -> common::Response {
+    app.admin(
+        "POST",
+        "/admin/v1/accounts",
+        Some(json!({
+            "name": name, "credential_type": "oidc", "issuer": issuer.origin,
+            "audience": "flowgate-ci", "claims_match": rule, "flows": ["orders"],
+        })),
+    )
+}
+
+fn at_orders(app: &App, token: &str) -> u16 {
+    let bearer = format!("Bearer {token}");
+    app.send(
+        "GET",
+        "/authorize",
+        &[
+            ("X-Forwarded-Uri", "/flows/orders/1"),
+            ("Authorization", &bearer),
+        ],
+        b"",
+    )
+    .status
+}
+
+#[test]
+fn tokens_are_accepted_by_audience_and_claims_rule() {
+    let issuer = Issuer::start();
+    let key = issuer.new_key("k1");
+    let app = app_for(&issuer);
+    let r = register(
+        &app,
+        &issuer,
+        "ci-main",
+        json!({ "sub": "repo:acme/app:ref:refs/heads/*" }),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().expect("id").to_owned();
+    assert!(r.json().get("secret").is_none());
+
+    assert_eq!(
+        at_orders(
+            &app,
+            &issuer.token(
+                &key,
+                "repo:acme/app:ref:refs/heads/main",
+                "flowgate-ci",
+                300
+            )
+        ),
+        200
+    );
+    assert_eq!(
+        at_orders(
+            &app,
+            &issuer.token(&key, "repo:acme/app:pull_request", "flowgate-ci", 300)
+        ),
+        401,
+        "rule"
+    );
+    assert_eq!(
+        at_orders(
+            &app,
+            &issuer.token(&key, "repo:acme/app:ref:refs/heads/main", "other", 300)
+        ),
+        401,
+        "audience"
+    );
+    let impostor = Ed25519KeyPair::generate().with_key_id("k1");
+    assert_eq!(
+        at_orders(
+            &app,
+            &issuer.token(
+                &impostor,
+                "repo:acme/app:ref:refs/heads/main",
+                "flowgate-ci",
+                300
+            )
+        ),
+        401
+    );
+    // A token of another issuer that nobody trusts.
+    let stranger = Claims::create(Duration::from_secs(300))
+        .with_issuer("https://idp.elsewhere.example")
+        .with_subject("repo:acme/app:ref:refs/heads/main")
+        .with_audience("flowgate-ci");
+    assert_eq!(at_orders(&app, &key.sign(stranger).expect("sign")), 401);
+
+    assert_eq!(
+        app.admin("POST", &format!("/admin/v1/accounts/{id}/disable"), None)
+            .status,
+        200
+    );
+    assert_eq!(
+        at_orders(
+            &app,
+            &issuer.token(
+                &key,
+                "repo:acme/app:ref:refs/heads/main",
+                "flowgate-ci",
+                300
+            )
+        ),
+        401
+    );
+}
+
+#[test]
+fn a_rotated_issuer_key_is_fetched_on_first_use() {
+    let issuer = Issuer::start();
+    let old = issuer.new_key("k1");
+    let app = app_for(&issuer);
+    assert_eq!(
+        register(&app, &issuer, "rot", json!({ "sub": "svc" })).status,
+        201
+    );
+    assert_eq!(
+        at_orders(&app, &issuer.token(&old, "svc", "flowgate-ci", 300)),
+        200
+    );
+    let new = issuer.new_key("k2");
+    assert_eq!(
+        at_orders(&app, &issuer.token(&new, "svc", "flowgate-ci", 300)),
+        200,
+        "unknown kid refetches"
+    );
+}
+
+#[test]
+fn registration_fetches_and_checks_the_issuer_first() {
+    let issuer = Issuer::start();
+    let app = app_for(&issuer);
+    // No key yet: the JWKS is empty, so nothing is saved.
+    let r = register(&app, &issuer, "early", json!({ "sub": "x" }));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["field"], "issuer");
+    issuer.new_key("k1");
+    for (body_issuer, field) in [
+        ("http://idp.example", "issuer"),
+        ("http://127.0.0.1:9", "issuer"),
+    ] {
+        let r = app.admin(
+            "POST",
+            "/admin/v1/accounts",
+            Some(json!({ "name": "bad", "credential_type": "oidc", "issuer": body_issuer, "audience": "a", "claims_match": { "sub": "x" } })),
+        );
+        assert_eq!(r.status, 400, "{body_issuer}: {}", r.text());
+        assert_eq!(r.json()["field"], field);
+    }
+    let r = app.admin(
+        "POST",
+        "/admin/v1/accounts",
+        Some(json!({ "name": "bad", "credential_type": "oidc", "issuer": issuer.origin, "audience": "a", "claims_match": "sub == 'x'" })),
+    );
+    assert_eq!(r.json()["field"], "claims_match");
+    assert_eq!(
+        app.admin("GET", "/admin/v1/accounts", None).json()["items"],
+        json!([])
+    );
+    assert_eq!(
+        register(&app, &issuer, "ok", json!({ "sub": "x" })).status,
+        201
+    );
+}
+
+#[test]
+fn ambiguous_rules_fail_closed_and_deleted_accounts_stop() {
+    let issuer = Issuer::start();
+    let key = issuer.new_key("k1");
+    let app = app_for(&issuer);
+    let a = register(&app, &issuer, "wide", json!({ "sub": "team-*" }));
+    assert_eq!(a.status, 201);
+    let b = register(&app, &issuer, "narrow", json!({ "sub": "team-a" }));
+    assert_eq!(b.status, 201);
+    assert_eq!(
+        at_orders(&app, &issuer.token(&key, "team-b", "flowgate-ci", 300)),
+        200
+    );
+    assert_eq!(
+        at_orders(&app, &issuer.token(&key, "team-a", "flowgate-ci", 300)),
+        401,
+        "two accounts match"
+    );
+    let narrow = b.json()["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        app.admin(
+            "DELETE",
+            &format!("/admin/v1/accounts/{narrow}?force=true"),
+            None
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        at_orders(&app, &issuer.token(&key, "team-a", "flowgate-ci", 300)),
+        200,
+        "now only one matches"
+    );
+    let wide = a.json()["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        app.admin(
+            "DELETE",
+            &format!("/admin/v1/accounts/{wide}?force=true"),
+            None
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        at_orders(&app, &issuer.token(&key, "team-b", "flowgate-ci", 300)),
+        401
+    );
+}
