@@ -1,0 +1,48 @@
+//! The credential headers of a request: `credential::extract` over any list
+//! of headers, then the secret inside. Input: lines of `name:value`.
+#![no_main]
+
+use flowgate::credential::{MAX_CREDENTIAL_LEN, Presented, extract};
+use flowgate::secret::ParsedSecret;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let headers: Vec<(&str, &[u8])> = data
+        .split(|b| *b == b'\n')
+        .filter_map(|line| {
+            let colon = line.iter().position(|b| *b == b':')?;
+            let name = std::str::from_utf8(&line[..colon]).ok()?;
+            Some((name, &line[colon + 1..]))
+        })
+        .collect();
+    let Ok(presented) = extract(headers.iter().copied()) else {
+        return;
+    };
+    // What was accepted came from exactly one credential header.
+    let credential_headers = headers
+        .iter()
+        .filter(|(n, _)| {
+            n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("x-api-key")
+        })
+        .count();
+    assert_eq!(credential_headers, 1);
+    match &presented {
+        Presented::Bearer(token) | Presented::ApiKeyHeader(token) => {
+            assert!(!token.is_empty() && token.len() <= MAX_CREDENTIAL_LEN);
+            assert!(token.bytes().all(|b| b.is_ascii_graphic()), "{token:?}");
+            if let Ok(secret) = presented.flow_secret() {
+                assert_eq!(secret.expose(), *token);
+            }
+        }
+        Presented::Basic(basic) => {
+            assert!(!basic.username.is_empty() && !basic.username.contains(':'));
+            let _ = basic.password();
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(secret) = ParsedSecret::parse(text) {
+            assert_eq!(secret.expose(), text);
+            assert!(text.contains(secret.account_id()));
+        }
+    }
+});
