@@ -1,0 +1,324 @@
+//! Key-value reads and writes per request, counted (not estimated) by the
+//! test host's `FLOWGATE_HOST_KV_LOG`, for every credential type at a flow
+//! and at the token endpoint. The table it prints is the one in
+//! docs/benchmarks.md. Real Spin has no such counter: there the test says so
+//! and checks nothing.
+//!
+//! Reads are `get` + `exists` + `get-keys` calls; writes are `set` +
+//! `delete`. Each request is sent twice and both are counted; the assertion
+//! on writes is made on the repeated request, so that a write that happens at
+//! most once a minute per credential (last use, docs/management.md) would not
+//! count as a per-request cost, while a write on every request would.
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::{App, Options, on_real_spin, start};
+use jwt_simple::prelude::*;
+use serde_json::json;
+
+const PROXY_TOKEN: &str = "proxy-shared-secret-for-kv-counts";
+const ISSUER: &str = "http://flowgate.kv.test";
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+/// Calls one request made, from its log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Counts {
+    reads: u32,
+    writes: u32,
+}
+
+fn counts_of(line: &str) -> Counts {
+    let field = |name: &str| -> u32 {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(name)?.strip_prefix('='))
+            .map(|n| n.parse().expect("a count"))
+            .unwrap_or(0)
+    };
+    Counts {
+        reads: field("get") + field("exists") + field("get_keys"),
+        writes: field("set") + field("delete"),
+    }
+}
+
+/// Runs `request` and returns the counts of the one authorizer request it
+/// made, read from the log the host wrote before the response ended.
+fn counted(app: &App, log: &std::path::Path, request: impl Fn(&App) -> u16) -> (u16, Counts) {
+    let before = std::fs::read_to_string(log).unwrap_or_default().len();
+    let status = request(app);
+    let text = std::fs::read_to_string(log).expect("the host wrote the key-value log");
+    let new: Vec<&str> = text[before..]
+        .lines()
+        .filter(|l| l.starts_with("authorizer "))
+        .collect();
+    assert_eq!(new.len(), 1, "exactly one authorizer request: {new:?}");
+    (status, counts_of(new[0]))
+}
+
+fn at_orders(app: &App, extra: &[(&str, &str)]) -> u16 {
+    let mut headers = vec![
+        ("X-Forwarded-Method", "GET"),
+        ("X-Forwarded-Uri", "/flows/orders/1"),
+    ];
+    headers.extend_from_slice(extra);
+    app.send("GET", "/authorize", &headers, b"").status
+}
+
+fn token_request(app: &App, form: &str, headers: &[(&str, &str)]) -> u16 {
+    let mut all = vec![FORM];
+    all.extend_from_slice(headers);
+    app.send("POST", "/oauth2/token", &all, form.as_bytes())
+        .status
+}
+
+fn basic(user: &str, password: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
+}
+
+struct Case {
+    name: &'static str,
+    expected: Counts,
+    request: Box<dyn Fn(&App) -> u16>,
+    status: u16,
+}
+
+#[test]
+fn store_reads_and_writes_per_request_for_each_credential_type() {
+    if on_real_spin() {
+        eprintln!("skipped on real Spin: key-value calls are counted by the test host only");
+        return;
+    }
+    let log = common::root().join(format!(
+        "target/e2e/kv-counts-{}.log",
+        common::random_hex(6)
+    ));
+    let app = start(
+        Options::new()
+            .variable("trusted_proxy_token", Some(PROXY_TOKEN))
+            .variable("issuer", Some(ISSUER))
+            .env("FLOWGATE_HOST_KV_LOG", &log.to_string_lossy()),
+    );
+
+    let (key_id, key) = app.create_account(
+        json!({ "name": "kv-key", "credential_type": "api_key", "flows": ["orders"] }),
+    );
+    let (_, password) = app.create_account(
+        json!({ "name": "kv-basic", "credential_type": "basic", "flows": ["orders"] }),
+    );
+    let r = app.admin(
+        "POST",
+        &format!("/admin/v1/accounts/{key_id}/tokens"),
+        Some(json!({ "name": "ci" })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let api_token = r.json()["token"].as_str().expect("token").to_owned();
+    let (client_id, client_secret) = app.create_account(
+        json!({ "name": "kv-client", "credential_type": "client_secret", "flows": ["orders"] }),
+    );
+    let r = app.send(
+        "POST",
+        "/oauth2/token",
+        &[FORM, ("Authorization", &basic(&client_id, &client_secret))],
+        b"grant_type=client_credentials",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let access_token = r.json()["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned();
+
+    let cert_key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["kv.flowgate.test".into()])
+        .expect("params")
+        .self_signed(&cert_key)
+        .expect("self-signed");
+    let (mtls_id, _) = app.create_account(json!({
+        "name": "kv-mtls", "credential_type": "mtls", "certificate": cert.pem(), "flows": ["orders"],
+    }));
+    let client_cert = format!(":{}:", STANDARD.encode(cert.der()));
+
+    let pkj_key = Ed25519KeyPair::generate().with_key_id("key-1");
+    let (pkj_id, _) = app.create_account(json!({
+        "name": "kv-pkj", "credential_type": "private_key_jwt",
+        "public_key": pkj_key.public_key().to_pem(), "key_id": "key-1", "flows": ["orders"],
+    }));
+
+    let read = |reads| Counts { reads, writes: 0 };
+    let cases: Vec<Case> = vec![
+        Case {
+            name: "api_key (X-API-Key)",
+            expected: read(1),
+            status: 200,
+            request: Box::new({
+                let key = key.clone();
+                move |app| at_orders(app, &[("X-API-Key", &key)])
+            }),
+        },
+        Case {
+            name: "basic",
+            expected: read(1),
+            status: 200,
+            request: Box::new({
+                let header = basic("kv-basic", &password);
+                move |app| at_orders(app, &[("Authorization", &header)])
+            }),
+        },
+        Case {
+            name: "API token (Bearer fgtk_)",
+            expected: read(1),
+            status: 200,
+            request: Box::new({
+                let header = format!("Bearer {api_token}");
+                move |app| at_orders(app, &[("Authorization", &header)])
+            }),
+        },
+        Case {
+            name: "access token (client_secret)",
+            expected: read(0),
+            status: 200,
+            request: Box::new({
+                let header = format!("Bearer {access_token}");
+                move |app| at_orders(app, &[("Authorization", &header)])
+            }),
+        },
+        Case {
+            name: "mtls (forwarded certificate)",
+            expected: read(2),
+            status: 200,
+            request: Box::new({
+                let cert = client_cert.clone();
+                move |app| {
+                    at_orders(
+                        app,
+                        &[
+                            ("Client-Cert", &cert),
+                            ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
+                        ],
+                    )
+                }
+            }),
+        },
+        Case {
+            name: "denied: malformed key",
+            expected: read(0),
+            status: 401,
+            request: Box::new(|app| at_orders(app, &[("X-API-Key", "fgak_not_a_key")])),
+        },
+        Case {
+            name: "denied: wrong key of a real account",
+            expected: read(1),
+            status: 401,
+            request: Box::new({
+                // Same account, another well-formed key: one read, then no match.
+                let forged = forged_key(&key_id);
+                move |app| at_orders(app, &[("X-API-Key", &forged)])
+            }),
+        },
+        Case {
+            name: "token endpoint: client_secret_basic",
+            expected: read(1),
+            status: 200,
+            request: Box::new({
+                let header = basic(&client_id, &client_secret);
+                move |app| {
+                    token_request(
+                        app,
+                        "grant_type=client_credentials",
+                        &[("Authorization", &header)],
+                    )
+                }
+            }),
+        },
+        Case {
+            name: "token endpoint: tls_client_auth (mtls)",
+            expected: read(1),
+            status: 200,
+            request: Box::new({
+                let form = format!("grant_type=client_credentials&client_id={mtls_id}");
+                let cert = client_cert.clone();
+                move |app| {
+                    token_request(
+                        app,
+                        &form,
+                        &[
+                            ("Client-Cert", &cert),
+                            ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
+                        ],
+                    )
+                }
+            }),
+        },
+        Case {
+            // The account, then the jti's replay marker; the marker is written.
+            name: "token endpoint: private_key_jwt",
+            expected: Counts {
+                reads: 2,
+                writes: 1,
+            },
+            status: 200,
+            request: Box::new({
+                let id = pkj_id.clone();
+                let counter = std::cell::Cell::new(0u32);
+                move |app| {
+                    counter.set(counter.get() + 1);
+                    let claims = Claims::create(Duration::from_secs(60))
+                        .with_issuer(&id)
+                        .with_subject(&id)
+                        .with_audience(format!("{ISSUER}/oauth2/token"))
+                        .with_jwt_id(format!("kv-{}", counter.get()));
+                    let jwt = pkj_key.sign(claims).expect("sign");
+                    let form = format!(
+                        "grant_type=client_credentials&client_id={id}&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion={jwt}"
+                    );
+                    token_request(app, &form, &[])
+                }
+            }),
+        },
+    ];
+
+    let mut table = String::from(
+        "\n| request | status | reads (1st, 2nd) | writes (1st, 2nd) |\n|---|---|---|---|\n",
+    );
+    for case in &cases {
+        let (status1, first) = counted(&app, &log, &case.request);
+        let (status2, second) = counted(&app, &log, &case.request);
+        table.push_str(&format!(
+            "| {} | {status2} | {}, {} | {}, {} |\n",
+            case.name, first.reads, second.reads, first.writes, second.writes
+        ));
+        assert_eq!(
+            (status1, status2),
+            (case.status, case.status),
+            "{}",
+            case.name
+        );
+        assert_eq!(
+            first.reads, case.expected.reads,
+            "{}: first request",
+            case.name
+        );
+        assert_eq!(second, case.expected, "{}: repeated request", case.name);
+        // private_key_jwt writes its jti marker on every request (a new jti
+        // each time); nothing else may write more than once in a minute.
+        assert!(
+            first.writes <= case.expected.writes.max(1),
+            "{}: first request wrote {}",
+            case.name,
+            first.writes
+        );
+    }
+    println!("{table}");
+}
+
+/// A well-formed API key of `account_id` that was never issued.
+fn forged_key(account_id: &str) -> String {
+    struct Fixed;
+    impl flowgate::env::Random for Fixed {
+        fn fill(&self, buf: &mut [u8]) {
+            buf.fill(0x42);
+        }
+    }
+    flowgate::secret::NewSecret::generate(flowgate::secret::SecretKind::ApiKey, account_id, &Fixed)
+        .into_string()
+}
