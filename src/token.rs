@@ -176,15 +176,33 @@ fn thumbprint(x: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-fn key_pair(variable: &'static str, text: &str) -> Result<Ed25519KeyPair, KeyError> {
-    let seed = decode_key(variable, text, 32)?;
-    let seed: [u8; 32] = seed.try_into().map_err(|_| KeyError::Malformed(variable))?;
-    let pair = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(seed));
-    Ed25519KeyPair::from_bytes(&pair[..]).map_err(|_| KeyError::Malformed(variable))
+/// RFC 8410 PKCS#8 header of a bare Ed25519 private key; the 32-byte seed
+/// follows. Going through PKCS#8 derives the public key once, where building
+/// the pair from seed and then from seed+public would derive it twice.
+const PKCS8_ED25519: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+fn seed(variable: &'static str, text: &str) -> Result<[u8; 32], KeyError> {
+    decode_key(variable, text, 32)?
+        .try_into()
+        .map_err(|_| KeyError::Malformed(variable))
 }
 
-fn verifier(pair: &Ed25519KeyPair) -> VerifyingKey {
-    let public = pair.public_key();
+fn key_pair(variable: &'static str, text: &str) -> Result<Ed25519KeyPair, KeyError> {
+    let mut der = PKCS8_ED25519.to_vec();
+    der.extend_from_slice(&seed(variable, text)?);
+    Ed25519KeyPair::from_der(&der).map_err(|_| KeyError::Malformed(variable))
+}
+
+/// Only the public half, for a key that verifies but no longer signs.
+fn public_key(variable: &'static str, text: &str) -> Result<Ed25519PublicKey, KeyError> {
+    let pair =
+        ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(seed(variable, text)?));
+    Ed25519PublicKey::from_bytes(&pair.pk[..]).map_err(|_| KeyError::Malformed(variable))
+}
+
+fn verifier(public: Ed25519PublicKey) -> VerifyingKey {
     let x = URL_SAFE_NO_PAD.encode(public.to_bytes());
     let kid = thumbprint(&x);
     VerifyingKey {
@@ -198,9 +216,9 @@ impl SigningKeys {
     /// Reads the current key (required) and the previous one (empty: none).
     pub fn from_variables(current: &str, previous: &str) -> Result<Self, KeyError> {
         let signer = key_pair(SIGNING_KEY_VARIABLE, current)?;
-        let mut verifiers = vec![verifier(&signer)];
+        let mut verifiers = vec![verifier(signer.public_key())];
         if !previous.trim().is_empty() {
-            verifiers.push(verifier(&key_pair(PREVIOUS_KEY_VARIABLE, previous)?));
+            verifiers.push(verifier(public_key(PREVIOUS_KEY_VARIABLE, previous)?));
         }
         let kid = verifiers[0].kid.clone();
         Ok(Self {
