@@ -3,7 +3,8 @@
 //! is what the upstream sees.
 //!
 //! Rules (docs/paths.md explains why):
-//! - the path must start with `/` and be at most [`MAX_PATH_LEN`] bytes;
+//! - the path must start with `/` and be at most [`MAX_PATH_LEN`] bytes, as
+//!   received and as re-encoded;
 //! - percent-escapes are decoded exactly once; an escape of `/`, `\`, `.`,
 //!   `%` or a control byte (`%2F`, `%5C`, `%2E`, `%25`, `%00`..) is refused,
 //!   as is a malformed escape;
@@ -111,6 +112,11 @@ pub fn normalise(raw: &str) -> Result<NormalPath, PathError> {
     }
     if out.is_empty() || trailing_slash {
         out.push('/');
+    }
+    // Re-encoding can lengthen a path (a raw space becomes `%20`); the limit
+    // holds for what is forwarded too, and keeps normalising idempotent.
+    if out.len() > MAX_PATH_LEN {
+        return Err(PathError::Shape);
     }
     Ok(NormalPath(out))
 }
@@ -265,6 +271,18 @@ mod tests {
             normalise(&format!("/{}", "a".repeat(MAX_PATH_LEN))),
             Err(PathError::Shape)
         );
+    }
+
+    /// Found by the `path` fuzz target (docs/security-testing.md): raw bytes
+    /// that re-encode to three made the result longer than the limit, so a
+    /// second normalisation refused what the first returned.
+    #[test]
+    fn re_encoding_past_the_limit_is_refused_so_normalising_stays_idempotent() {
+        let raw = format!("/{}", " ".repeat(MAX_PATH_LEN / 2));
+        assert_eq!(normalise(&raw), Err(PathError::Shape));
+        let fits = format!("/{}", " ".repeat((MAX_PATH_LEN - 1) / 3));
+        let once = normalise(&fits).expect("fits after re-encoding");
+        assert_eq!(normalise(once.as_str()), Ok(once.clone()));
     }
 
     #[test]
