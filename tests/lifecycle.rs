@@ -344,3 +344,17 @@ fn export_carries_no_secret_and_imports_into_another_app_with_the_same_pepper() 
         (400, json!("format"))
     );
 }
+
+#[test]
+fn audit_listing_refuses_a_bad_limit() {
+    let app = common::start(common::Options::new());
+    for bad in ["abc", "0", "201", "-1"] {
+        let r = app.admin("GET", &format!("/admin/v1/audit?limit={bad}"), None);
+        assert_eq!(r.status, 400, "limit={bad}: {}", r.text());
+        assert_eq!(r.json()["field"], "limit");
+    }
+    assert_eq!(
+        app.admin("GET", "/admin/v1/audit?limit=5", None).status,
+        200
+    );
+}

@@ -630,18 +630,25 @@ fn route(
             }
         }
         (Get, ["audit"]) => {
-            let limit = query_param(query, "limit")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(50);
+            let limit = match query_param(query, "limit") {
+                None => Ok(50),
+                Some(v) => v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=200).contains(n))
+                    .ok_or_else(|| bad_query("limit", "a whole number from 1 to 200")),
+            };
             (
                 None,
                 String::new(),
-                admin
-                    .audit_log(
-                        query_param(query, "target"),
-                        query_param(query, "before"),
-                        limit,
-                    )
+                limit
+                    .and_then(|limit| {
+                        admin.audit_log(
+                            query_param(query, "target"),
+                            query_param(query, "before"),
+                            limit,
+                        )
+                    })
                     .map(|page| Done::Read(to_json(&page))),
             )
         }
