@@ -31,6 +31,9 @@ pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 pub const ASSERTION_TYPE: &str = "fg-identity+jwt";
 /// Lifetime of identity assertions, in seconds.
 pub const ASSERTION_LIFETIME: u64 = 60;
+/// The longest access-token lifetime flowgate issues (`access_token_ttl` is
+/// at most this).
+pub const MAX_ACCESS_TOKEN_LIFETIME: u64 = 3600;
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
 pub const LEEWAY_SECONDS: u64 = 10;
 /// The longest token accepted before any parsing.
@@ -316,9 +319,11 @@ impl SigningKeys {
         if meta.algorithm() != "EdDSA" {
             return Err(TokenError::Header("alg"));
         }
-        if meta.signature_type() != Some(ACCESS_TOKEN_TYPE) {
-            return Err(TokenError::Header("typ"));
-        }
+        // RFC 9068 section 4: `at+jwt`, or the same as a full media type.
+        let typ = match meta.signature_type() {
+            Some(t @ (ACCESS_TOKEN_TYPE | "application/at+jwt")) => t.to_owned(),
+            _ => return Err(TokenError::Header("typ")),
+        };
         if meta.critical().is_some() {
             return Err(TokenError::Header("crit"));
         }
@@ -329,7 +334,7 @@ impl SigningKeys {
             .find(|v| v.kid == kid)
             .ok_or(TokenError::UnknownKey)?;
         let options = VerificationOptions {
-            required_signature_type: Some(ACCESS_TOKEN_TYPE.to_owned()),
+            required_signature_type: Some(typ),
             required_key_id: Some(key.kid.clone()),
             allowed_issuers: Some(HashSet::from([issuer.to_owned()])),
             allowed_audiences: Some(HashSet::from([audience.to_owned()])),
@@ -352,6 +357,14 @@ impl SigningKeys {
         };
         if claims.custom.client_id != subject {
             return Err(TokenError::Rejected("client_id differs from sub".into()));
+        }
+        // jwt-simple saturates huge `exp` values; no token of ours lives
+        // longer than the largest `access_token_ttl`, so anything that claims
+        // to is refused rather than treated as never expiring.
+        if exp.as_secs().saturating_sub(iat.as_secs()) > MAX_ACCESS_TOKEN_LIFETIME {
+            return Err(TokenError::Rejected(
+                "lifetime longer than any token we issue".into(),
+            ));
         }
         Ok(AccessToken {
             subject,

@@ -259,3 +259,53 @@ fn identity_assertion_has_its_own_type_and_is_no_access_token() {
         "an identity assertion must not pass as an access token"
     );
 }
+
+#[test]
+fn full_media_type_typ_is_accepted_as_rfc9068_requires() {
+    let k = keys();
+    let token = issue(&k, 1_000);
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut header =
+        serde_json::json!({ "alg": "EdDSA", "typ": "application/at+jwt", "kid": RFC8037_KID });
+    let signing_input = format!("{}.{}", b64(&header), parts[1]);
+    let pair = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(
+        URL_SAFE_NO_PAD
+            .decode(RFC8037_D)
+            .expect("seed")
+            .try_into()
+            .expect("32 bytes"),
+    ));
+    let sig = URL_SAFE_NO_PAD.encode(pair.sk.sign(signing_input.as_bytes(), None));
+    assert!(
+        k.verify_access_token(&format!("{signing_input}.{sig}"), ISS, AUD, 1_000)
+            .is_ok()
+    );
+    header["typ"] = "application/jwt".into();
+    let signing_input = format!("{}.{}", b64(&header), parts[1]);
+    let sig = URL_SAFE_NO_PAD.encode(pair.sk.sign(signing_input.as_bytes(), None));
+    assert_eq!(
+        k.verify_access_token(&format!("{signing_input}.{sig}"), ISS, AUD, 1_000),
+        Err(TokenError::Header("typ"))
+    );
+}
+
+#[test]
+fn a_lifetime_longer_than_we_ever_issue_is_refused() {
+    let k = keys();
+    let long = k
+        .sign_access_token(&NewAccessToken {
+            issuer: ISS,
+            audience: AUD,
+            subject: "abcdefghijklmnop",
+            scope: "orders",
+            id: "j",
+            now: 1_000,
+            lifetime: MAX_ACCESS_TOKEN_LIFETIME + 1,
+            cnf: None,
+        })
+        .expect("signed");
+    assert!(matches!(
+        k.verify_access_token(&long, ISS, AUD, 1_000),
+        Err(TokenError::Rejected(_))
+    ));
+}

@@ -6,8 +6,9 @@ use flowgate::hash::{Domain, PEPPER_VARIABLE, Pepper};
 use flowgate::token::{PREVIOUS_KEY_VARIABLE, SIGNING_KEY_VARIABLE, SigningKeys};
 use flowgate_spin::variable;
 
-/// Longest access-token lifetime accepted from `access_token_ttl`: one hour.
-const MAX_TOKEN_LIFETIME: u64 = 3600;
+/// Longest access-token lifetime accepted from `access_token_ttl`: the
+/// verifier refuses anything longer.
+const MAX_TOKEN_LIFETIME: u64 = flowgate::token::MAX_ACCESS_TOKEN_LIFETIME;
 
 /// What the token endpoint and bearer verification need.
 pub struct Config {
