@@ -190,7 +190,9 @@ fn envoy_thumbprint(value: &str) -> Result<String, ForwardedError> {
 }
 
 fn hex_decode(hex: &str) -> Result<Vec<u8>, ForwardedError> {
-    if hex.len() != 64 {
+    // Checked byte-wise first: slicing non-ASCII text by byte offsets could
+    // split a character (found by the forwarded_certificate fuzz target).
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ForwardedError::Malformed);
     }
     (0..hex.len())
@@ -226,4 +228,47 @@ fn pem_to_der(pem: &str) -> Result<Vec<u8>, ForwardedError> {
 /// Parses DER, for callers that have it already (tests, RFC 9440).
 pub fn is_certificate(der: &[u8]) -> bool {
     Certificate::from_der(der).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envoy_hash_with_multibyte_text_is_malformed_not_a_panic() {
+        // Regression: found by the forwarded_certificate fuzz target.
+        let value = format!("Hash={}", "\u{f7d}".repeat(21) + "a");
+        assert_eq!(value.len() - 5, 64);
+        assert_eq!(
+            forwarded_thumbprint([("x-forwarded-client-cert", value.as_bytes())]),
+            Err(ForwardedError::Malformed)
+        );
+    }
+
+    #[test]
+    fn one_header_once_or_refused() {
+        let hash = "ab".repeat(32);
+        let xfcc = format!("Hash={hash};Subject=\"CN=x\"");
+        let ok = forwarded_thumbprint([("x-forwarded-client-cert", xfcc.as_bytes())]);
+        assert_eq!(
+            ok.as_ref().map(|t| t.as_ref().map(String::len)),
+            Ok(Some(43))
+        );
+        assert_eq!(
+            forwarded_thumbprint([
+                ("client-cert", b":AAAA:".as_slice()),
+                ("x-forwarded-client-cert", xfcc.as_bytes())
+            ]),
+            Err(ForwardedError::Ambiguous)
+        );
+        assert_eq!(
+            forwarded_thumbprint([("x-forwarded-client-cert", b"By=a,By=b".as_slice())]),
+            Err(ForwardedError::Ambiguous)
+        );
+        assert_eq!(
+            forwarded_thumbprint([("client-cert", b"AAAA".as_slice())]),
+            Err(ForwardedError::Malformed)
+        );
+        assert_eq!(forwarded_thumbprint([("other", b"x".as_slice())]), Ok(None));
+    }
 }
