@@ -197,6 +197,32 @@ pub fn claimed_client(assertion: &str) -> Result<String, AssertionError> {
         .ok_or(AssertionError::Malformed)
 }
 
+/// Verifies `token` with a stored public key under `options`, for the key's
+/// own algorithm only. `Err(None)`: the stored key is unusable.
+pub fn verify_with<T>(
+    key: &StoredPublicKey,
+    token: &str,
+    options: VerificationOptions,
+) -> Result<jwt_simple::claims::JWTClaims<T>, Option<jwt_simple::Error>>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let der = URL_SAFE_NO_PAD.decode(&key.spki).map_err(|_| None)?;
+    match key.alg.as_str() {
+        "EdDSA" => Ed25519PublicKey::from_der(&der)
+            .map_err(Some)?
+            .verify_token::<T>(token, Some(options)),
+        "ES256" => ES256PublicKey::from_der(&der)
+            .map_err(Some)?
+            .verify_token::<T>(token, Some(options)),
+        "RS256" => RS256PublicKey::from_der(&der)
+            .map_err(Some)?
+            .verify_token::<T>(token, Some(options)),
+        _ => return Err(None),
+    }
+    .map_err(Some)
+}
+
 /// Store key remembering that `client_id` used `jti` (hashed, so that any
 /// `jti` text makes a well-formed key).
 pub fn replay_key(client_id: &str, jti: &str) -> String {
@@ -245,23 +271,10 @@ pub fn verify(
         max_token_length: Some(MAX_ASSERTION_LEN),
         ..VerificationOptions::default()
     };
-    let der = URL_SAFE_NO_PAD
-        .decode(&key.spki)
-        .map_err(|_| AssertionError::UnknownKey)?;
-    let rejected = |e: jwt_simple::Error| AssertionError::Rejected(e.to_string());
-    let claims = match key.alg.as_str() {
-        "EdDSA" => Ed25519PublicKey::from_der(&der)
-            .map_err(rejected)?
-            .verify_token::<NoCustomClaims>(assertion, Some(options)),
-        "ES256" => ES256PublicKey::from_der(&der)
-            .map_err(rejected)?
-            .verify_token::<NoCustomClaims>(assertion, Some(options)),
-        "RS256" => RS256PublicKey::from_der(&der)
-            .map_err(rejected)?
-            .verify_token::<NoCustomClaims>(assertion, Some(options)),
-        _ => return Err(AssertionError::UnknownKey),
-    }
-    .map_err(rejected)?;
+    let claims = verify_with::<NoCustomClaims>(key, assertion, options).map_err(|e| match e {
+        None => AssertionError::UnknownKey,
+        Some(e) => AssertionError::Rejected(e.to_string()),
+    })?;
     let expires_at = claims
         .expires_at
         .ok_or_else(|| AssertionError::Rejected("exp is required".into()))?

@@ -19,11 +19,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jwt_simple::prelude::{
-    Duration, ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey,
-    EdDSAPublicKeyLike as _, RS256PublicKey, RSAPublicKeyLike as _, Token, UnixTimeStamp,
-    VerificationOptions,
-};
+use jwt_simple::prelude::{Duration, Token, UnixTimeStamp, VerificationOptions};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
@@ -343,24 +339,12 @@ pub fn verify(token: &str, record: &IssuerRecord, now: u64) -> Result<VerifiedTo
         max_token_length: Some(MAX_TOKEN_LEN),
         ..VerificationOptions::default()
     };
-    let der = URL_SAFE_NO_PAD
-        .decode(&key.spki)
-        .map_err(|_| OidcError::UnknownKey)?;
     type Extra = serde_json::Map<String, serde_json::Value>;
-    let rejected = |e: jwt_simple::Error| OidcError::Rejected(e.to_string());
-    let claims = match key.alg.as_str() {
-        "EdDSA" => Ed25519PublicKey::from_der(&der)
-            .map_err(rejected)?
-            .verify_token::<Extra>(token, Some(options)),
-        "ES256" => ES256PublicKey::from_der(&der)
-            .map_err(rejected)?
-            .verify_token::<Extra>(token, Some(options)),
-        "RS256" => RS256PublicKey::from_der(&der)
-            .map_err(rejected)?
-            .verify_token::<Extra>(token, Some(options)),
-        _ => return Err(OidcError::UnknownKey),
-    }
-    .map_err(rejected)?;
+    let claims =
+        crate::assertion::verify_with::<Extra>(key, token, options).map_err(|e| match e {
+            None => OidcError::UnknownKey,
+            Some(e) => OidcError::Rejected(e.to_string()),
+        })?;
     if claims.expires_at.is_none() {
         return Err(OidcError::Rejected("exp is required".into()));
     }
