@@ -4,12 +4,13 @@
 //! files (vendored under `tests/vectors/wycheproof/` with their Apache-2.0
 //! licence; docs/security-testing.md says where they came from).
 //!
-//! flowgate verifies `EdDSA` (Ed25519) only, through jwt-simple's pure-Rust
-//! backend, whose verifier is `ed25519_compact::PublicKey::verify` over the
-//! JWS signing input; and it computes HMAC-SHA-256 with the `hmac` crate for
-//! stored digests. ECDSA and RSA are not verified anywhere yet, so their
-//! Wycheproof files are not run; the JWS file's ES256/RS256/PS256/HS256
-//! cases are all expected to be refused by `verify_access_token`.
+//! flowgate verifies its own tokens with `EdDSA` (Ed25519) through
+//! jwt-simple's pure-Rust backend (`ed25519_compact::PublicKey::verify`);
+//! `private_key_jwt` assertions and external OIDC tokens may also be `ES256`
+//! or `RS256`, so the Wycheproof ECDSA P-256 (P1363) and RSA 2048 PKCS#1
+//! v1.5 files run against the verifiers jwt-simple builds for them; HMAC-
+//! SHA-256 is what stored digests use. The JWS file's cases are all expected
+//! to be refused by `verify_access_token`, which accepts only our EdDSA.
 
 use hmac::{KeyInit as _, Mac as _};
 
@@ -259,4 +260,111 @@ fn wycheproof_json_web_signatures_are_all_refused_as_access_tokens() {
         file["numberOfTests"].as_u64().expect("count")
     );
     assert!(compact > 300, "{compact} compact cases");
+}
+
+/// Wycheproof `ecdsa_secp256r1_sha256_p1363_test.json` (262 cases): ES256
+/// as `private_key_jwt` and OIDC verify it. Each group's key is loaded with
+/// `ES256PublicKey::from_der`, the call `assertion::verify_with` makes, and
+/// every case is checked against the verifying key jwt-simple holds. Valid
+/// cases must verify, invalid ones must not; the file has no `acceptable`
+/// cases, so nothing is skipped.
+#[test]
+fn wycheproof_ecdsa_p256_sha256_p1363() {
+    use jwt_simple::prelude::{ECDSAP256PublicKeyLike as _, ES256PublicKey};
+    use p256::ecdsa::signature::Verifier as _;
+
+    let file = wycheproof("ecdsa_secp256r1_sha256_p1363_test.json");
+    let mut checked = 0;
+    for group in file["testGroups"].as_array().expect("groups") {
+        let der = hex(group["publicKeyDer"].as_str().expect("publicKeyDer"));
+        let key = ES256PublicKey::from_der(&der).expect("every group key is a valid P-256 key");
+        let verifying: &p256::ecdsa::VerifyingKey = key.public_key().as_ref();
+        for case in group["tests"].as_array().expect("tests") {
+            let id = &case["tcId"];
+            let msg = hex(case["msg"].as_str().expect("msg"));
+            let sig = hex(case["sig"].as_str().expect("sig"));
+            let verified = p256::ecdsa::Signature::from_slice(&sig)
+                .map(|s| verifying.verify(&msg, &s).is_ok())
+                .unwrap_or(false);
+            match case["result"].as_str() {
+                Some("valid") => assert!(verified, "tcId {id}: a valid signature was refused"),
+                Some("invalid") => assert!(!verified, "tcId {id}: an invalid signature verified"),
+                other => panic!("tcId {id}: unexpected result {other:?}"),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        checked,
+        file["numberOfTests"].as_u64().expect("count") as usize
+    );
+}
+
+/// Cases of the RSA file whose `result` is `acceptable`: recorded, not
+/// asserted, each with its reason.
+const RSA_SKIPS: &[(u64, &str)] = &[(
+    8,
+    "acceptable: DigestInfo without the NULL parameter; RFC 8017 leaves accepting it to the verifier",
+)];
+
+/// Wycheproof `rsa_signature_2048_sha256_test.json` (259 cases): RS256 as
+/// `private_key_jwt` and OIDC verify it. Each group's key is loaded from its
+/// PEM with `RS256PublicKey::from_pem`, as `assertion::parse_public_key`
+/// loads a registered key, and checked with the PKCS#1 v1.5 verifier of the
+/// `rsa` crate that jwt-simple uses.
+#[test]
+fn wycheproof_rsa_2048_sha256_pkcs1() {
+    use jwt_simple::prelude::RS256PublicKey;
+    use rsa::pkcs1v15::{Signature, VerifyingKey};
+    use rsa::signature::Verifier as _;
+    use rsa::{BigUint, RsaPublicKey};
+
+    let file = wycheproof("rsa_signature_2048_sha256_test.json");
+    let (mut checked, mut skipped, mut refused_keys) = (0, 0, 0);
+    for group in file["testGroups"].as_array().expect("groups") {
+        let pem = group["publicKeyPem"].as_str().expect("publicKeyPem");
+        let Ok(key) = RS256PublicKey::from_pem(pem) else {
+            // Skipped with a reason: the key itself (public exponent 3) is
+            // refused by the key policy, so it can never be registered and
+            // none of its signatures can reach a verifier of ours.
+            assert!(
+                crate::assertion::parse_public_key(pem, "k", 0).is_err(),
+                "a key jwt-simple refuses must be refused at registration too"
+            );
+            refused_keys += 1;
+            skipped += group["tests"].as_array().map_or(0, Vec::len);
+            continue;
+        };
+        let components = key.to_components();
+        let public = RsaPublicKey::new(
+            BigUint::from_bytes_be(&components.n),
+            BigUint::from_bytes_be(&components.e),
+        )
+        .expect("RSA key");
+        let verifying = VerifyingKey::<sha2_010::Sha256>::new(public);
+        for case in group["tests"].as_array().expect("tests") {
+            let id = case["tcId"].as_u64().expect("tcId");
+            if RSA_SKIPS.iter().any(|(skip, _)| *skip == id) {
+                skipped += 1;
+                continue;
+            }
+            let msg = hex(case["msg"].as_str().expect("msg"));
+            let sig = hex(case["sig"].as_str().expect("sig"));
+            let verified = Signature::try_from(sig.as_slice())
+                .map(|s| verifying.verify(&msg, &s).is_ok())
+                .unwrap_or(false);
+            match case["result"].as_str() {
+                Some("valid") => assert!(verified, "tcId {id}: a valid signature was refused"),
+                Some("invalid") => assert!(!verified, "tcId {id}: an invalid signature verified"),
+                other => panic!("tcId {id}: {other:?} is not in the skip list"),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(refused_keys, 2, "the two exponent-3 groups");
+    assert!(checked > 250, "only {checked} cases were run");
+    assert_eq!(
+        checked + skipped,
+        file["numberOfTests"].as_u64().expect("count") as usize
+    );
 }
