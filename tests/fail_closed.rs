@@ -55,3 +55,57 @@ fn a_failing_store_answers_503_and_never_200() {
     let listed = app.admin("GET", "/admin/v1/accounts", None);
     assert_eq!(listed.json()["items"].as_array().map(Vec::len), Some(1));
 }
+
+/// A malformed variable fails closed (`503`, never `200`) and the log names
+/// the variable, never its value. Spin only checks that required variables
+/// have a value, so the check of their shape is flowgate's own.
+#[test]
+fn malformed_variables_fail_closed_naming_the_variable() {
+    let cases = [
+        ("hmac_pepper", "too-short", "/authorize"),
+        ("signing_key", "not-a-key", "/.well-known/jwks.json"),
+        ("access_token_ttl", "forever", "/.well-known/jwks.json"),
+        (
+            "issuer",
+            "ftp://flowgate",
+            "/.well-known/oauth-authorization-server",
+        ),
+    ];
+    // A well-formed key, so that the pepper is actually needed.
+    let key = flowgate::secret::NewSecret::generate(
+        flowgate::secret::SecretKind::ApiKey,
+        "aaaaaaaaaaaaaaaa",
+        &Fixed,
+    )
+    .into_string();
+    for (name, bad, path) in cases {
+        let app = start(Options::new().variable(name, Some(bad)));
+        let r = app.send(
+            "GET",
+            path,
+            &[
+                ("X-Forwarded-Uri", "/flows/orders"),
+                ("X-Forwarded-Method", "GET"),
+                ("X-API-Key", &key),
+            ],
+            b"",
+        );
+        assert_eq!(r.status, 503, "{name}={bad}: {}", r.text());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let logs = app.logs();
+        assert!(logs.contains(name), "the log must name `{name}`:\n{logs}");
+        assert!(
+            !logs.contains(bad),
+            "the log must not repeat the value of `{name}`"
+        );
+    }
+}
+
+/// A fixed random source for a well-formed test key.
+struct Fixed;
+
+impl flowgate::env::Random for Fixed {
+    fn fill(&self, buf: &mut [u8]) {
+        buf.fill(7);
+    }
+}
