@@ -79,12 +79,17 @@ pub async fn decide(
     if let Presented::Bearer(token) = presented
         && token.contains('.')
     {
+        // Our own issuer decides which kind of token this is; read it once.
+        let (ours, audience) = match config::issuer() {
+            Ok(v) => v,
+            Err(e) => return unavailable(e),
+        };
         if let Some(issuer) = oidc::claimed_issuer(token)
-            && config::issuer().is_ok_and(|(ours, _)| ours != issuer)
+            && issuer != ours
         {
             return decide_oidc(token, &issuer, method, path, flow).await;
         }
-        return decide_access_token(token, method, path, headers, flow);
+        return decide_access_token(token, (&ours, &audience), method, path, headers, flow);
     }
     let basic = matches!(presented, Presented::Basic(_));
     let (secret, username) = match &presented {
@@ -207,19 +212,17 @@ fn decide_certificate(
 /// when they expire: after `access_token_ttl` seconds at the most.
 fn decide_access_token(
     token: &str,
+    (issuer, audience): (&str, &str),
     method: &str,
     path: &NormalPath,
     headers: &[(String, Vec<u8>)],
     flow: Option<&'static Flow>,
 ) -> Outcome {
-    let (keys, (issuer, audience)) = match config::keys().and_then(|k| Ok((k, config::issuer()?))) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("flowgate authorizer: unavailable: {e}");
-            return Outcome::Unavailable;
-        }
+    let keys = match config::keys() {
+        Ok(k) => k,
+        Err(e) => return unavailable(e),
     };
-    let verified = match keys.verify_access_token(token, &issuer, &audience, WasiClock.now()) {
+    let verified = match keys.verify_access_token(token, issuer, audience, WasiClock.now()) {
         Ok(v) => v,
         Err(e) => {
             deny(e, None, path);
