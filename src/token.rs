@@ -265,8 +265,18 @@ impl SigningKeys {
             nonce: None,
             custom,
         };
+        self.sign(claims, ACCESS_TOKEN_TYPE)
+    }
+
+    /// Signs `claims` with the current key under the explicit `typ` of their
+    /// kind, so that no kind can pass for another.
+    fn sign<T: Serialize + serde::de::DeserializeOwned>(
+        &self,
+        claims: JWTClaims<T>,
+        typ: &str,
+    ) -> Result<String, TokenError> {
         let options = HeaderOptions {
-            signature_type: Some(ACCESS_TOKEN_TYPE.to_owned()),
+            signature_type: Some(typ.to_owned()),
             ..HeaderOptions::default()
         };
         self.signer
@@ -295,13 +305,7 @@ impl SigningKeys {
                 name: new.account_name.to_owned(),
             },
         };
-        let options = HeaderOptions {
-            signature_type: Some(ASSERTION_TYPE.to_owned()),
-            ..HeaderOptions::default()
-        };
-        self.signer
-            .sign_with_options(claims, &options)
-            .map_err(|_| TokenError::Signing)
+        self.sign(claims, ASSERTION_TYPE)
     }
 
     /// Verifies an access token issued by `issuer` for `audience` at `now`.
