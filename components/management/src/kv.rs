@@ -16,18 +16,7 @@ use std::collections::HashMap;
 use flowgate::store::{Store, StoreError};
 use flowgate_spin::SpinStore;
 
-/// Bindings for `wasi:keyvalue` (WIT in `components/management/wit`). The
-/// generated glue uses `unsafe` FFI; it is confined to this module.
-#[allow(unsafe_code, missing_docs, clippy::all)]
-mod bindings {
-    wit_bindgen::generate!({
-        path: "wit",
-        world: "flowgate:management/management",
-        generate_all,
-    });
-}
-
-use bindings::wasi::keyvalue::{atomics, store as wasi_store};
+use flowgate_spin::keyvalue::{atomics, store as wasi_store};
 
 /// Prefix of the keys whose writes are compare-and-swaps.
 const RECORD_PREFIX: &str = "acct/";

@@ -1,11 +1,26 @@
 //! The Spin and WASI side of the core's traits, shared by both components:
 //! the key-value store, variables, wall clock and CSPRNG. Everything that can
 //! fail here fails closed: the caller answers `503`.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 use flowgate::env::{Clock, Random};
 use flowgate::store::{Store, StoreError};
 use spin_sdk::key_value;
+
+/// Bindings for the parts of `wasi:keyvalue` flowgate uses (WIT in `wit/`):
+/// a bucket and compare-and-swap. Spin offers them on the same stores as
+/// `fermyon:spin/key-value`, so reads through one see writes through the
+/// other. The generated glue uses `unsafe` FFI; it is confined to this
+/// module.
+#[allow(unsafe_code, missing_docs, clippy::all)]
+pub mod keyvalue {
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "flowgate:spin/keyvalue-cas",
+        generate_all,
+    });
+    pub use self::wasi::keyvalue::{atomics, store};
+}
 
 /// The `default` key-value store.
 pub struct SpinStore(key_value::Store);
