@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 
 use crate::account::OidcSettings;
 use crate::account::{
-    Account, CredentialType, Extension, Record, Scope, ScopeLevel, Status, StoredSecret,
-    StoredToken,
+    Account, CredentialType, Extension, Record, Scope, ScopeLevel, Status, StoredCertificate,
+    StoredSecret, StoredToken,
 };
 use crate::env::{Clock, Random};
 use crate::hash::{Domain, Pepper};
@@ -22,6 +22,7 @@ use crate::secret::{NewSecret, SecretKind, generate_id, is_id};
 use crate::store::{
     Store, StoreError, account_key, certificate_key, grant_key, grant_prefix, name_key,
 };
+use credentials::public_key_material;
 
 /// Longest accepted description.
 const MAX_DESCRIPTION: usize = 1024;
@@ -226,6 +227,14 @@ pub struct AccountView {
     pub flows: Vec<String>,
     /// The account's API tokens, without their values.
     pub tokens: Vec<TokenView>,
+    /// The client certificates of an `mtls` account (more than one during a
+    /// rotation): thumbprint and details, all public.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<StoredCertificate>,
+    /// The public keys of a `private_key_jwt` account (more than one during
+    /// a rotation), by key id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub public_keys: Vec<PublicKeyView>,
     /// When any credential of the account was last used (Unix seconds,
     /// recorded at most once a minute per credential); absent if never.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -240,6 +249,17 @@ pub struct AccountView {
     pub created_at: u64,
     /// Last change (Unix seconds).
     pub updated_at: u64,
+}
+
+/// A registered public key as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct PublicKeyView {
+    /// Key id, matched against an assertion's `kid`.
+    pub kid: String,
+    /// The one algorithm the key verifies.
+    pub alg: String,
+    /// When it was registered.
+    pub added_at: u64,
 }
 
 /// An API token as the API shows it.
@@ -298,6 +318,16 @@ impl From<&Account> for AccountView {
                     created_at: t.created_at,
                     expires_at: t.expires_at,
                     last_used_at: None,
+                })
+                .collect(),
+            certificates: a.certificates.clone(),
+            public_keys: a
+                .public_keys
+                .iter()
+                .map(|k| PublicKeyView {
+                    kid: k.kid.clone(),
+                    alg: k.alg.clone(),
+                    added_at: k.added_at,
                 })
                 .collect(),
             last_used_at: None,
@@ -432,11 +462,6 @@ struct Material {
 /// An HTTP `GET` for the management component to pass in: the body of a
 /// `200` answer, or why not.
 pub type Fetch<'f> = dyn Fn(&str) -> Result<Vec<u8>, String> + 'f;
-
-/// Whether `kid` is an acceptable key id: 1-128 visible ASCII characters.
-fn is_key_id(kid: &str) -> bool {
-    !kid.is_empty() && kid.len() <= 128 && kid.bytes().all(|b| b.is_ascii_graphic())
-}
 
 fn check_description(description: &str) -> Result<(), AdminError> {
     if description.len() > MAX_DESCRIPTION || description.chars().any(char::is_control) {
@@ -627,6 +652,17 @@ impl Admin<'_> {
                 ..Extension::default()
             },
         })?;
+        if let Some((settings, jwks)) = &material.oidc {
+            // An issuer's bindings are shared by its accounts and written by
+            // compare-and-swap; when another registration came first, the
+            // whole operation runs again. Only the record is written so far:
+            // removing it lets the re-run start clean (and a record without
+            // its binding authenticates nothing meanwhile).
+            if let Err(e) = self.bind_issuer(&id, settings, jwks) {
+                self.store.delete(&account_key(&id))?;
+                return Err(e);
+            }
+        }
         self.store.set(&name_key(&name), id.as_bytes())?;
         for cert in &account.certificates {
             self.store
@@ -634,9 +670,6 @@ impl Admin<'_> {
         }
         for flow in &direct {
             self.store.set(&grant_key(flow, &id), b"")?;
-        }
-        if let Some((settings, jwks)) = &material.oidc {
-            self.bind_issuer(&id, settings, jwks)?;
         }
         Ok(WithSecret {
             account: AccountView::from(&account),
@@ -670,49 +703,12 @@ impl Admin<'_> {
         let mut material = Material::default();
         match credential_type {
             CredentialType::Mtls => {
-                let pem = f
-                    .string("certificate")?
-                    .filter(|s| !s.trim().is_empty())
-                    .ok_or_else(|| {
-                        field(
-                            "certificate",
-                            "required for mtls: the client certificate in PEM",
-                        )
-                    })?;
-                let cert = crate::certificate::inspect_pem(&pem, now)
-                    .map_err(|e| field("certificate", e.to_string()))?;
-                if self
-                    .store
-                    .get(&certificate_key(&cert.thumbprint))?
-                    .is_some()
-                {
-                    return Err(AdminError::Conflict {
-                        message: "this certificate is already registered to an account".into(),
-                        flows: vec![],
-                    });
-                }
-                material.certificates.push(cert);
+                material
+                    .certificates
+                    .push(self.certificate_material(f, None)?);
             }
             CredentialType::PrivateKeyJwt => {
-                let kid = f
-                    .string("key_id")?
-                    .filter(|s| !s.trim().is_empty())
-                    .ok_or_else(|| field("key_id", "required for private_key_jwt"))?;
-                if !is_key_id(&kid) {
-                    return Err(field("key_id", "1-128 visible ASCII characters"));
-                }
-                let key = f
-                    .string("public_key")?
-                    .filter(|s| !s.trim().is_empty())
-                    .ok_or_else(|| {
-                        field(
-                            "public_key",
-                            "required for private_key_jwt: PEM or JWK (Ed25519, P-256, RSA)",
-                        )
-                    })?;
-                let key = crate::assertion::parse_public_key(&key, &kid, now)
-                    .map_err(|e| field("public_key", e.to_string()))?;
-                material.public_keys.push(key);
+                material.public_keys.push(public_key_material(f, now)?);
             }
             CredentialType::Oidc => material.oidc = Some(self.oidc_material(f, fetch)?),
             _ => {}
@@ -788,9 +784,11 @@ impl Admin<'_> {
             claims_match: settings.claims_match.clone(),
         });
         let bytes = serde_json::to_vec(&bindings).map_err(|_| AdminError::Corrupt(key.clone()))?;
-        self.store.set(&key, &bytes)?;
+        // The cache first: it is only a cache, and the bindings write (a
+        // compare-and-swap that may ask for a re-run) is then the last.
         let cache = serde_json::to_vec(jwks).map_err(|_| AdminError::Corrupt(key.clone()))?;
         self.store.set(&oidc::jwks_key(&settings.issuer), &cache)?;
+        self.store.set(&key, &bytes)?;
         Ok(())
     }
 
@@ -906,14 +904,18 @@ impl Admin<'_> {
                 flows: account.grants.clone(),
             });
         }
-        // The record goes first: from then on nothing of the account
+        // An `oidc` account's binding goes before the record: it is a
+        // compare-and-swap of a record shared with other accounts, and when
+        // that asks for a re-run, the account must still be there. Without
+        // its binding the account already authenticates nothing.
+        if let Some(settings) = &account.oidc {
+            self.unbind_issuer(id, settings)?;
+        }
+        // Then the record: from then on nothing of the account
         // authenticates, whatever happens to the index writes that follow.
         self.store.delete(&account_key(id))?;
         for cert in &account.certificates {
             self.store.delete(&certificate_key(&cert.thumbprint))?;
-        }
-        if let Some(settings) = &account.oidc {
-            self.unbind_issuer(id, settings)?;
         }
         for flow in &account.grants {
             self.store.delete(&grant_key(flow, id))?;
@@ -1190,6 +1192,7 @@ fn parse_scope(v: &Value) -> Result<Scope, AdminError> {
     })
 }
 
+pub mod credentials;
 pub mod export;
 pub mod groups;
 pub mod roles;

@@ -241,6 +241,22 @@ impl Checked<'_> {
     }
 }
 
+/// A fresh self-signed client certificate (PEM), valid until 2099.
+fn certificate() -> String {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["client.flowgate.test".into()]).expect("params");
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2099, 1, 1);
+    params.self_signed(&key).expect("self-signed").pem()
+}
+
+/// A fresh Ed25519 public key (PEM).
+fn public_key() -> String {
+    use jwt_simple::prelude::Ed25519KeyPair;
+    Ed25519KeyPair::generate().public_key().to_pem()
+}
+
 #[test]
 fn every_route_answers_as_the_document_says() {
     let app = start(Options::new());
@@ -322,6 +338,74 @@ fn every_route_answers_as_the_document_says() {
         204,
     );
     t.call(a, "GET", &format!("/accounts/{id}/flows"), None, 200);
+
+    // Rotating an mtls certificate and a private_key_jwt key.
+    let mtls = t.call(
+        a,
+        "POST",
+        "/accounts",
+        Some(json!({ "name": "edge", "credential_type": "mtls", "certificate": certificate() })),
+        201,
+    );
+    let mtls_id = mtls["id"].as_str().expect("id").to_owned();
+    let first = mtls["certificates"][0]["thumbprint"]
+        .as_str()
+        .expect("thumbprint")
+        .to_owned();
+    let second = certificate();
+    let certificates = format!("/accounts/{mtls_id}/certificates");
+    let added = t.call(
+        a,
+        "POST",
+        &certificates,
+        Some(json!({ "certificate": second })),
+        201,
+    );
+    assert_eq!(added["certificates"].as_array().map(Vec::len), Some(2));
+    t.call(
+        a,
+        "POST",
+        &certificates,
+        Some(json!({ "certificate": second })),
+        409,
+    );
+    t.call(
+        a,
+        "POST",
+        &format!("/accounts/{id}/certificates"),
+        Some(json!({ "certificate": certificate() })),
+        400,
+    );
+    t.call(a, "DELETE", &format!("{certificates}/{first}"), None, 204);
+    t.call(a, "DELETE", &format!("{certificates}/{first}"), None, 404);
+    let last = added["certificates"][1]["thumbprint"]
+        .as_str()
+        .expect("thumbprint");
+    t.call(a, "DELETE", &format!("{certificates}/{last}"), None, 409);
+    let pkj = t.call(
+        a,
+        "POST",
+        "/accounts",
+        Some(
+            json!({ "name": "signer", "credential_type": "private_key_jwt",
+                     "public_key": public_key(), "key_id": "k1" }),
+        ),
+        201,
+    );
+    let keys = format!("/accounts/{}/keys", pkj["id"].as_str().expect("id"));
+    let body = json!({ "public_key": public_key(), "key_id": "k2" });
+    t.call(a, "POST", &keys, Some(body.clone()), 201);
+    t.call(a, "POST", &keys, Some(body), 409);
+    t.call(
+        a,
+        "POST",
+        &keys,
+        Some(json!({ "public_key": "nope", "key_id": "k3" })),
+        400,
+    );
+    t.call(a, "DELETE", &format!("{keys}/k1"), None, 204);
+    t.call(a, "DELETE", &format!("{keys}/k1"), None, 404);
+    t.call(a, "DELETE", &format!("{keys}/k2"), None, 409);
 
     // Flows and grants.
     t.call(a, "GET", "/flows", None, 200);

@@ -365,3 +365,4 @@ fn listing_pages_and_filters() {
 }
 
 mod roles_groups;
+mod rotation;

@@ -436,6 +436,34 @@ fn route(
                     .map(|()| wrote(204, None, "token.revoke", target)),
             )
         }
+        (Post, ["accounts", id, "certificates"]) => {
+            let result = admin.add_certificate(id, body);
+            added(result, "certificate.add", id, "certificate")
+        }
+        (Delete, ["accounts", id, "certificates", thumbprint]) => {
+            let target = format!("account:{id}/certificate:{thumbprint}");
+            (
+                Some("certificate.remove"),
+                target.clone(),
+                admin
+                    .remove_certificate(id, thumbprint)
+                    .map(|()| wrote(204, None, "certificate.remove", target)),
+            )
+        }
+        (Post, ["accounts", id, "keys"]) => {
+            let result = admin.add_public_key(id, body);
+            added(result, "key.add", id, "key")
+        }
+        (Delete, ["accounts", id, "keys", kid]) => {
+            let target = format!("account:{id}/key:{kid}");
+            (
+                Some("key.remove"),
+                target.clone(),
+                admin
+                    .remove_public_key(id, kid)
+                    .map(|()| wrote(204, None, "key.remove", target)),
+            )
+        }
         (Get, ["accounts", id, "flows"]) => (
             None,
             String::new(),
@@ -654,6 +682,26 @@ fn route(
         }
         _ => (None, String::new(), Err(not_found())),
     }
+}
+
+/// The answer to adding a certificate or key: `201` with the account, audited
+/// with the new material's name (`account:<id>/<kind>:<name>`), or the
+/// account alone as the target when refused.
+fn added(
+    result: Result<(AccountView, String), AdminError>,
+    action: &'static str,
+    id: &str,
+    kind: &str,
+) -> Routed {
+    let target = match &result {
+        Ok((_, name)) => format!("account:{id}/{kind}:{name}"),
+        Err(_) => format!("account:{id}"),
+    };
+    (
+        Some(action),
+        target.clone(),
+        result.map(|(view, _)| wrote(201, Some(to_json(&view)), action, target)),
+    )
 }
 
 /// `GET /accounts/{id}/flows`: every flow the account may invoke, and why.
