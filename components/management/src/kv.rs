@@ -1,10 +1,11 @@
 //! The store management works on: Spin's `default` key-value store, where a
-//! write of an account record that this request read before is a
-//! compare-and-swap (`wasi:keyvalue/atomics`) against the bytes it read. Two
-//! management calls that change the same account at once therefore cannot
-//! lose either change: the second write finds the record changed, the store
-//! reports contention, and `routes` runs the whole operation again on fresh
-//! data (docs/management.md).
+//! write of a shared record (an account, an issuer's OIDC bindings, a group)
+//! that this request read before is a compare-and-swap
+//! (`wasi:keyvalue/atomics`) against the bytes it read. Two management calls
+//! that change the same record at once therefore cannot lose either change:
+//! the second write finds the record changed, the store reports contention,
+//! and `routes` runs the whole operation again on fresh data
+//! (docs/management.md).
 //!
 //! Both interfaces reach the same store in Spin (and in the test host), so
 //! reads through `fermyon:spin/key-value` and swaps through `wasi:keyvalue`
@@ -18,15 +19,23 @@ use flowgate_spin::SpinStore;
 
 use flowgate_spin::keyvalue::{atomics, store as wasi_store};
 
-/// Prefix of the keys whose writes are compare-and-swaps.
-const RECORD_PREFIX: &str = "acct/";
+/// Prefixes of the keys whose writes are compare-and-swaps: the records
+/// that management reads, changes and writes back, and that two calls may
+/// change at once (account records; the bindings of an OIDC issuer, shared
+/// by its accounts; groups, whose grants change). Indexes and audit entries
+/// are written whole and need none.
+const RECORD_PREFIXES: [&str; 3] = ["acct/", "oidc/", "group/"];
 
-/// Spin's store, with compare-and-swap writes of account records read in
-/// this request.
+fn is_record(key: &str) -> bool {
+    RECORD_PREFIXES.iter().any(|p| key.starts_with(p))
+}
+
+/// Spin's store, with compare-and-swap writes of records read in this
+/// request.
 pub struct CasStore {
     plain: SpinStore,
     bucket: wasi_store::Bucket,
-    /// The bytes of each account record as last read (or written) here.
+    /// The bytes of each record as first read (or last written) here.
     seen: RefCell<HashMap<String, Option<Vec<u8>>>>,
     contended: Cell<bool>,
 }
@@ -80,7 +89,7 @@ impl CasStore {
 impl Store for CasStore {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let value = self.plain.get(key)?;
-        if key.starts_with(RECORD_PREFIX) {
+        if is_record(key) {
             // The first read is what the operation's changes are based on;
             // a later re-read (say, to keep fields it does not change) must
             // not move the comparison forward past a concurrent write.
@@ -93,7 +102,7 @@ impl Store for CasStore {
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        let seen = if key.starts_with(RECORD_PREFIX) {
+        let seen = if is_record(key) {
             self.seen.borrow().get(key).cloned()
         } else {
             None
@@ -101,12 +110,14 @@ impl Store for CasStore {
         match seen {
             // Read before in this request: only if nobody wrote meanwhile.
             Some(Some(expected)) => self.swap(key, &expected, value)?,
-            // Read as absent, or never read (a new record under a fresh
-            // random id): a plain write. Spin's swap from "absent" is an
-            // unconditional upsert anyway.
+            // Read as absent, or never read (a new account under a fresh
+            // random id, a new group, an issuer's first binding): a plain
+            // write. Spin's swap from "absent" is an unconditional upsert
+            // anyway, so two first writes of one key can still race
+            // (docs/management.md, "Concurrency").
             Some(None) | None => self.plain.set(key, value)?,
         }
-        if key.starts_with(RECORD_PREFIX) {
+        if is_record(key) {
             self.seen
                 .borrow_mut()
                 .insert(key.to_owned(), Some(value.to_vec()));
