@@ -299,6 +299,21 @@ pub const LAST_USED_INTERVAL: u64 = 60;
 /// caller may compare-and-swap the result over the bytes it read
 /// (docs/management.md, "Last used").
 pub fn record_use(record: &[u8], credential: &str, now: u64) -> Option<Vec<u8>> {
+    /// Only the uses: the common case (recorded less than a minute ago) is
+    /// decided without building the whole record.
+    #[derive(Deserialize)]
+    struct Uses {
+        #[serde(default)]
+        last_used: std::collections::BTreeMap<String, u64>,
+    }
+    let uses: Uses = serde_json::from_slice(record).ok()?;
+    if uses
+        .last_used
+        .get(credential)
+        .is_some_and(|t| now < t.saturating_add(LAST_USED_INTERVAL))
+    {
+        return None;
+    }
     let mut value: serde_json::Value = serde_json::from_slice(record).ok()?;
     let map = value.as_object_mut()?;
     let uses = map

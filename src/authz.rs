@@ -70,6 +70,8 @@ pub enum Via {
 pub struct Principal {
     account: Account,
     via: Via,
+    /// The id of the API token that matched, when `via` is `ApiToken`.
+    token_id: Option<String>,
 }
 
 impl Principal {
@@ -88,6 +90,14 @@ impl Principal {
     /// How it authenticated.
     pub fn via(&self) -> Via {
         self.via
+    }
+    /// The name under which this use is recorded in the account's
+    /// `last_used`: `primary`, or `token:<id>` for an API token.
+    pub fn credential_label(&self) -> String {
+        match &self.token_id {
+            Some(id) => format!("token:{id}"),
+            None => "primary".to_owned(),
+        }
     }
     /// The account's roles.
     pub fn roles(&self) -> &[String] {
@@ -120,13 +130,14 @@ pub fn authenticate(
     if known && account.id != secret.account_id() {
         return Err(AuthnFailure::Corrupt);
     }
+    let mut token_id = None;
     let (via, expires_at) = match secret.kind() {
         SecretKind::ApiToken => {
             // Every entry is compared, so the time does not tell which matched.
             let mut hit = None;
-            for token in &account.tokens {
+            for (i, token) in account.tokens.iter().enumerate() {
                 if token.digest.ct_eq(&presented) {
-                    hit = Some(token.expires_at);
+                    hit = Some(i);
                 }
             }
             if !known {
@@ -135,7 +146,9 @@ pub fn authenticate(
             if account.credential_type == CredentialType::Poller {
                 return Err(AuthnFailure::WrongKind);
             }
-            (Via::ApiToken, hit.ok_or(AuthnFailure::WrongSecret)?)
+            let token = &account.tokens[hit.ok_or(AuthnFailure::WrongSecret)?];
+            token_id = Some(token.id.clone());
+            (Via::ApiToken, token.expires_at)
         }
         kind => {
             let mut hit = None;
@@ -165,7 +178,11 @@ pub fn authenticate(
     if account.status != Status::Active {
         return Err(AuthnFailure::Disabled);
     }
-    Ok(Principal { account, via })
+    Ok(Principal {
+        account,
+        via,
+        token_id,
+    })
 }
 
 /// Authenticates an `mtls` caller: `record` is the account that the
@@ -184,6 +201,7 @@ pub fn authenticate_certificate(
     Ok(Principal {
         account,
         via: Via::Primary,
+        token_id: None,
     })
 }
 
@@ -224,6 +242,7 @@ pub fn authenticate_oidc(record: Option<&[u8]>) -> Result<Principal, AuthnFailur
     Ok(Principal {
         account,
         via: Via::Primary,
+        token_id: None,
     })
 }
 
@@ -315,6 +334,7 @@ mod tests {
         let p = auth(Some(&record), key.expose(), None, 10).expect("valid");
         assert_eq!(p.account_id(), ID);
         assert_eq!(p.via(), Via::Primary);
+        assert_eq!(p.credential_label(), "primary");
     }
 
     #[test]
@@ -335,12 +355,10 @@ mod tests {
     #[test]
     fn api_token_works_until_it_expires() {
         let (_, token, record) = fixture(SecretKind::ApiKey, CredentialType::ApiKey);
-        assert_eq!(
-            auth(Some(&record), token.expose(), None, 99)
-                .expect("valid")
-                .via(),
-            Via::ApiToken
-        );
+        let p = auth(Some(&record), token.expose(), None, 99).expect("valid");
+        assert_eq!(p.via(), Via::ApiToken);
+        // Its use is recorded under the token's id, not the account's key.
+        assert_eq!(p.credential_label(), "token:t");
         assert_eq!(
             auth(Some(&record), token.expose(), None, 100).err(),
             Some(AuthnFailure::Expired)

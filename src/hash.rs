@@ -83,6 +83,8 @@ pub enum Domain {
     AdminToken,
     /// The trusted proxy's shared token, likewise.
     ProxyToken,
+    /// An access token whose signature was verified (`crate::verified`).
+    VerifiedToken,
 }
 
 impl Domain {
@@ -91,6 +93,7 @@ impl Domain {
             Self::Credential => b"flowgate/credential/v1",
             Self::AdminToken => b"flowgate/admin-token/v1",
             Self::ProxyToken => b"flowgate/proxy-token/v1",
+            Self::VerifiedToken => b"flowgate/verified-token/v1",
         }
     }
 }

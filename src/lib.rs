@@ -21,3 +21,4 @@ pub mod policy;
 pub mod secret;
 pub mod store;
 pub mod token;
+pub mod verified;

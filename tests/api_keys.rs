@@ -542,7 +542,7 @@ fn missing_secret_variables_stop_the_app_naming_them() {
 }
 
 /// The authorizer reads the store at most once per request, whatever the
-/// outcome. Counted by the test host (`FLOWGATE_HOST_KV_LOG`); real Spin has
+/// outcome, and writes only to record a credential's first use in a minute. Counted by the test host (`FLOWGATE_HOST_KV_LOG`); real Spin has
 /// no such counter, so there this test says so and checks nothing.
 #[test]
 fn each_authorizer_request_costs_at_most_one_store_read() {
@@ -582,10 +582,13 @@ fn each_authorizer_request_costs_at_most_one_store_read() {
         .filter(|l| l.starts_with("authorizer "))
         .collect();
     assert_eq!(lines.len(), cases.len() * 2, "{text}");
-    for line in &lines {
+    for (i, line) in lines.iter().enumerate() {
+        // A credential's first use records `last_used` (one swap, counted as
+        // a set); its second use, a moment later, writes nothing.
+        let most = if i % 2 == 0 { " set=1 " } else { " set=0 " };
         assert!(
-            line.contains(" set=0 ") && line.contains(" delete=0 "),
-            "the hot path wrote: {line}"
+            (line.contains(" set=0 ") || line.contains(most)) && line.contains(" delete=0 "),
+            "the hot path wrote more than a first use may: {line}"
         );
         let gets: u32 = line
             .split_whitespace()

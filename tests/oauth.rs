@@ -356,3 +356,102 @@ fn issued_tokens_and_client_secrets_never_reach_store_or_logs() {
         assert!(!logs.contains(value), "in the logs");
     }
 }
+
+/// Revocation reaches a token at the flows on the next request, whether the
+/// flows have seen (and recorded) it before or not (`flowgate::verified`).
+#[test]
+fn a_revoked_token_is_refused_at_flows_whether_used_before_or_not() {
+    let app = start(Options::new());
+    let (id, secret) = client(&app, &["orders"]);
+    let auth = basic(&id, &secret);
+    let revoke = |token: &str| {
+        let r = app.send(
+            "POST",
+            "/oauth2/revoke",
+            &[FORM, ("Authorization", &auth)],
+            format!("token={token}").as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    };
+
+    let used = access_token(&app, &id, &secret);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &used), 200);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &used), 200);
+    revoke(&used);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &used), 401);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &used), 401);
+
+    let unused = access_token(&app, &id, &secret);
+    revoke(&unused);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &unused), 401);
+
+    // Revoking one token leaves the client's other tokens alone.
+    let other = access_token(&app, &id, &secret);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &other), 200);
+    assert!(app.logs().contains("access token revoked"));
+}
+
+/// A token the flows have already verified is matched by its exact text: a
+/// copy with a changed signature or payload is verified again, and fails.
+#[test]
+fn a_tampered_copy_of_a_verified_token_is_refused() {
+    let app = start(Options::new());
+    let (id, secret) = client(&app, &["orders"]);
+    let token = access_token(&app, &id, &secret);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &token), 200);
+
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut signature = URL_SAFE_NO_PAD.decode(parts[2]).expect("signature");
+    signature[0] ^= 1;
+    let resigned = format!(
+        "{}.{}.{}",
+        parts[0],
+        parts[1],
+        URL_SAFE_NO_PAD.encode(&signature)
+    );
+    let mut claims = part(&token, 1);
+    claims["scope"] = json!("orders reports");
+    let widened = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("json")),
+        parts[2]
+    );
+    for forged in [&resigned, &widened] {
+        assert_eq!(at_flow(&app, "GET", "/flows/orders", forged), 401);
+        assert_eq!(at_flow(&app, "GET", "/flows/reports", forged), 401);
+    }
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &token), 200);
+    assert_eq!(at_flow(&app, "GET", "/flows/reports", &token), 403);
+}
+
+/// The kill switch and issued access tokens: after `disable`, the client gets
+/// no new token at once, and the tokens it holds stop at the flows when they
+/// expire: `access_token_ttl` plus the 10 s leeway at the most
+/// (docs/management.md). Here the lifetime is 1 s, so within 11 s.
+#[test]
+fn disabling_an_account_reaches_its_access_tokens_within_their_lifetime() {
+    let app = start(Options::new().variable("access_token_ttl", Some("1")));
+    let (id, secret) = client(&app, &["orders"]);
+    let token = access_token(&app, &id, &secret);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &token), 200);
+    let issued = part(&token, 1)["exp"].as_u64().expect("exp");
+
+    let r = app.admin("POST", &format!("/admin/v1/accounts/{id}/disable"), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let refused = token_basic(&app, &id, &secret, "grant_type=client_credentials");
+    assert_eq!(refused.status, 401, "{}", refused.text());
+
+    let deadline = issued + 10 + 1;
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        if now > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &token), 401);
+}

@@ -22,6 +22,8 @@ pub struct Config {
     pub audience: String,
     /// Access-token lifetime in seconds.
     pub token_lifetime: u64,
+    /// The key variables' text, for keys of the verified-token record.
+    key_texts: (String, String),
 }
 
 /// Reads the pepper.
@@ -43,11 +45,23 @@ pub fn issuer() -> Result<(String, String), String> {
     Ok((issuer, audience))
 }
 
-/// Reads the signing keys.
-pub fn keys() -> Result<SigningKeys, String> {
+/// The text of the two signing-key variables, current and previous, as read:
+/// what the verified-token record is keyed under, without deriving a key.
+pub fn key_texts() -> Result<(String, String), String> {
     let current = variable(SIGNING_KEY_VARIABLE).map_err(|e| e.to_string())?;
     let previous = variable(PREVIOUS_KEY_VARIABLE).map_err(|e| e.to_string())?;
-    SigningKeys::from_variables(&current, &previous).map_err(|e| e.to_string())
+    Ok((current, previous))
+}
+
+/// Derives the signing keys from the variables' text.
+pub fn keys_from(current: &str, previous: &str) -> Result<SigningKeys, String> {
+    SigningKeys::from_variables(current, previous).map_err(|e| e.to_string())
+}
+
+/// Reads the signing keys.
+pub fn keys() -> Result<SigningKeys, String> {
+    let (current, previous) = key_texts()?;
+    keys_from(&current, &previous)
 }
 
 impl Config {
@@ -63,14 +77,42 @@ impl Config {
             .ok_or_else(|| {
                 format!("variable `access_token_ttl` must be 1 to {MAX_TOKEN_LIFETIME} seconds")
             })?;
+        let key_texts = key_texts()?;
         Ok(Self {
             pepper: pepper()?,
-            keys: keys()?,
+            keys: keys_from(&key_texts.0, &key_texts.1)?,
             issuer,
             audience,
             token_lifetime,
+            key_texts,
         })
     }
+
+    /// The store key of `token`'s verified-token entry.
+    pub fn verified_key(&self, token: &str) -> String {
+        verified_key(
+            &self.pepper,
+            (&self.issuer, &self.audience),
+            (&self.key_texts.0, &self.key_texts.1),
+            token,
+        )
+    }
+}
+
+/// The store key of `token`'s verified-token entry (`flowgate::verified`).
+pub fn verified_key(
+    pepper: &Pepper,
+    (issuer, audience): (&str, &str),
+    (current, previous): (&str, &str),
+    token: &str,
+) -> String {
+    let ring = flowgate::verified::Keyring {
+        issuer,
+        audience,
+        current,
+        previous,
+    };
+    flowgate::verified::key(pepper, &ring, token)
 }
 
 /// Name of the request header that carries the trusted proxy's token.

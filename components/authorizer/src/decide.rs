@@ -2,6 +2,7 @@
 //! grant. The order keeps the cheap checks (header shape, secret checksum)
 //! before any variable or store access.
 
+use flowgate::account::record_use;
 use flowgate::authz::{
     Principal, authenticate, authenticate_certificate, authenticate_oidc, authorize,
 };
@@ -11,8 +12,10 @@ use flowgate::oidc;
 use flowgate::path::NormalPath;
 use flowgate::policy::{Flow, flow_for_path};
 use flowgate::store::{Store as _, account_key, certificate_key};
+use flowgate::token::AccessToken;
+use flowgate::verified::{Entry, EntryError};
 use flowgate_flows::FLOWS;
-use flowgate_spin::{SpinStore, WasiClock};
+use flowgate_spin::{SpinStore, SwappableRecord, WasiClock};
 
 use crate::config;
 
@@ -110,28 +113,51 @@ pub async fn decide(
             return Outcome::Unavailable;
         }
     };
-    let record =
-        match SpinStore::open_default().and_then(|s| s.get(&account_key(secret.account_id()))) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("flowgate authorizer: unavailable: {e}");
-                return Outcome::Unavailable;
-            }
-        };
-    let principal = match authenticate(
-        record.as_deref(),
-        secret,
-        username,
-        &pepper,
-        WasiClock.now(),
-    ) {
+    let record = match SwappableRecord::read(&account_key(secret.account_id())) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("flowgate authorizer: unavailable: {e}");
+            return Outcome::Unavailable;
+        }
+    };
+    let now = WasiClock.now();
+    let principal = match authenticate(record.value.as_deref(), secret, username, &pepper, now) {
         Ok(p) => p,
         Err(e) => {
             deny(e, Some(secret.account_id()), path);
             return Outcome::Unauthorized { basic };
         }
     };
+    note_use(record, &principal, now);
     grant(&principal, flow, method, path)
+}
+
+/// Records a successful authentication in the account's `last_used`, at most
+/// once a minute per credential, with a compare-and-swap over the record as
+/// read: a management write in between wins and this use goes unrecorded
+/// (the next one records it). A failure here never changes the answer.
+fn note_use(record: SwappableRecord, principal: &Principal, now: u64) {
+    note_use_of(
+        record,
+        principal.account_id(),
+        &principal.credential_label(),
+        now,
+    );
+}
+
+/// [`note_use`] for credential `label` (`primary` or `token:<id>`) of
+/// `account_id`.
+pub fn note_use_of(record: SwappableRecord, account_id: &str, label: &str, now: u64) {
+    let Some(bytes) = record
+        .value
+        .as_deref()
+        .and_then(|r| record_use(r, label, now))
+    else {
+        return;
+    };
+    if let Err(e) = record.swap(&bytes) {
+        eprintln!("flowgate authorizer: last use of {account_id} not recorded: {e}");
+    }
 }
 
 /// The grant check shared by every credential that yields a [`Principal`].
@@ -187,7 +213,7 @@ fn decide_certificate(
             return Ok(None);
         };
         let id = String::from_utf8(id).unwrap_or_default();
-        store.get(&account_key(&id))
+        SwappableRecord::read(&account_key(&id)).map(Some)
     });
     let record = match lookup {
         Ok(r) => r,
@@ -196,8 +222,15 @@ fn decide_certificate(
             return Outcome::Unavailable;
         }
     };
-    match authenticate_certificate(record.as_deref(), &thumbprint, WasiClock.now()) {
-        Ok(principal) => grant(&principal, flow, method, path),
+    let now = WasiClock.now();
+    let value = record.as_ref().and_then(|r| r.value.as_deref());
+    match authenticate_certificate(value, &thumbprint, now) {
+        Ok(principal) => {
+            if let Some(record) = record {
+                note_use(record, &principal, now);
+            }
+            grant(&principal, flow, method, path)
+        }
         Err(e) => {
             deny(e, None, path);
             Outcome::Unauthorized { basic: false }
@@ -205,11 +238,15 @@ fn decide_certificate(
     }
 }
 
-/// A bearer JWT: an access token of this authorization server, verified
-/// without a store read. The flow must be in its scope and accept the method;
-/// the grant and credential type were checked when it was issued. Disabling
-/// an account or revoking a grant therefore reaches tokens already issued
-/// when they expire: after `access_token_ttl` seconds at the most.
+/// A bearer JWT: an access token of this authorization server. Its first use
+/// at a flow verifies it in full and records the result
+/// (`flowgate::verified`); later uses read that record (one read, no
+/// signature check). Expiry, revocation, scope, method and certificate
+/// binding are checked on every request either way. The grant and credential
+/// type were checked when it was issued, so disabling an account or revoking
+/// a grant reaches tokens already issued when they expire: after
+/// `access_token_ttl` seconds (plus the 10 s leeway) at the most.
+/// `/oauth2/revoke` reaches them on the next request.
 fn decide_access_token(
     token: &str,
     (issuer, audience): (&str, &str),
@@ -218,20 +255,39 @@ fn decide_access_token(
     headers: &[(String, Vec<u8>)],
     flow: Option<&'static Flow>,
 ) -> Outcome {
-    let keys = match config::keys() {
-        Ok(k) => k,
+    let (pepper, (current, previous)) =
+        match config::pepper().and_then(|p| Ok((p, config::key_texts()?))) {
+            Ok(v) => v,
+            Err(e) => return unavailable(e),
+        };
+    let key = config::verified_key(&pepper, (issuer, audience), (&current, &previous), token);
+    let store = match SpinStore::open_default() {
+        Ok(s) => s,
         Err(e) => return unavailable(e),
     };
-    let verified = match keys.verify_access_token(token, issuer, audience, WasiClock.now()) {
-        Ok(v) => v,
-        Err(e) => {
+    let now = WasiClock.now();
+    let recorded = match store.get(&key) {
+        Ok(r) => r,
+        Err(e) => return unavailable(e),
+    };
+    let verified = match recorded.map(|bytes| Entry::check(&bytes, now)) {
+        Some(Ok(token)) => token,
+        Some(Err(e @ (EntryError::Revoked | EntryError::Expired))) => {
             deny(e, None, path);
             return Outcome::Unauthorized { basic: false };
+        }
+        // Never recorded, or a record that cannot be read: verify in full.
+        None | Some(Err(EntryError::Unreadable)) => {
+            let ring = ((issuer, audience), (current.as_str(), previous.as_str()));
+            match first_use(&store, &key, token, ring, now, path) {
+                Ok(v) => v,
+                Err(outcome) => return outcome,
+            }
         }
     };
     if let Some(cnf) = &verified.claims.cnf {
         // RFC 8705 3: a certificate-bound token needs that certificate.
-        let presented = config::pepper().and_then(|p| config::trusted_certificate(headers, &p));
+        let presented = config::trusted_certificate(headers, &pepper);
         match presented {
             Ok(Some(t)) if t == cnf.x5t_s256 => {}
             Ok(_) => {
@@ -269,6 +325,50 @@ fn decide_access_token(
         account_name: String::new(),
         flow,
     })
+}
+
+/// Full verification of an access token not seen before: derive the keys,
+/// check signature and claims, refuse a revoked `jti`, then record the
+/// result. After writing, `revoked/<jti>` is read again: a revocation that
+/// ran meanwhile may have been overwritten by this record, and is then
+/// written back (`flowgate::verified` explains the order).
+fn first_use(
+    store: &SpinStore,
+    key: &str,
+    token: &str,
+    ((issuer, audience), (current, previous)): ((&str, &str), (&str, &str)),
+    now: u64,
+    path: &NormalPath,
+) -> Result<AccessToken, Outcome> {
+    let keys = config::keys_from(current, previous).map_err(unavailable)?;
+    let verified = keys
+        .verify_access_token(token, issuer, audience, now)
+        .map_err(|e| {
+            deny(e, None, path);
+            Outcome::Unauthorized { basic: false }
+        })?;
+    let revoked_key = flowgate::verified::revoked_key(&verified.id);
+    let is_revoked = |store: &SpinStore| store.get(&revoked_key).map(|r| r.is_some());
+    if is_revoked(store).map_err(unavailable)? {
+        deny("access token revoked", Some(&verified.subject), path);
+        return Err(Outcome::Unauthorized { basic: false });
+    }
+    if let Err(e) = store.set(key, &Entry::verified(&verified).to_bytes()) {
+        // The token is valid; only the saving for next time is lost.
+        eprintln!("flowgate authorizer: verified-token entry not written: {e}");
+        return Ok(verified);
+    }
+    if is_revoked(store).map_err(unavailable)? {
+        if let Err(e) = store.set(key, &Entry::revoked(&verified).to_bytes()) {
+            // Fail closed: without the revoked entry this token could pass
+            // later; answer 503 so the caller retries, and the retry finds
+            // `revoked/<jti>` before writing anything.
+            return Err(unavailable(e));
+        }
+        deny("access token revoked", Some(&verified.subject), path);
+        return Err(Outcome::Unauthorized { basic: false });
+    }
+    Ok(verified)
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Outcome {
@@ -330,12 +430,15 @@ async fn decide_oidc(
             return Outcome::Unauthorized { basic: false };
         }
     };
-    let record = match read(account_key(&account_id)) {
+    let record = match SwappableRecord::read(&account_key(&account_id)) {
         Ok(r) => r,
-        Err(outcome) => return outcome,
+        Err(e) => return unavailable(e),
     };
-    match authenticate_oidc(record.as_deref()) {
-        Ok(principal) => grant(&principal, flow, method, path),
+    match authenticate_oidc(record.value.as_deref()) {
+        Ok(principal) => {
+            note_use(record, &principal, now);
+            grant(&principal, flow, method, path)
+        }
         Err(e) => {
             deny(e, Some(&account_id), path);
             Outcome::Unauthorized { basic: false }

@@ -13,15 +13,13 @@ use flowgate::secret::{ParsedSecret, SecretKind, is_id};
 use flowgate::store::{Store as _, account_key};
 use flowgate::token::{AccessToken, Confirmation, NewAccessToken};
 use flowgate_flows::FLOWS;
-use flowgate_spin::{SpinStore, WasiClock, WasiRandom};
+use flowgate_spin::{SpinStore, SwappableRecord, WasiClock, WasiRandom};
 
 use crate::config::{self, Config};
+use crate::decide::note_use_of;
 use crate::respond::Reply;
 
-/// Key under which a revoked access token's id is remembered until it expires.
-fn revoked_key(jti: &str) -> String {
-    format!("revoked/{jti}")
-}
+use flowgate::verified::revoked_key;
 
 fn oauth_error(e: &OAuthError) -> Reply {
     let mut reply = Reply::json_value(e.status(), &e.body());
@@ -87,10 +85,10 @@ fn authenticate_client(
         return assertion_client(form, config, store);
     }
     if secret_used {
-        let account = secret_client(headers, form, config, store)?;
+        let account = secret_client(headers, form, config)?;
         return Ok(Client { account, cnf: None });
     }
-    tls_client(headers, form, config, store)
+    tls_client(headers, form, config)
 }
 
 /// `private_key_jwt` (RFC 7523 2.2): the assertion's `jti` is accepted once.
@@ -107,8 +105,9 @@ fn assertion_client(form: &Form, config: &Config, store: &SpinStore) -> Result<C
     if !is_id(&claimed) || form.get("client_id").is_some_and(|c| c != claimed) {
         return Err(refused(&claimed, "client_id does not match the assertion"));
     }
-    let record = store.get(&account_key(&claimed)).map_err(unavailable)?;
+    let record = SwappableRecord::read(&account_key(&claimed)).map_err(unavailable)?;
     let account: Account = record
+        .value
         .as_deref()
         .and_then(|r| serde_json::from_slice(r).ok())
         .ok_or_else(|| refused(&claimed, "unknown client"))?;
@@ -132,6 +131,7 @@ fn assertion_client(form: &Form, config: &Config, store: &SpinStore) -> Result<C
     store
         .set(&replay, verified.expires_at.to_string().as_bytes())
         .map_err(unavailable)?;
+    note_use_of(record, &account.id, "primary", WasiClock.now());
     Ok(Client { account, cnf: None })
 }
 
@@ -141,7 +141,6 @@ fn tls_client(
     headers: &[(String, Vec<u8>)],
     form: &Form,
     config: &Config,
-    store: &SpinStore,
 ) -> Result<Client, OAuthError> {
     let client_id = form
         .get("client_id")
@@ -150,12 +149,14 @@ fn tls_client(
     let thumbprint = config::trusted_certificate(headers, &config.pepper)
         .map_err(|e| refused(client_id, e))?
         .ok_or_else(|| refused(client_id, "no client authentication"))?;
-    let record = store.get(&account_key(client_id)).map_err(unavailable)?;
-    let account = certificate_account(record.as_deref(), &thumbprint, WasiClock.now())
+    let record = SwappableRecord::read(&account_key(client_id)).map_err(unavailable)?;
+    let now = WasiClock.now();
+    let account = certificate_account(record.value.as_deref(), &thumbprint, now)
         .map_err(|e| refused(client_id, e))?;
     if account.status != Status::Active || account.id != client_id {
         return Err(refused(client_id, "account disabled"));
     }
+    note_use_of(record, &account.id, "primary", now);
     Ok(Client {
         account,
         cnf: Some(Confirmation {
@@ -169,7 +170,6 @@ fn secret_client(
     headers: &[(String, Vec<u8>)],
     form: &Form,
     config: &Config,
-    store: &SpinStore,
 ) -> Result<Account, OAuthError> {
     let authorization: Vec<&[u8]> = headers
         .iter()
@@ -183,25 +183,18 @@ fn secret_client(
     if secret.kind() != SecretKind::ClientSecret || secret.account_id() != credentials.client_id {
         return Err(invalid);
     }
-    let record = store.get(&account_key(secret.account_id())).map_err(|e| {
-        eprintln!("flowgate authorizer: unavailable: {e}");
-        OAuthError::Unavailable
-    })?;
-    let principal = authenticate(
-        record.as_deref(),
-        secret,
-        None,
-        &config.pepper,
-        WasiClock.now(),
-    )
-    .map_err(|e| {
-        eprintln!(
-            "flowgate authorizer: token endpoint: client {}: {e}",
-            credentials.client_id
-        );
-        invalid.clone()
-    })?;
+    let record = SwappableRecord::read(&account_key(secret.account_id())).map_err(unavailable)?;
+    let now = WasiClock.now();
+    let principal = authenticate(record.value.as_deref(), secret, None, &config.pepper, now)
+        .map_err(|e| {
+            eprintln!(
+                "flowgate authorizer: token endpoint: client {}: {e}",
+                credentials.client_id
+            );
+            invalid.clone()
+        })?;
     let account: flowgate::account::Account = record
+        .value
         .as_deref()
         .and_then(|r| serde_json::from_slice(r).ok())
         .ok_or(invalid.clone())?;
@@ -210,6 +203,7 @@ fn secret_client(
     {
         return Err(invalid);
     }
+    note_use_of(record, &account.id, "primary", now);
     Ok(account)
 }
 
@@ -265,12 +259,12 @@ pub fn token(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Rep
 
 /// Authenticates the client of an introspection or revocation request and
 /// verifies its `token`: `None` unless it is a valid access token issued to
-/// that client.
+/// that client; with it, the token's text.
 fn client_and_own_token(
     headers: &[(String, Vec<u8>)],
     body: &[u8],
     config: &Config,
-) -> Result<(SpinStore, Option<AccessToken>), OAuthError> {
+) -> Result<(SpinStore, Option<(AccessToken, String)>), OAuthError> {
     let form = form_of(headers, body)?;
     let store = SpinStore::open_default().map_err(|_| OAuthError::Unavailable)?;
     let account = authenticate_client(headers, &form, config, &store)?.account;
@@ -281,7 +275,8 @@ fn client_and_own_token(
         .keys
         .verify_access_token(token, &config.issuer, &config.audience, WasiClock.now())
         .ok()
-        .filter(|t| t.subject == account.id);
+        .filter(|t| t.subject == account.id)
+        .map(|t| (t, token.to_owned()));
     Ok((store, verified))
 }
 
@@ -291,7 +286,7 @@ pub fn introspect(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -
     let result = (|| {
         let (store, verified) = client_and_own_token(headers, body, config)?;
         let inactive = serde_json::json!({ "active": false });
-        let Some(verified) = verified else {
+        let Some((verified, _)) = verified else {
             return Ok(inactive);
         };
         let revoked = store
@@ -322,11 +317,20 @@ pub fn introspect(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -
 pub fn revoke(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Reply {
     let result = (|| {
         let (store, verified) = client_and_own_token(headers, body, config)?;
-        if let Some(verified) = verified {
+        if let Some((verified, token)) = verified {
+            // `revoked/<jti>` first, then the verified-token entry: a first
+            // use racing with this finds one or the other
+            // (`flowgate::verified`).
             store
                 .set(
                     &revoked_key(&verified.id),
                     verified.expires_at.to_string().as_bytes(),
+                )
+                .map_err(|_| OAuthError::Unavailable)?;
+            store
+                .set(
+                    &config.verified_key(&token),
+                    &flowgate::verified::Entry::revoked(&verified).to_bytes(),
                 )
                 .map_err(|_| OAuthError::Unavailable)?;
         }

@@ -55,6 +55,39 @@ impl Store for SpinStore {
     }
 }
 
+/// An account record read so that it can be written back only if nobody
+/// changed it meanwhile: `wasi:keyvalue` compare-and-swap. Reading it costs
+/// the same one read as a plain `get`.
+pub struct SwappableRecord {
+    cas: keyvalue::atomics::Cas,
+    /// The bytes read (`None`: no such key).
+    pub value: Option<Vec<u8>>,
+}
+
+impl SwappableRecord {
+    /// Reads `key` of the `default` store.
+    pub fn read(key: &str) -> Result<Self, StoreError> {
+        use keyvalue::{atomics, store};
+        let bucket = store::open("default").map_err(|e| StoreError(format!("open: {e:?}")))?;
+        let cas = atomics::Cas::new(&bucket, key).map_err(|e| StoreError(format!("cas: {e:?}")))?;
+        let value = cas
+            .current()
+            .map_err(|e| StoreError(format!("get: {e:?}")))?;
+        Ok(Self { cas, value })
+    }
+
+    /// Writes `value` if the record still holds what was read. `Ok(false)`:
+    /// someone else wrote it first, and nothing was written.
+    pub fn swap(self, value: &[u8]) -> Result<bool, StoreError> {
+        use keyvalue::atomics::{CasError, swap};
+        match swap(self.cas, value) {
+            Ok(()) => Ok(true),
+            Err(CasError::CasFailed(_)) => Ok(false),
+            Err(CasError::StoreError(e)) => Err(StoreError(format!("swap: {e:?}"))),
+        }
+    }
+}
+
 /// A variable that could not be read. Names the variable, never a value.
 #[derive(Debug)]
 pub struct VariableError(pub &'static str);

@@ -1,0 +1,145 @@
+//! "Last used" (docs/management.md): the authorizer records each credential's
+//! use in its account record, at most once a minute, with a compare-and-swap;
+//! management shows it on the account and on each API token.
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::{App, Options, start};
+use serde_json::{Value, json};
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+fn at_orders(app: &App, header: (&str, &str)) -> u16 {
+    app.send(
+        "GET",
+        "/authorize",
+        &[
+            ("X-Forwarded-Method", "GET"),
+            ("X-Forwarded-Uri", "/flows/orders/1"),
+            header,
+        ],
+        b"",
+    )
+    .status
+}
+
+fn account(app: &App, id: &str) -> Value {
+    let r = app.admin("GET", &format!("/admin/v1/accounts/{id}"), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+fn tokens(app: &App, id: &str) -> Vec<Value> {
+    let r = app.admin("GET", &format!("/admin/v1/accounts/{id}/tokens"), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json();
+    let list = body.get("items").unwrap_or(&body);
+    list.as_array().expect("a list of tokens").clone()
+}
+
+fn within(value: &Value, from: u64, to: u64) -> bool {
+    value.as_u64().is_some_and(|t| (from..=to).contains(&t))
+}
+
+#[test]
+fn each_credential_records_its_last_use_and_management_shows_it() {
+    let app = start(Options::new());
+    let (id, key) = app.create_account(
+        json!({ "name": "used", "credential_type": "api_key", "flows": ["orders"] }),
+    );
+    let r = app.admin(
+        "POST",
+        &format!("/admin/v1/accounts/{id}/tokens"),
+        Some(json!({ "name": "ci" })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let api_token = r.json()["token"].as_str().expect("token").to_owned();
+    assert!(account(&app, &id)["last_used_at"].is_null());
+    assert!(tokens(&app, &id)[0]["last_used_at"].is_null());
+
+    let before = now();
+    assert_eq!(at_orders(&app, ("X-API-Key", &key)), 200);
+    let after = now();
+    let view = account(&app, &id);
+    assert!(within(&view["last_used_at"], before, after), "{view}");
+    assert!(
+        tokens(&app, &id)[0]["last_used_at"].is_null(),
+        "the key's use is not the token's"
+    );
+
+    let bearer = format!("Bearer {api_token}");
+    assert_eq!(at_orders(&app, ("Authorization", &bearer)), 200);
+    let token = &tokens(&app, &id)[0];
+    assert!(within(&token["last_used_at"], before, now()), "{token}");
+
+    // A refused credential is not a use.
+    let (idle_id, _) = app.create_account(
+        json!({ "name": "idle", "credential_type": "api_key", "flows": ["orders"] }),
+    );
+    let wrong = format!("fgak_{idle_id}_{}", "a".repeat(40));
+    assert_eq!(at_orders(&app, ("X-API-Key", &wrong)), 401);
+    assert!(account(&app, &idle_id)["last_used_at"].is_null());
+}
+
+#[test]
+fn an_oauth_client_records_its_use_at_the_token_endpoint() {
+    let app = start(Options::new());
+    let (id, secret) = app.create_account(
+        json!({ "name": "client", "credential_type": "client_secret", "flows": ["orders"] }),
+    );
+    assert!(account(&app, &id)["last_used_at"].is_null());
+    let before = now();
+    let r = app.send(
+        "POST",
+        "/oauth2/token",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            (
+                "Authorization",
+                &format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))),
+            ),
+        ],
+        b"grant_type=client_credentials",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let view = account(&app, &id);
+    assert!(within(&view["last_used_at"], before, now()), "{view}");
+}
+
+/// Recording a use never undoes a management change: the swap is made over
+/// the record as read, and loses to any write in between. Many uses run
+/// while the description is changed many times; every change must stay.
+#[test]
+fn recording_uses_loses_no_management_write() {
+    let app = start(Options::new());
+    let (id, key) = app.create_account(
+        json!({ "name": "busy", "credential_type": "api_key", "flows": ["orders"] }),
+    );
+    std::thread::scope(|s| {
+        let edge = s.spawn(|| {
+            for _ in 0..60 {
+                assert_eq!(at_orders(&app, ("X-API-Key", &key)), 200);
+            }
+        });
+        for i in 0..20 {
+            let r = app.admin(
+                "PATCH",
+                &format!("/admin/v1/accounts/{id}"),
+                Some(json!({ "description": format!("change {i}") })),
+            );
+            assert_eq!(r.status, 200, "{}", r.text());
+            assert_eq!(account(&app, &id)["description"], format!("change {i}"));
+        }
+        edge.join().expect("edge thread");
+    });
+    let view = account(&app, &id);
+    assert_eq!(view["description"], "change 19");
+    assert!(view["last_used_at"].is_u64(), "{view}");
+}
