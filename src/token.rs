@@ -12,8 +12,8 @@ use std::collections::HashSet;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwt_simple::prelude::{
-    Duration, Ed25519KeyPair, Ed25519PublicKey, EdDSAKeyPairLike as _, EdDSAPublicKeyLike as _,
-    HeaderOptions, JWTClaims, Token, UnixTimeStamp, VerificationOptions,
+    Duration, Ed25519PublicKey, EdDSAPublicKeyLike as _, JWTClaims, Token, UnixTimeStamp,
+    VerificationOptions,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -157,7 +157,7 @@ struct VerifyingKey {
 
 /// The signing key and the keys that verify.
 pub struct SigningKeys {
-    signer: Ed25519KeyPair,
+    signer: ed25519_dalek::SigningKey,
     verifiers: Vec<VerifyingKey>,
 }
 
@@ -179,30 +179,21 @@ fn thumbprint(x: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-/// RFC 8410 PKCS#8 header of a bare Ed25519 private key; the 32-byte seed
-/// follows. Going through PKCS#8 derives the public key once, where building
-/// the pair from seed and then from seed+public would derive it twice.
-const PKCS8_ED25519: [u8; 16] = [
-    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-];
-
 fn seed(variable: &'static str, text: &str) -> Result<[u8; 32], KeyError> {
     decode_key(variable, text, 32)?
         .try_into()
         .map_err(|_| KeyError::Malformed(variable))
 }
 
-fn key_pair(variable: &'static str, text: &str) -> Result<Ed25519KeyPair, KeyError> {
-    let mut der = PKCS8_ED25519.to_vec();
-    der.extend_from_slice(&seed(variable, text)?);
-    Ed25519KeyPair::from_der(&der).map_err(|_| KeyError::Malformed(variable))
-}
-
-/// Only the public half, for a key that verifies but no longer signs.
-fn public_key(variable: &'static str, text: &str) -> Result<Ed25519PublicKey, KeyError> {
-    let pair =
-        ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(seed(variable, text)?));
-    Ed25519PublicKey::from_bytes(&pair.pk[..]).map_err(|_| KeyError::Malformed(variable))
+/// The public half of a seed as jwt-simple's verifying key. The one
+/// fixed-base multiplication is done by ed25519-dalek (precomputed tables;
+/// Cargo.toml says why).
+fn public_key(
+    variable: &'static str,
+    signer: &ed25519_dalek::SigningKey,
+) -> Result<Ed25519PublicKey, KeyError> {
+    Ed25519PublicKey::from_bytes(signer.verifying_key().as_bytes())
+        .map_err(|_| KeyError::Malformed(variable))
 }
 
 fn verifier(public: Ed25519PublicKey) -> VerifyingKey {
@@ -218,16 +209,14 @@ fn verifier(public: Ed25519PublicKey) -> VerifyingKey {
 impl SigningKeys {
     /// Reads the current key (required) and the previous one (empty: none).
     pub fn from_variables(current: &str, previous: &str) -> Result<Self, KeyError> {
-        let signer = key_pair(SIGNING_KEY_VARIABLE, current)?;
-        let mut verifiers = vec![verifier(signer.public_key())];
+        let signer = ed25519_dalek::SigningKey::from_bytes(&seed(SIGNING_KEY_VARIABLE, current)?);
+        let mut verifiers = vec![verifier(public_key(SIGNING_KEY_VARIABLE, &signer)?)];
         if !previous.trim().is_empty() {
-            verifiers.push(verifier(public_key(PREVIOUS_KEY_VARIABLE, previous)?));
+            let old =
+                ed25519_dalek::SigningKey::from_bytes(&seed(PREVIOUS_KEY_VARIABLE, previous)?);
+            verifiers.push(verifier(public_key(PREVIOUS_KEY_VARIABLE, &old)?));
         }
-        let kid = verifiers[0].kid.clone();
-        Ok(Self {
-            signer: signer.with_key_id(&kid),
-            verifiers,
-        })
+        Ok(Self { signer, verifiers })
     }
 
     /// The JWKS document: current key first, then the previous one.
@@ -269,19 +258,30 @@ impl SigningKeys {
     }
 
     /// Signs `claims` with the current key under the explicit `typ` of their
-    /// kind, so that no kind can pass for another.
-    fn sign<T: Serialize + serde::de::DeserializeOwned>(
-        &self,
-        claims: JWTClaims<T>,
-        typ: &str,
-    ) -> Result<String, TokenError> {
-        let options = HeaderOptions {
-            signature_type: Some(typ.to_owned()),
-            ..HeaderOptions::default()
+    /// kind, so that no kind can pass for another. The header names the
+    /// current key's `kid`; the signature is RFC 8032 Ed25519 (deterministic).
+    fn sign<T: Serialize>(&self, claims: JWTClaims<T>, typ: &str) -> Result<String, TokenError> {
+        use ed25519_dalek::Signer as _;
+        #[derive(Serialize)]
+        struct Header<'a> {
+            alg: &'a str,
+            typ: &'a str,
+            kid: &'a str,
+        }
+        let header = Header {
+            alg: "EdDSA",
+            typ,
+            kid: &self.verifiers[0].kid,
         };
-        self.signer
-            .sign_with_options(claims, &options)
-            .map_err(|_| TokenError::Signing)
+        let header = serde_json::to_vec(&header).map_err(|_| TokenError::Signing)?;
+        let claims = serde_json::to_vec(&claims).map_err(|_| TokenError::Signing)?;
+        let mut token = URL_SAFE_NO_PAD.encode(header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims, &mut token);
+        let signature = self.signer.sign(token.as_bytes());
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut token);
+        Ok(token)
     }
 
     /// Signs the identity assertion proxy mode adds to a request it forwards:

@@ -101,9 +101,21 @@ fn rfc8037_a4_signature_verifies_with_jwt_simples_ed25519_verifier() {
 
 #[test]
 fn rfc8037_a4_signature_is_reproduced_from_the_a1_seed() {
-    // Ed25519 without noise is deterministic: the key flowgate derives from
-    // `signing_key` produces the RFC's exact signature.
+    // Ed25519 is deterministic: the signer flowgate builds from
+    // `signing_key` (ed25519-dalek) gives the RFC's public key and its exact
+    // signature, and so does ed25519-compact, which verifies behind
+    // jwt-simple.
     let seed: [u8; 32] = b64url(RFC8037_D).try_into().expect("32 bytes");
+    let signer = ed25519_dalek::SigningKey::from_bytes(&seed);
+    assert_eq!(
+        signer.verifying_key().as_bytes().as_slice(),
+        b64url(RFC8037_X).as_slice()
+    );
+    let signature = ed25519_dalek::Signer::sign(&signer, RFC8037_A4_INPUT.as_bytes());
+    assert_eq!(
+        URL_SAFE_NO_PAD.encode(signature.to_bytes()),
+        RFC8037_A4_SIGNATURE
+    );
     let pair = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(seed));
     assert_eq!(pair.pk.as_ref(), b64url(RFC8037_X).as_slice());
     let signature = pair.sk.sign(RFC8037_A4_INPUT, None);
@@ -111,6 +123,9 @@ fn rfc8037_a4_signature_is_reproduced_from_the_a1_seed() {
         URL_SAFE_NO_PAD.encode(signature.as_ref()),
         RFC8037_A4_SIGNATURE
     );
+    // And the JWKS of that seed publishes the RFC's `x`.
+    let keys = SigningKeys::from_variables(RFC8037_D, "").expect("keys");
+    assert_eq!(keys.jwks()["keys"][0]["x"], RFC8037_X);
 }
 
 #[test]
