@@ -345,6 +345,141 @@ fn export_carries_no_secret_and_imports_into_another_app_with_the_same_pepper() 
     );
 }
 
+const PROXY_TOKEN: &str = "proxy-shared-secret-for-lifecycle";
+
+/// A self-signed client certificate valid until 2099: (PEM, DER).
+fn certificate() -> (String, Vec<u8>) {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["client.lifecycle.test".into()]).expect("params");
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2099, 1, 1);
+    let cert = params.self_signed(&key).expect("self-signed");
+    (cert.pem(), cert.der().to_vec())
+}
+
+/// The edge's answer to `GET /flows/orders/1` with `der` forwarded by the
+/// trusted proxy (RFC 9440 `Client-Cert`), and the account it named.
+fn with_certificate(app: &App, der: &[u8]) -> (u16, String) {
+    use base64::Engine as _;
+    let cert = format!(
+        ":{}:",
+        base64::engine::general_purpose::STANDARD.encode(der)
+    );
+    let r = app.send(
+        "GET",
+        "/authorize",
+        &[
+            ("X-Forwarded-Method", "GET"),
+            ("X-Forwarded-Uri", "/flows/orders/1"),
+            ("Client-Cert", &cert),
+            ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
+        ],
+        b"",
+    );
+    let account = r.header("x-flowgate-account").unwrap_or_default();
+    (r.status, account.to_owned())
+}
+
+/// The certificates of account `id` in an export document.
+fn exported_certificates(doc: &Value, id: &str) -> Vec<Value> {
+    doc["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["id"] == id)
+        .and_then(|a| a["certificates"].as_array().cloned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn imported_mtls_account_authenticates_with_its_certificates_in_a_fresh_app() {
+    let pepper = common::random_hex(32);
+    let options = || {
+        Options::new()
+            .variable("hmac_pepper", Some(&pepper))
+            .variable("trusted_proxy_token", Some(PROXY_TOKEN))
+    };
+    let first = start(options());
+    let ((pem_a, der_a), (pem_b, der_b)) = (certificate(), certificate());
+    let (id, _) = first.create_account(json!({
+        "name": "gateway", "credential_type": "mtls", "certificate": pem_a, "flows": ["orders"],
+    }));
+    let thumb_a = first
+        .admin("GET", &format!("/admin/v1/accounts/{id}"), None)
+        .json()["certificates"][0]["thumbprint"]
+        .clone();
+    let added = first.admin(
+        "POST",
+        &format!("/admin/v1/accounts/{id}/certificates"),
+        Some(json!({ "certificate": pem_b })),
+    );
+    assert_eq!(added.status, 201, "{}", added.text());
+    assert_eq!(with_certificate(&first, &der_a), (200, id.clone()));
+    let doc = first.admin("GET", "/admin/v1/export", None).json();
+    assert_eq!(exported_certificates(&doc, &id).len(), 2);
+    drop(first);
+
+    // A fresh app with the same pepper: nothing until the import.
+    let second = start(options());
+    assert_eq!(with_certificate(&second, &der_a).0, 401);
+    let plan = second.admin("POST", "/admin/v1/import?dry_run=true", Some(doc.clone()));
+    assert_eq!(plan.status, 200, "{}", plan.text());
+    assert_eq!(with_certificate(&second, &der_a).0, 401, "a dry run wrote");
+    let applied = second.admin("POST", "/admin/v1/import", Some(doc.clone()));
+    assert_eq!(applied.status, 200, "{}", applied.text());
+    assert_eq!(with_certificate(&second, &der_a), (200, id.clone()));
+    assert_eq!(with_certificate(&second, &der_b), (200, id.clone()));
+
+    // A document that drops certificate A: A stops at the edge, B goes on.
+    let mut without_a = doc.clone();
+    let kept: Vec<Value> = exported_certificates(&doc, &id)
+        .into_iter()
+        .filter(|c| c["thumbprint"] != thumb_a)
+        .collect();
+    assert_eq!(kept.len(), 1);
+    for account in without_a["accounts"].as_array_mut().into_iter().flatten() {
+        if account["id"] == id {
+            account["certificates"] = Value::from(kept.clone());
+        }
+    }
+    let applied = second.admin("POST", "/admin/v1/import", Some(without_a.clone()));
+    assert_eq!(applied.status, 200, "{}", applied.text());
+    assert_eq!(with_certificate(&second, &der_a).0, 401);
+    assert_eq!(with_certificate(&second, &der_b), (200, id.clone()));
+
+    // Certificate A now belongs to another account: a document that gives
+    // it back to `gateway` is refused, and nothing changes.
+    let (other, _) = second.create_account(json!({
+        "name": "other", "credential_type": "mtls", "certificate": pem_a, "flows": ["orders"],
+    }));
+    let refused = second.admin("POST", "/admin/v1/import", Some(doc.clone()));
+    assert_eq!(refused.status, 409, "{}", refused.text());
+    assert_eq!(with_certificate(&second, &der_a), (200, other));
+    assert_eq!(with_certificate(&second, &der_b), (200, id.clone()));
+    let view = second
+        .admin("GET", &format!("/admin/v1/accounts/{id}"), None)
+        .json();
+    assert_eq!(view["certificates"].as_array().map(Vec::len), Some(1));
+
+    // Flows outside the account's scope are refused, naming the field.
+    let mut narrow = without_a;
+    for account in narrow["accounts"].as_array_mut().into_iter().flatten() {
+        if account["id"] == id {
+            account["scope"] = json!({ "level": "project", "project": "nowhere" });
+        }
+    }
+    let refused = second.admin("POST", "/admin/v1/import", Some(narrow));
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert!(
+        refused.json()["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("accounts[") && f.ends_with("].grants")),
+        "{}",
+        refused.text()
+    );
+}
+
 #[test]
 fn audit_listing_refuses_a_bad_limit() {
     let app = common::start(common::Options::new());

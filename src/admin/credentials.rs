@@ -22,7 +22,7 @@ pub const MAX_CERTIFICATES: usize = 5;
 /// Most public keys a `private_key_jwt` account holds, for the same reason.
 pub const MAX_PUBLIC_KEYS: usize = 5;
 
-fn conflict(message: impl Into<String>) -> AdminError {
+pub(super) fn conflict(message: impl Into<String>) -> AdminError {
     AdminError::Conflict {
         message: message.into(),
         flows: vec![],
@@ -31,7 +31,7 @@ fn conflict(message: impl Into<String>) -> AdminError {
 
 /// Whether `text` can be an RFC 8705 thumbprint (base64url SHA-256), so that
 /// no other text is ever turned into a store key.
-fn is_thumbprint(text: &str) -> bool {
+pub(super) fn is_thumbprint(text: &str) -> bool {
     text.len() == 43
         && text
             .bytes()
@@ -93,10 +93,7 @@ impl Admin<'_> {
 
     /// The `certificate` field (PEM) as a stored certificate: parsed, its
     /// validity checked at the current time, and refused with `409` if an
-    /// account other than `owner` holds it. An index entry naming an account
-    /// that no longer exists is left over from an interrupted delete and
-    /// does not count; one naming `owner` is left to the caller, who knows
-    /// whether `owner`'s record holds the certificate.
+    /// account other than `owner` holds it ([`Admin::other_holder`]).
     pub(super) fn certificate_material(
         &self,
         f: &Fields,
@@ -109,21 +106,36 @@ impl Admin<'_> {
         )?;
         let cert = crate::certificate::inspect_pem(&pem, self.clock.now())
             .map_err(|e| field("certificate", e.to_string()))?;
-        if let Some(holder) = self.store.get(&certificate_key(&cert.thumbprint))? {
-            let holder = String::from_utf8_lossy(&holder);
-            let held_elsewhere = owner != Some(holder.as_ref())
-                && match self.account(&holder) {
-                    Ok(_) => true,
-                    Err(AdminError::NotFound { .. }) => false,
-                    Err(e) => return Err(e),
-                };
-            if held_elsewhere {
-                return Err(conflict(
-                    "this certificate is already registered to an account",
-                ));
-            }
+        if self.other_holder(&cert.thumbprint, owner)?.is_some() {
+            return Err(conflict(
+                "this certificate is already registered to an account",
+            ));
         }
         Ok(cert)
+    }
+
+    /// The existing account other than `owner` that the `cert/` index names
+    /// for `thumbprint`, if any. An index entry naming an account that no
+    /// longer exists is left over from an interrupted delete and does not
+    /// count; one naming `owner` is left to the caller, who knows whether
+    /// `owner`'s record holds the certificate.
+    pub(super) fn other_holder(
+        &self,
+        thumbprint: &str,
+        owner: Option<&str>,
+    ) -> Result<Option<String>, AdminError> {
+        let Some(holder) = self.store.get(&certificate_key(thumbprint))? else {
+            return Ok(None);
+        };
+        let holder = String::from_utf8_lossy(&holder).into_owned();
+        if owner == Some(holder.as_str()) {
+            return Ok(None);
+        }
+        match self.account(&holder) {
+            Ok(_) => Ok(Some(holder)),
+            Err(AdminError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// `POST /admin/v1/accounts/{id}/certificates` with `certificate`: adds

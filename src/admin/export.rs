@@ -6,19 +6,27 @@
 //! Import upserts what the document names and leaves everything else alone;
 //! applying the same document twice changes nothing the second time. The
 //! whole document is validated before the first write.
+//!
+//! The certificates of `mtls` accounts are indexed (`cert/<thumbprint>`) as
+//! when a certificate is added: the index first, the record second, and an
+//! index entry of a certificate the import drops from an account is removed
+//! after the record. A thumbprint the index holds for another existing
+//! account is a conflict, unless the document moves it away from that
+//! account.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::credentials::{MAX_CERTIFICATES, conflict, is_thumbprint};
 use super::groups::Group;
 use super::roles::{PERMISSIONS, Role};
-use super::{Admin, AdminError, field, is_account_name};
-use crate::account::{Account, Extension, Record};
+use super::{Admin, AdminError, field, is_account_name, parse_scope};
+use crate::account::{Account, CredentialType, Extension, Record};
 use crate::policy::{flow_by_id, is_identifier};
 use crate::secret::is_id;
-use crate::store::{grant_key, group_key, name_key, role_key};
+use crate::store::{certificate_key, grant_key, group_key, name_key, role_key};
 
 /// Version of the document format.
 pub const FORMAT: &str = "flowgate/v1";
@@ -116,6 +124,67 @@ fn only(v: &Value, allowed: &[&str], at: &str) -> Result<(), AdminError> {
         Some(unknown) => Err(field(&format!("{at}.{unknown}"), "unknown field")),
         None => Ok(()),
     }
+}
+
+/// Checks an imported account's scope as `POST /accounts` does: a project
+/// level names a project, an environment level a project and an environment.
+fn check_scope_shape(account: &Account, at: &str) -> Result<(), AdminError> {
+    let value = serde_json::to_value(&account.scope)
+        .map_err(|_| field(&format!("{at}.scope"), "unreadable"))?;
+    match parse_scope(&value) {
+        Ok(_) => Ok(()),
+        Err(AdminError::Field {
+            field: name,
+            message,
+        }) => Err(field(&format!("{at}.{name}"), message)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Checks the certificates of an imported account: only `mtls` accounts hold
+/// them, one to [`MAX_CERTIFICATES`] of them, each an RFC 8705 thumbprint
+/// that appears once. Adds each to `owners` (thumbprint to the index of the
+/// account and its id); a thumbprint another account of the document holds
+/// is a conflict.
+fn check_certificates(
+    account: &Account,
+    i: usize,
+    owners: &mut BTreeMap<String, (usize, String)>,
+) -> Result<(), AdminError> {
+    let at = format!("accounts[{i}].certificates");
+    let certificates = &account.certificates;
+    if account.credential_type != CredentialType::Mtls {
+        if certificates.is_empty() {
+            return Ok(());
+        }
+        return Err(field(&at, "only mtls accounts hold certificates"));
+    }
+    if certificates.is_empty() || certificates.len() > MAX_CERTIFICATES {
+        return Err(field(
+            &at,
+            format!("an mtls account holds 1 to {MAX_CERTIFICATES} certificates"),
+        ));
+    }
+    for cert in certificates {
+        let thumbprint = &cert.thumbprint;
+        if !is_thumbprint(thumbprint) {
+            return Err(field(&at, "a thumbprint is not base64url SHA-256"));
+        }
+        match owners.get(thumbprint) {
+            Some((j, _)) if *j == i => {
+                return Err(field(&at, format!("`{thumbprint}` appears twice")));
+            }
+            Some((j, _)) => {
+                return Err(conflict(format!(
+                    "accounts[{i}]: certificate `{thumbprint}` is also held by accounts[{j}]"
+                )));
+            }
+            None => {
+                owners.insert(thumbprint.clone(), (i, account.id.clone()));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -257,7 +326,7 @@ impl Admin<'_> {
                         name: group.name.clone(),
                         action: if stored.is_some() { "update" } else { "create" },
                     });
-                    groups.push(group);
+                    groups.push((at, group));
                 }
             }
         }
@@ -265,6 +334,7 @@ impl Admin<'_> {
         // Accounts.
         let mut accounts = Vec::new();
         let mut ids = BTreeSet::new();
+        let mut certificate_owners = BTreeMap::new();
         for (i, v) in array(&doc, "accounts")?.iter().enumerate() {
             let at = format!("accounts[{i}]");
             let mut value = v.clone();
@@ -287,6 +357,8 @@ impl Admin<'_> {
             if !ids.insert(account.id.clone()) {
                 return Err(field(&format!("{at}.id"), "appears twice"));
             }
+            check_scope_shape(&account, &at)?;
+            check_certificates(&account, i, &mut certificate_owners)?;
             for flow_id in &direct {
                 let flow = flow_by_id(self.flows, flow_id).ok_or_else(|| {
                     field(&format!("{at}.grants"), format!("unknown flow `{flow_id}`"))
@@ -304,8 +376,8 @@ impl Admin<'_> {
                 }
             }
             for name in &account.groups {
-                let group = match groups.iter().find(|g| g.name == *name) {
-                    Some(g) => Some(g.clone()),
+                let group = match groups.iter().find(|(_, g)| g.name == *name) {
+                    Some((_, g)) => Some(g.clone()),
                     None => self.stored_group(name)?,
                 };
                 let group = group.ok_or_else(|| {
@@ -356,6 +428,41 @@ impl Admin<'_> {
                 accounts.push((record, stored));
             }
         }
+        // Stored members of a changed group that the document does not name
+        // keep their scope, which the group's flows must lie in (as when a
+        // group is granted a flow).
+        if !groups.is_empty() {
+            for member in self.records()? {
+                if ids.contains(&member.account.id) {
+                    continue;
+                }
+                for (at, group) in &groups {
+                    if !member.account.groups.contains(&group.name) {
+                        continue;
+                    }
+                    for flow in group
+                        .grants
+                        .iter()
+                        .filter_map(|f| flow_by_id(self.flows, f))
+                    {
+                        self.check_scope(&member.account.scope, flow, &format!("{at}.grants"))?;
+                    }
+                }
+            }
+        }
+        // A certificate indexed to an existing account the document does not
+        // name is that account's. One indexed to an account the document
+        // names moves: that account's entry does not hold it (each thumbprint
+        // appears once in the document).
+        for (thumbprint, (i, id)) in &certificate_owners {
+            if let Some(holder) = self.other_holder(thumbprint, Some(id))?
+                && !ids.contains(&holder)
+            {
+                return Err(conflict(format!(
+                    "accounts[{i}]: certificate `{thumbprint}` is registered to another account"
+                )));
+            }
+        }
         if dry_run {
             return Ok(ImportPlan {
                 dry_run,
@@ -369,10 +476,20 @@ impl Admin<'_> {
                 serde_json::to_vec(role).map_err(|_| AdminError::Corrupt(role_key(&role.name)))?;
             self.store.set(&role_key(&role.name), &bytes)?;
         }
-        for group in &groups {
+        for (_, group) in &groups {
             let bytes = serde_json::to_vec(group)
                 .map_err(|_| AdminError::Corrupt(group_key(&group.name)))?;
             self.store.set(&group_key(&group.name), &bytes)?;
+        }
+        // The certificate index before any record, as when a certificate is
+        // added: an entry the record does not back lets nobody in. Entries
+        // already in place are not written again, and missing ones are
+        // written also for accounts that are otherwise unchanged.
+        for (thumbprint, (_, id)) in &certificate_owners {
+            let key = certificate_key(thumbprint);
+            if self.store.get(&key)?.as_deref() != Some(id.as_bytes()) {
+                self.store.set(&key, id.as_bytes())?;
+            }
         }
         for (mut record, stored) in accounts {
             record.account.grants =
@@ -380,6 +497,16 @@ impl Admin<'_> {
             self.write(&record)?;
             let id = record.account.id.clone();
             if let Some(old) = &stored {
+                // Certificates the import drops: the record first (done), then
+                // the index, unless it already names another account.
+                for cert in &old.account.certificates {
+                    let key = certificate_key(&cert.thumbprint);
+                    if !certificate_owners.contains_key(&cert.thumbprint)
+                        && self.store.get(&key)?.as_deref() == Some(id.as_bytes())
+                    {
+                        self.store.delete(&key)?;
+                    }
+                }
                 for flow in old.direct_grants() {
                     if !record.direct_grants().contains(&flow) {
                         self.store.delete(&grant_key(&flow, &id))?;
@@ -401,7 +528,7 @@ impl Admin<'_> {
                     .account
                     .groups
                     .iter()
-                    .any(|g| groups.iter().any(|changed| changed.name == *g))
+                    .any(|g| groups.iter().any(|(_, changed)| changed.name == *g))
                 {
                     let grants = self.effective_grants(
                         &record.direct_grants(),

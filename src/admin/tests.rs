@@ -364,5 +364,6 @@ fn listing_pages_and_filters() {
     assert!(basic.next.is_none());
 }
 
+mod import;
 mod roles_groups;
 mod rotation;
