@@ -1195,6 +1195,7 @@ fn parse_scope(v: &Value) -> Result<Scope, AdminError> {
 pub mod credentials;
 pub mod export;
 pub mod groups;
+pub mod prune;
 pub mod roles;
 
 #[cfg(test)]

@@ -483,6 +483,14 @@ fn every_route_answers_as_the_document_says() {
     );
     t.call(a, "GET", "/audit?limit=5", None, 200);
 
+    // Maintenance: the administrator may prune, the auditor may not.
+    let pruned = t.call(a, "POST", "/maintenance/prune", None, 200);
+    assert_eq!(
+        pruned["deleted"],
+        json!({ "jti": 0, "revoked": 0, "vtok": 0 })
+    );
+    t.call(&audit_key, "POST", "/maintenance/prune", None, 403);
+
     // Delete last.
     t.call(a, "DELETE", &format!("/accounts/{id}"), None, 409);
     t.call(

@@ -13,7 +13,7 @@ use crate::store::role_key;
 
 /// Every management permission. A permission ending in `:read` never changes
 /// anything; the `auditor` role holds exactly those.
-pub const PERMISSIONS: [&str; 10] = [
+pub const PERMISSIONS: [&str; 11] = [
     "accounts:read",
     "accounts:write",
     "grants:write",
@@ -24,6 +24,7 @@ pub const PERMISSIONS: [&str; 10] = [
     "audit:read",
     "config:read",
     "config:write",
+    "maintenance:write",
 ];
 
 /// The built-in role that may do everything.
@@ -63,6 +64,7 @@ pub fn permission_for(method: &str, segments: &[&str], dry_run: bool) -> Option<
         // A dry run writes nothing: a plan, as readers may see it.
         ["import"] if dry_run => "config:read",
         ["import"] => "config:write",
+        ["maintenance", "prune"] if !read => "maintenance:write",
         _ => return None,
     })
 }
@@ -288,7 +290,7 @@ mod tests {
 
     #[test]
     fn every_route_kind_needs_the_expected_permission() {
-        let cases: [(&str, &[&str], bool, Option<&str>); 12] = [
+        let cases: [(&str, &[&str], bool, Option<&str>); 13] = [
             ("GET", &["accounts"], false, Some("accounts:read")),
             ("POST", &["accounts"], false, Some("accounts:write")),
             (
@@ -325,6 +327,12 @@ mod tests {
             ("GET", &["audit"], false, Some("audit:read")),
             ("POST", &["import"], true, Some("config:read")),
             ("POST", &["import"], false, Some("config:write")),
+            (
+                "POST",
+                &["maintenance", "prune"],
+                false,
+                Some("maintenance:write"),
+            ),
             ("GET", &["nothing"], false, None),
         ];
         for (method, segments, dry_run, expected) in cases {

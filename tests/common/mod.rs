@@ -54,6 +54,10 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Reuse this state directory (to test persistence).
     pub state_dir: Option<PathBuf>,
+    /// Records written to the `default` store at startup (`--key-value`,
+    /// which both the test host and `spin up` take), e.g. to seed records
+    /// older than a test could wait for.
+    pub key_values: Vec<(String, String)>,
 }
 
 /// A running app.
@@ -116,7 +120,14 @@ impl Options {
             ],
             env: vec![],
             state_dir: None,
+            key_values: vec![],
         }
+    }
+
+    /// Writes `value` under `key` in the `default` store at startup.
+    pub fn key_value(mut self, key: &str, value: &str) -> Self {
+        self.key_values.push((key.into(), value.into()));
+        self
     }
 
     /// Sets (or, with `None`, unsets) a Spin variable.
@@ -163,6 +174,9 @@ impl Options {
             .arg(state_dir)
             .current_dir(root())
             .stdin(Stdio::null());
+        for (key, value) in &self.key_values {
+            cmd.arg("--key-value").arg(format!("{key}={value}"));
+        }
         for (name, value) in &self.variables {
             let key = format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase());
             match value {

@@ -657,6 +657,18 @@ fn route(
                 Err(e) => (None, String::new(), Err(e)),
             }
         }
+        (Post, ["maintenance", "prune"]) => (
+            Some("maintenance.prune"),
+            "maintenance".into(),
+            admin.prune().map(|pruned| {
+                wrote(
+                    200,
+                    Some(to_json(&pruned)),
+                    "maintenance.prune",
+                    "maintenance".into(),
+                )
+            }),
+        ),
         (Get, ["audit"]) => {
             let limit = match query_param(query, "limit") {
                 None => Ok(50),
