@@ -183,6 +183,10 @@ impl RunningHost {
 fn engine(pooling: bool) -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
+    #[cfg(feature = "profiling")]
+    if std::env::var("FLOWGATE_HOST_PROFILE").as_deref() == Ok("perfmap") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if pooling {
         // Modest limits so that the reservation fits small machines.
         let mut pool = PoolingAllocationConfig::default();

@@ -7,8 +7,11 @@
 //!   the authorization server;
 //! - everything else: proxy mode, for paths under a flow with an upstream.
 //!
-//! A request to a flow costs at most one key-value read (the record of the
-//! account that the presented secret names), and none with an access token.
+//! A request to a flow with an API key, Basic or an API token costs one
+//! key-value read (the record of the account that the presented secret
+//! names), and a write at most once a minute per credential (its last use).
+//! An access token costs one read of its verified-token record; its first use
+//! verifies it in full and writes that record (`flowgate::verified`).
 
 mod config;
 mod decide;
