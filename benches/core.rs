@@ -269,6 +269,33 @@ fn assertions(c: &mut Criterion) {
             rs_key,
         ),
     ];
+    // External OIDC tokens at a flow go through the same verifier with the
+    // issuer's cached JWKS keys (`oidc::verify`): RS256 and ES256 are what
+    // identity providers sign with.
+    let mut g = c.benchmark_group("oidc_token");
+    for (alg, _, key) in &cases {
+        let record = flowgate::oidc::IssuerRecord {
+            issuer: "https://idp.example".into(),
+            jwks_uri: "https://idp.example/jwks".into(),
+            keys: vec![key.clone()],
+            fetched_at: NOW,
+            refetched_at: NOW,
+        };
+        let mut claims = assertion_claims();
+        claims.issuer = Some(record.issuer.clone());
+        claims.audiences = Some(Audiences::AsString("flowgate".into()));
+        let token = match *alg {
+            "EdDSA" => ed.sign(claims),
+            "ES256" => es.sign(claims),
+            _ => rs.sign(claims),
+        }
+        .expect("sign");
+        g.bench_function(*alg, |b| {
+            b.iter(|| flowgate::oidc::verify(black_box(&token), &record, NOW + 1).expect("valid"))
+        });
+    }
+    g.finish();
+
     let mut g = c.benchmark_group("client_assertion");
     for (alg, jwt, key) in &cases {
         g.bench_function(*alg, |b| {
