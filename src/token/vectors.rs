@@ -5,14 +5,17 @@
 //! licence; docs/security-testing.md says where they came from).
 //!
 //! flowgate verifies its own tokens with `EdDSA` (Ed25519) through
-//! jwt-simple's pure-Rust backend (`ed25519_compact::PublicKey::verify`);
-//! `private_key_jwt` assertions and external OIDC tokens may also be `ES256`
-//! or `RS256`, so the Wycheproof ECDSA P-256 (P1363) and RSA 2048 PKCS#1
+//! ed25519-dalek's `verify_strict`, and `EdDSA` client assertions and external
+//! OIDC tokens through jwt-simple's pure-Rust backend
+//! (`ed25519_compact::PublicKey::verify`): the Wycheproof Ed25519 file runs
+//! against both. `private_key_jwt` assertions and external OIDC tokens may
+//! also be `ES256` or `RS256`, so the Wycheproof ECDSA P-256 (P1363) and RSA 2048 PKCS#1
 //! v1.5 files run against the verifiers jwt-simple builds for them; HMAC-
 //! SHA-256 is what stored digests use. The JWS file's cases are all expected
 //! to be refused by `verify_access_token`, which accepts only our EdDSA.
 
 use hmac::{KeyInit as _, Mac as _};
+use jwt_simple::prelude::Ed25519PublicKey;
 
 use super::*;
 
@@ -170,11 +173,28 @@ fn rfc7515_a1_and_a3_validly_signed_foreign_jws_are_refused() {
 }
 
 /// Wycheproof Ed25519 cases that the verifier does not follow, each with the
-/// reason. Empty: ed25519-compact agrees with every case of the file.
+/// reason. Empty: ed25519-compact and ed25519-dalek's `verify_strict` agree
+/// with every case of the file.
 const ED25519_SKIPS: &[(u64, &str)] = &[];
 
-#[test]
-fn wycheproof_ed25519_through_jwt_simples_verifier() {
+/// The Ed25519 verification `verify_access_token` performs: ed25519-dalek's
+/// `verify_strict`.
+fn dalek_strict_verify(public: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    let Ok(public) = <[u8; 32]>::try_from(public) else {
+        return false;
+    };
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(&public) else {
+        return false;
+    };
+    let Ok(signature) = <[u8; 64]>::try_from(signature) else {
+        return false;
+    };
+    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&signature))
+        .is_ok()
+}
+
+/// Runs every case of the Wycheproof Ed25519 file through `verify`.
+fn wycheproof_ed25519(verify: fn(&[u8], &[u8], &[u8]) -> bool) {
     let file = wycheproof("ed25519_test.json");
     assert_eq!(file["algorithm"], "EDDSA");
     let (mut run, mut skipped, mut failures) = (0, 0, Vec::new());
@@ -193,7 +213,7 @@ fn wycheproof_ed25519_through_jwt_simples_verifier() {
             Some("invalid") => false,
             other => panic!("tcId {id}: result {other:?} is not in this file's schema"),
         };
-        if jwt_simple_ed25519_verify(&public, &message, &signature) != expected {
+        if verify(&public, &message, &signature) != expected {
             failures.push(format!(
                 "tcId {id} ({}): expected {expected}",
                 test["comment"]
@@ -206,6 +226,16 @@ fn wycheproof_ed25519_through_jwt_simples_verifier() {
         file["numberOfTests"].as_u64().expect("count")
     );
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn wycheproof_ed25519_through_jwt_simples_verifier() {
+    wycheproof_ed25519(jwt_simple_ed25519_verify);
+}
+
+#[test]
+fn wycheproof_ed25519_through_the_access_token_verifier() {
+    wycheproof_ed25519(dalek_strict_verify);
 }
 
 #[test]
