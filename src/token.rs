@@ -10,7 +10,7 @@
 //! Signing and verifying use ed25519-dalek (`verify_strict`), which inside
 //! wasm is several times faster than the ed25519-compact behind jwt-simple
 //! (docs/benchmarks.md); jwt-simple still parses the header and provides the
-//! claim types, and [`check_registered_claims`] applies its rules (issuer,
+//! claim types, and `check_registered_claims` applies its rules (issuer,
 //! audience, `iat`/`nbf`/`exp` with [`LEEWAY_SECONDS`]).
 
 use std::collections::HashSet;
