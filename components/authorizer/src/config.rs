@@ -4,6 +4,7 @@
 
 use flowgate::hash::{Domain, PEPPER_VARIABLE, Pepper};
 use flowgate::token::{PREVIOUS_KEY_VARIABLE, SIGNING_KEY_VARIABLE, SigningKeys};
+use flowgate::verified::Keyring;
 use flowgate_spin::variable;
 
 /// Longest access-token lifetime accepted from `access_token_ttl`: the
@@ -90,29 +91,14 @@ impl Config {
 
     /// The store key of `token`'s verified-token entry.
     pub fn verified_key(&self, token: &str) -> String {
-        verified_key(
-            &self.pepper,
-            (&self.issuer, &self.audience),
-            (&self.key_texts.0, &self.key_texts.1),
-            token,
-        )
+        let ring = Keyring {
+            issuer: &self.issuer,
+            audience: &self.audience,
+            current: &self.key_texts.0,
+            previous: &self.key_texts.1,
+        };
+        flowgate::verified::key(&self.pepper, &ring, token)
     }
-}
-
-/// The store key of `token`'s verified-token entry (`flowgate::verified`).
-pub fn verified_key(
-    pepper: &Pepper,
-    (issuer, audience): (&str, &str),
-    (current, previous): (&str, &str),
-    token: &str,
-) -> String {
-    let ring = flowgate::verified::Keyring {
-        issuer,
-        audience,
-        current,
-        previous,
-    };
-    flowgate::verified::key(pepper, &ring, token)
 }
 
 /// Name of the request header that carries the trusted proxy's token.

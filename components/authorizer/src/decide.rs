@@ -13,7 +13,7 @@ use flowgate::path::NormalPath;
 use flowgate::policy::{Flow, flow_for_path};
 use flowgate::store::{Store as _, account_key, certificate_key};
 use flowgate::token::AccessToken;
-use flowgate::verified::{Entry, EntryError};
+use flowgate::verified::{Entry, EntryError, Keyring};
 use flowgate_flows::FLOWS;
 use flowgate_spin::{SpinStore, SwappableRecord, WasiClock};
 
@@ -260,7 +260,13 @@ fn decide_access_token(
             Ok(v) => v,
             Err(e) => return unavailable(e),
         };
-    let key = config::verified_key(&pepper, (issuer, audience), (&current, &previous), token);
+    let ring = Keyring {
+        issuer,
+        audience,
+        current: &current,
+        previous: &previous,
+    };
+    let key = flowgate::verified::key(&pepper, &ring, token);
     let store = match SpinStore::open_default() {
         Ok(s) => s,
         Err(e) => return unavailable(e),
@@ -278,8 +284,7 @@ fn decide_access_token(
         }
         // Never recorded, or a record that cannot be read: verify in full.
         None | Some(Err(EntryError::Unreadable)) => {
-            let ring = ((issuer, audience), (current.as_str(), previous.as_str()));
-            match first_use(&store, &key, token, ring, now, path) {
+            match first_use(&store, &key, token, &ring, now, path) {
                 Ok(v) => v,
                 Err(outcome) => return outcome,
             }
@@ -336,13 +341,13 @@ fn first_use(
     store: &SpinStore,
     key: &str,
     token: &str,
-    ((issuer, audience), (current, previous)): ((&str, &str), (&str, &str)),
+    ring: &Keyring<'_>,
     now: u64,
     path: &NormalPath,
 ) -> Result<AccessToken, Outcome> {
-    let keys = config::keys_from(current, previous).map_err(unavailable)?;
+    let keys = config::keys_from(ring.current, ring.previous).map_err(unavailable)?;
     let verified = keys
-        .verify_access_token(token, issuer, audience, now)
+        .verify_access_token(token, ring.issuer, ring.audience, now)
         .map_err(|e| {
             deny(e, None, path);
             Outcome::Unauthorized { basic: false }
