@@ -57,15 +57,6 @@ fn mtls_account(app: &App, pem: &str, flows: &[&str]) -> String {
     r.json()["id"].as_str().expect("id").to_owned()
 }
 
-fn at_orders(app: &App, extra: &[(&str, &str)]) -> u16 {
-    let mut headers = vec![
-        ("X-Forwarded-Method", "GET"),
-        ("X-Forwarded-Uri", "/flows/orders/1"),
-    ];
-    headers.extend_from_slice(extra);
-    app.send("GET", "/authorize", &headers, b"").status
-}
-
 #[test]
 fn mtls_certificate_from_the_trusted_proxy_is_accepted() {
     let app = app();
@@ -73,13 +64,10 @@ fn mtls_certificate_from_the_trusted_proxy_is_accepted() {
     let id = mtls_account(&app, &pem, &["orders"]);
     let cert = client_cert(&der);
     assert_eq!(
-        at_orders(
-            &app,
-            &[
-                ("Client-Cert", &cert),
-                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
-            ]
-        ),
+        app.at_orders(&[
+            ("Client-Cert", &cert),
+            ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+        ]),
         200
     );
 
@@ -95,24 +83,18 @@ fn mtls_certificate_from_the_trusted_proxy_is_accepted() {
         })
         .collect();
     assert_eq!(
-        at_orders(
-            &app,
-            &[
-                ("X-SSL-Client-Cert", &escaped),
-                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
-            ]
-        ),
+        app.at_orders(&[
+            ("X-SSL-Client-Cert", &escaped),
+            ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+        ]),
         200
     );
     let xfcc = format!("By=spiffe://proxy;Cert=\"{escaped}\";Subject=\"CN=client\"");
     assert_eq!(
-        at_orders(
-            &app,
-            &[
-                ("X-Forwarded-Client-Cert", &xfcc),
-                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
-            ]
-        ),
+        app.at_orders(&[
+            ("X-Forwarded-Client-Cert", &xfcc),
+            ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+        ]),
         200
     );
 
@@ -127,39 +109,30 @@ fn forged_or_unregistered_certificates_are_refused() {
     mtls_account(&app, &pem, &["orders"]);
     let cert = client_cert(&der);
     // A client forging the header without the proxy's token, or with a wrong one.
-    assert_eq!(at_orders(&app, &[("Client-Cert", &cert)]), 401);
+    assert_eq!(app.at_orders(&[("Client-Cert", &cert)]), 401);
     assert_eq!(
-        at_orders(
-            &app,
-            &[
-                ("Client-Cert", &cert),
-                ("X-Flowgate-Proxy-Token", "guess-guess-guess-guess")
-            ]
-        ),
+        app.at_orders(&[
+            ("Client-Cert", &cert),
+            ("X-Flowgate-Proxy-Token", "guess-guess-guess-guess")
+        ]),
         401
     );
     // Two certificate headers.
     assert_eq!(
-        at_orders(
-            &app,
-            &[
-                ("Client-Cert", &cert),
-                ("client-cert", &cert),
-                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
-            ]
-        ),
+        app.at_orders(&[
+            ("Client-Cert", &cert),
+            ("client-cert", &cert),
+            ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+        ]),
         401
     );
     // A certificate nobody registered.
     let (_, other) = valid_certificate();
     assert_eq!(
-        at_orders(
-            &app,
-            &[
-                ("Client-Cert", &client_cert(&other)),
-                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
-            ]
-        ),
+        app.at_orders(&[
+            ("Client-Cert", &client_cert(&other)),
+            ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+        ]),
         401
     );
     // Without a configured proxy token, no forwarded certificate is believed.
@@ -167,13 +140,10 @@ fn forged_or_unregistered_certificates_are_refused() {
     let (pem, der) = valid_certificate();
     mtls_account(&closed, &pem, &["orders"]);
     assert_eq!(
-        at_orders(
-            &closed,
-            &[
-                ("Client-Cert", &client_cert(&der)),
-                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
-            ]
-        ),
+        closed.at_orders(&[
+            ("Client-Cert", &client_cert(&der)),
+            ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+        ]),
         401
     );
 }
@@ -255,25 +225,22 @@ fn tls_client_auth_issues_tokens_bound_to_the_certificate() {
 
     let bearer = format!("Bearer {access}");
     assert_eq!(
-        at_orders(&app, &[("Authorization", &bearer), proxied[0], proxied[1]]),
+        app.at_orders(&[("Authorization", &bearer), proxied[0], proxied[1]]),
         200
     );
     assert_eq!(
-        at_orders(&app, &[("Authorization", &bearer)]),
+        app.at_orders(&[("Authorization", &bearer)]),
         401,
         "bound token without a certificate"
     );
     let (_, other) = valid_certificate();
     let other = client_cert(&other);
     assert_eq!(
-        at_orders(
-            &app,
-            &[
-                ("Authorization", &bearer),
-                ("Client-Cert", &other),
-                ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
-            ]
-        ),
+        app.at_orders(&[
+            ("Authorization", &bearer),
+            ("Client-Cert", &other),
+            ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
+        ]),
         401,
         "bound token with another certificate"
     );
@@ -336,7 +303,7 @@ fn private_key_jwt_assertion_is_accepted_once() {
         "Bearer {}",
         r.json()["access_token"].as_str().expect("token")
     );
-    assert_eq!(at_orders(&app, &[("Authorization", &bearer)]), 200);
+    assert_eq!(app.at_orders(&[("Authorization", &bearer)]), 200);
     let replay = token(&app, &assertion_form(&client, &jwt), &[]);
     assert_eq!(replay.status, 401, "a jti is accepted once");
     assert_eq!(replay.json()["error"], "invalid_client");

@@ -58,15 +58,6 @@ fn counted(app: &App, log: &std::path::Path, request: impl Fn(&App) -> u16) -> (
     (status, counts_of(new[0]))
 }
 
-fn at_orders(app: &App, extra: &[(&str, &str)]) -> u16 {
-    let mut headers = vec![
-        ("X-Forwarded-Method", "GET"),
-        ("X-Forwarded-Uri", "/flows/orders/1"),
-    ];
-    headers.extend_from_slice(extra);
-    app.send("GET", "/authorize", &headers, b"").status
-}
-
 fn token_request(app: &App, form: &str, headers: &[(&str, &str)]) -> u16 {
     let mut all = vec![FORM];
     all.extend_from_slice(headers);
@@ -163,7 +154,7 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             status: 200,
             request: Box::new({
                 let key = key.clone();
-                move |app| at_orders(app, &[("X-API-Key", &key)])
+                move |app| app.at_orders(&[("X-API-Key", &key)])
             }),
         },
         Case {
@@ -176,7 +167,7 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             status: 200,
             request: Box::new({
                 let header = basic("kv-basic", &password);
-                move |app| at_orders(app, &[("Authorization", &header)])
+                move |app| app.at_orders(&[("Authorization", &header)])
             }),
         },
         Case {
@@ -189,7 +180,7 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             status: 200,
             request: Box::new({
                 let header = format!("Bearer {api_token}");
-                move |app| at_orders(app, &[("Authorization", &header)])
+                move |app| app.at_orders(&[("Authorization", &header)])
             }),
         },
         Case {
@@ -202,7 +193,7 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             status: 200,
             request: Box::new({
                 let header = format!("Bearer {access_token}");
-                move |app| at_orders(app, &[("Authorization", &header)])
+                move |app| app.at_orders(&[("Authorization", &header)])
             }),
         },
         Case {
@@ -216,13 +207,10 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             request: Box::new({
                 let cert = client_cert.clone();
                 move |app| {
-                    at_orders(
-                        app,
-                        &[
-                            ("Client-Cert", &cert),
-                            ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
-                        ],
-                    )
+                    app.at_orders(&[
+                        ("Client-Cert", &cert),
+                        ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
+                    ])
                 }
             }),
         },
@@ -234,7 +222,7 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             },
             expected: read(0),
             status: 401,
-            request: Box::new(|app| at_orders(app, &[("X-API-Key", "fgak_not_a_key")])),
+            request: Box::new(|app| app.at_orders(&[("X-API-Key", "fgak_not_a_key")])),
         },
         Case {
             name: "denied: wrong key of a real account",
@@ -247,7 +235,7 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             request: Box::new({
                 // Same account, another well-formed key: one read, then no match.
                 let forged = forged_key(&key_id);
-                move |app| at_orders(app, &[("X-API-Key", &forged)])
+                move |app| app.at_orders(&[("X-API-Key", &forged)])
             }),
         },
         Case {

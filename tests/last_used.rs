@@ -16,20 +16,6 @@ fn now() -> u64 {
         .as_secs()
 }
 
-fn at_orders(app: &App, header: (&str, &str)) -> u16 {
-    app.send(
-        "GET",
-        "/authorize",
-        &[
-            ("X-Forwarded-Method", "GET"),
-            ("X-Forwarded-Uri", "/flows/orders/1"),
-            header,
-        ],
-        b"",
-    )
-    .status
-}
-
 fn account(app: &App, id: &str) -> Value {
     let r = app.admin("GET", &format!("/admin/v1/accounts/{id}"), None);
     assert_eq!(r.status, 200, "{}", r.text());
@@ -65,7 +51,7 @@ fn each_credential_records_its_last_use_and_management_shows_it() {
     assert!(tokens_of(&app, &id)[0]["last_used_at"].is_null());
 
     let before = now();
-    assert_eq!(at_orders(&app, ("X-API-Key", &key)), 200);
+    assert_eq!(app.at_orders(&[("X-API-Key", &key)]), 200);
     let after = now();
     let view = account(&app, &id);
     assert!(within(&view["last_used_at"], before, after), "{view}");
@@ -75,7 +61,7 @@ fn each_credential_records_its_last_use_and_management_shows_it() {
     );
 
     let bearer = format!("Bearer {api_token}");
-    assert_eq!(at_orders(&app, ("Authorization", &bearer)), 200);
+    assert_eq!(app.at_orders(&[("Authorization", &bearer)]), 200);
     let token = &tokens_of(&app, &id)[0];
     assert!(within(&token["last_used_at"], before, now()), "{token}");
 
@@ -84,7 +70,7 @@ fn each_credential_records_its_last_use_and_management_shows_it() {
         json!({ "name": "idle", "credential_type": "api_key", "flows": ["orders"] }),
     );
     let wrong = format!("fgak_{idle_id}_{}", "a".repeat(40));
-    assert_eq!(at_orders(&app, ("X-API-Key", &wrong)), 401);
+    assert_eq!(app.at_orders(&[("X-API-Key", &wrong)]), 401);
     assert!(account(&app, &idle_id)["last_used_at"].is_null());
 }
 
@@ -136,7 +122,7 @@ fn recording_uses_loses_no_management_write() {
     let tokens = std::thread::scope(|s| {
         let edge = s.spawn(move || {
             for token in to_use {
-                assert_eq!(at_orders(app, ("Authorization", &token)), 200);
+                assert_eq!(app.at_orders(&[("Authorization", &token)]), 200);
             }
         });
         let mut tokens = Vec::new();
@@ -162,6 +148,6 @@ fn recording_uses_loses_no_management_write() {
         assert_eq!(tokens_of(app, id).len(), 20, "account {id} lost a token");
     }
     for token in &tokens {
-        assert_eq!(at_orders(app, ("Authorization", token)), 200);
+        assert_eq!(app.at_orders(&[("Authorization", token)]), 200);
     }
 }

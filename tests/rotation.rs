@@ -36,27 +36,14 @@ fn certificate(not_after_year: i32) -> (String, Vec<u8>) {
     (cert.pem(), cert.der().to_vec())
 }
 
-/// The edge's forward-auth answer to `GET /flows/orders/1` with `headers`.
-fn at_orders(app: &App, headers: &[(&str, &str)]) -> u16 {
-    let mut all = vec![
-        ("X-Forwarded-Method", "GET"),
-        ("X-Forwarded-Uri", "/flows/orders/1"),
-    ];
-    all.extend_from_slice(headers);
-    app.send("GET", "/authorize", &all, b"").status
-}
-
 /// The edge's answer to `GET /flows/orders/1` with `der` forwarded by the
 /// trusted proxy.
 fn with_certificate(app: &App, der: &[u8]) -> u16 {
     let cert = format!(":{}:", STANDARD.encode(der));
-    at_orders(
-        app,
-        &[
-            ("Client-Cert", &cert),
-            ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
-        ],
-    )
+    app.at_orders(&[
+        ("Client-Cert", &cert),
+        ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
+    ])
 }
 
 fn account(app: &App, id: &str) -> Value {
@@ -308,7 +295,7 @@ fn private_key_jwt_key_rotates_without_downtime() {
         "Bearer {}",
         new.json()["access_token"].as_str().expect("token")
     );
-    assert_eq!(at_orders(&app, &[("Authorization", &bearer)]), 200);
+    assert_eq!(app.at_orders(&[("Authorization", &bearer)]), 200);
 
     let duplicate = app.admin(
         "POST",

@@ -267,6 +267,17 @@ pub fn start_fails(options: Options) -> String {
 }
 
 impl App {
+    /// The forward-auth answer (status) for `GET /flows/orders/1` with
+    /// `extra` headers: what a gateway asks `/authorize` about a caller.
+    pub fn at_orders(&self, extra: &[(&str, &str)]) -> u16 {
+        let mut headers = vec![
+            ("X-Forwarded-Method", "GET"),
+            ("X-Forwarded-Uri", "/flows/orders/1"),
+        ];
+        headers.extend_from_slice(extra);
+        self.send("GET", "/authorize", &headers, b"").status
+    }
+
     /// Sends a request; see [`http::send`].
     pub fn send(
         &self,
