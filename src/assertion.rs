@@ -228,8 +228,14 @@ where
 pub fn replay_key(client_id: &str, jti: &str) -> String {
     use sha2::Digest as _;
     let digest = sha2::Sha256::digest(jti.as_bytes());
-    format!("jti/{client_id}/{}", URL_SAFE_NO_PAD.encode(digest))
+    format!(
+        "{REPLAY_PREFIX}{client_id}/{}",
+        URL_SAFE_NO_PAD.encode(digest)
+    )
 }
+
+/// Prefix of the replay markers [`replay_key`] names.
+pub const REPLAY_PREFIX: &str = "jti/";
 
 /// Verifies `assertion` of `client_id` against its registered `keys`;
 /// `audiences` are the values `aud` may name.

@@ -227,8 +227,8 @@ impl SigningKeys {
         serde_json::json!({ "keys": keys })
     }
 
-    /// Signs a JWT of type `typ` with `claims` (the registered claims are
-    /// set from `new`).
+    /// Signs an RFC 9068 access token (`typ` `at+jwt`) with the claims in
+    /// `new`.
     pub fn sign_access_token(&self, new: &NewAccessToken<'_>) -> Result<String, TokenError> {
         let custom = AccessClaims {
             client_id: new.subject.to_owned(),

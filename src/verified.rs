@@ -33,8 +33,11 @@ pub const PREFIX: &str = "vtok/";
 /// Key under which a revoked access token's id is remembered until it
 /// expires (written by `/oauth2/revoke`).
 pub fn revoked_key(jti: &str) -> String {
-    format!("revoked/{jti}")
+    format!("{REVOKED_PREFIX}{jti}")
 }
+
+/// Prefix of the markers [`revoked_key`] names.
+pub const REVOKED_PREFIX: &str = "revoked/";
 
 /// What decides whether an entry still applies: the token's issuer and
 /// audience and the text of both signing-key variables. Entries written

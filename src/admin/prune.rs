@@ -14,6 +14,7 @@
 
 use serde::Serialize;
 
+use crate::assertion::REPLAY_PREFIX;
 use crate::store::{Store, StoreError};
 use crate::token::LEEWAY_SECONDS;
 use crate::verified::{self, Entry};
@@ -26,11 +27,6 @@ pub const PRUNE_MARGIN_SECONDS: u64 = 60;
 
 // A revocation must outlive every host's acceptance of its token.
 const _: () = assert!(PRUNE_MARGIN_SECONDS > LEEWAY_SECONDS);
-
-/// Prefix of the used-assertion marks (`flowgate::assertion::replay_key`).
-const JTI_PREFIX: &str = "jti/";
-/// Prefix of the access-token revocations (`flowgate::verified::revoked_key`).
-const REVOKED_PREFIX: &str = "revoked/";
 
 /// How many records of each kind a prune deleted.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -63,9 +59,9 @@ enum Kind {
 
 impl Kind {
     fn of(key: &str) -> Option<Self> {
-        if key.starts_with(JTI_PREFIX) {
+        if key.starts_with(REPLAY_PREFIX) {
             Some(Self::Jti)
-        } else if key.starts_with(REVOKED_PREFIX) {
+        } else if key.starts_with(verified::REVOKED_PREFIX) {
             Some(Self::Revoked)
         } else if key.starts_with(verified::PREFIX) {
             Some(Self::Vtok)
