@@ -134,6 +134,37 @@ pub fn discovery_url(issuer: &str) -> String {
     format!("{issuer}/.well-known/openid-configuration")
 }
 
+/// The `allowed_outbound_hosts` entry that lets a component reach `url`:
+/// its origin, `scheme://host[:port]`, exactly as it would be written in
+/// `spin.toml`. `None` if `url` has no scheme or host.
+pub fn outbound_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // Credentials never belong in an allow-list entry (nor in a log line).
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    if scheme.is_empty() || authority.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "{}://{}",
+        scheme.to_ascii_lowercase(),
+        authority.to_ascii_lowercase()
+    ))
+}
+
+/// What to tell an operator when Spin denied an outbound request to `url`
+/// because `component` does not list its origin (docs/oidc.md).
+pub fn outbound_denied_hint(url: &str, component: &str) -> String {
+    match outbound_origin(url) {
+        Some(origin) => format!(
+            "the {component} component may not reach {origin:?}: add {origin:?} to \
+             `allowed_outbound_hosts` of BOTH [component.management] and \
+             [component.authorizer] in spin.toml (docs/oidc.md, \"Trusting an external issuer\")"
+        ),
+        None => format!("the {component} component may not reach {url:?}"),
+    }
+}
+
 /// Checks an issuer URL.
 pub fn check_issuer(issuer: &str) -> Result<(), OidcError> {
     let rest = if let Some(r) = issuer.strip_prefix("https://") {

@@ -136,9 +136,7 @@ fn concurrent_oidc_registrations_for_one_issuer_keep_every_binding() {
     let key = Ed25519KeyPair::generate().with_key_id("k1");
     let idp = issuer(&key);
     let origin = idp.origin();
-    let app = Arc::new(start(
-        slow_options().variable("oidc_issuer_origin", Some(&origin)),
-    ));
+    let app = Arc::new(start(slow_options().trust_issuer(&origin)));
     let register = move |app: &App, name: &str| {
         app.admin(
             "POST",

@@ -2,6 +2,8 @@
 //! the test on loopback (discovery document and a JWKS of keys generated
 //! here): registration fetches and checks the JWKS, tokens are accepted or
 //! refused by audience and claims rule, and a rotated key is picked up.
+//! Each trusted issuer is added to a copy of `spin.toml` the way
+//! docs/oidc.md tells an operator to (`Options::trust_issuer`).
 
 mod common;
 
@@ -95,7 +97,7 @@ impl Issuer {
 }
 
 fn app_for(issuer: &Issuer) -> App {
-    start(Options::new().variable("oidc_issuer_origin", Some(&issuer.origin)))
+    start(Options::new().trust_issuer(&issuer.origin))
 }
 
 fn register(app: &App, issuer: &Issuer, name: &str, rule: serde_json::Value) -> common::Response {
@@ -310,4 +312,67 @@ fn ambiguous_rules_fail_closed_and_deleted_accounts_stop() {
         at_orders(&app, &issuer.token(&key, "team-b", "flowgate-ci", 300)),
         401
     );
+}
+
+/// Issue #11: a deployment trusts several external issuers, each by its own
+/// variable and outbound entry; an issuer without one is refused with a 400
+/// that names the entry to add, and nothing is saved.
+#[test]
+fn issue11_several_issuers_are_trusted_and_an_unlisted_one_is_named_in_the_400() {
+    let okta = Issuer::start();
+    let github = Issuer::start();
+    let unlisted = Issuer::start();
+    let (okta_key, github_key) = (okta.new_key("o1"), github.new_key("g1"));
+    unlisted.new_key("u1");
+    let app = start(
+        Options::new()
+            .trust_issuer(&okta.origin)
+            .trust_issuer(&github.origin),
+    );
+    assert_eq!(
+        register(&app, &okta, "okta-svc", json!({ "sub": "svc" })).status,
+        201
+    );
+    assert_eq!(
+        register(&app, &github, "gh-ci", json!({ "sub": "repo:acme/*" })).status,
+        201
+    );
+    assert_eq!(
+        at_orders(&app, &okta.token(&okta_key, "svc", "flowgate-ci", 300)),
+        200
+    );
+    assert_eq!(
+        at_orders(
+            &app,
+            &github.token(&github_key, "repo:acme/app", "flowgate-ci", 300)
+        ),
+        200
+    );
+    // A key of one issuer does not vouch for a token naming the other.
+    assert_eq!(
+        at_orders(
+            &app,
+            &github.token(&okta_key, "repo:acme/app", "flowgate-ci", 300)
+        ),
+        401
+    );
+
+    let r = register(&app, &unlisted, "stranger", json!({ "sub": "svc" }));
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["field"], "issuer");
+    let text = r.json()["message"].as_str().unwrap_or_default().to_owned();
+    let entry = format!("add \"{}\" to `allowed_outbound_hosts`", unlisted.origin);
+    assert!(text.contains(&entry), "{text}");
+    assert!(
+        text.contains("[component.management]") && text.contains("[component.authorizer]"),
+        "{text}"
+    );
+    let names: Vec<String> = app.admin("GET", "/admin/v1/accounts", None).json()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|a| a["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(!names.contains(&"stranger".to_owned()));
 }

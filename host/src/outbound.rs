@@ -1,21 +1,32 @@
-//! Outbound HTTP: `allowed_outbound_hosts` parsed and enforced as Spin does.
+//! Outbound HTTP: `allowed_outbound_hosts` parsed and enforced as Spin
+//! `v4.0.2` does (`crates/outbound-networking-config/src/allowed_hosts.rs`,
+//! `crates/factor-outbound-networking/src/lib.rs`,
+//! `crates/factor-outbound-http/src/wasi.rs`; the same at `v3.6.3`).
 //! Entries are `scheme://host[:port]` with `*` wildcards for scheme, host
 //! (`*` or `*.domain`) and port (`*`, `N`, `A..B`); without a port, the
 //! scheme's well-known port applies (so `http://localhost` allows port 80
-//! only). Entries may be `{{ var }}` templates, expanded from the resolved
-//! application variables; an entry that expands to "", `http://` or
-//! `https://` is skipped. A request to a host not allowed fails with
-//! `ErrorCode::HttpRequestDenied`, as in Spin. Relative URLs (and
-//! `self.alt`) are self-requests: allowed by `self` or `*` host entries and
-//! sent back to this host's own listener.
+//! only). Entries may be `{{ var }}` templates.
+//!
+//! Two moments, as in Spin: at load, [`validate`] parses every literal entry
+//! and every template expanded with the variables' DEFAULT values, and
+//! refuses the app if one is invalid (a template over a variable without a
+//! default is not checked then). At run time the entries are expanded with
+//! the resolved values; if any one of them is invalid, Spin denies every
+//! outbound request of that component, and so does this host. Nothing is
+//! skipped: an entry that expands to `""` or `https://` is an error, as in
+//! every released Spin (the skip exists only on Spin's main branch).
+//! A request to a host not allowed fails with `ErrorCode::HttpRequestDenied`.
+//! Relative URLs (and `self.alt`) are self-requests: allowed by `self` or
+//! `*` host entries and sent back to this host's own listener.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
 use anyhow::{Context, Result, bail};
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::variables::Resolved;
+use crate::variables::{Part, Resolved, parse_template};
 
 #[derive(Debug, Clone, PartialEq)]
 enum HostPattern {
@@ -72,7 +83,7 @@ fn parse_host(host: &str) -> Result<HostPattern> {
     {
         return Ok(HostPattern::Cidr(ip, bits));
     }
-    let host = host.strip_suffix('/').unwrap_or(host);
+    let host = host.trim_end_matches('/');
     if host.contains('/') {
         bail!("must not include a path");
     }
@@ -91,21 +102,30 @@ fn parse_host(host: &str) -> Result<HostPattern> {
     literal_host(host)
 }
 
-/// A concrete host: an IP (IPv6 in brackets) or a domain name.
+/// A concrete host: an IP (IPv6 in brackets) or a domain name. The messages
+/// are those of the `url` crate's `Host::parse`, which Spin uses.
 fn literal_host(host: &str) -> Result<HostPattern> {
-    let bare = host
-        .strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host);
-    if let Ok(ip) = bare.parse::<IpAddr>() {
-        return Ok(HostPattern::Ip(ip));
+    if host.is_empty() {
+        bail!("empty host");
     }
-    if host.is_empty()
-        || !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+    if let Some(inner) = host.strip_prefix('[') {
+        return match inner
+            .strip_suffix(']')
+            .map(str::parse::<std::net::Ipv6Addr>)
+        {
+            Some(Ok(ip)) => Ok(HostPattern::Ip(IpAddr::V6(ip))),
+            _ => bail!("invalid IPv6 address"),
+        };
+    }
+    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+        return Ok(HostPattern::Ip(IpAddr::V4(ip)));
+    }
+    // Stricter than IDNA (no Unicode names), which is enough for a test host.
+    if !host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
     {
-        bail!("invalid host {host:?}");
+        bail!("invalid international domain name");
     }
     Ok(HostPattern::Domain(host.to_ascii_lowercase()))
 }
@@ -138,29 +158,30 @@ impl AllowedHost {
     fn parse(entry: &str) -> Result<Self> {
         let url = entry.trim();
         let Some((scheme, rest)) = url.split_once("://") else {
+            if matches!(url, "*" | ":" | "" | "?") {
+                bail!(
+                    "{url:?} is not an allowed outbound host format.\nHosts must be in the form <scheme>://<host>[:<port>], with '*' wildcards allowed for each."
+                );
+            }
             bail!("{url:?} does not contain a scheme (e.g., 'http://' or '*://')");
         };
-        // `rest` is host[:port][/]; a bracketed IPv6 host contains colons.
-        let (host, port) = if let Some(end) = rest.find(']').filter(|_| rest.starts_with('[')) {
-            let (h, tail) = rest.split_at(end + 1);
-            (h, tail.strip_prefix(':').unwrap_or(tail))
-        } else {
-            match rest.rsplit_once(':') {
-                None => (rest, ""),
-                Some((h, tail)) => (h, tail),
-            }
-        };
-        let port = match port.split_once('/') {
+        // As in Spin, the port is whatever follows the last colon (so an
+        // IPv6 host needs brackets and an explicit port).
+        let (host, tail) = rest.rsplit_once(':').unwrap_or((rest, ""));
+        let port = match tail.split_once('/') {
             Some((p, "")) => p,
             Some(_) => bail!("{url:?} has a path but is not allowed to"),
-            None => port,
+            None => tail,
         };
         let port = parse_port(port, scheme)
             .with_context(|| format!("Invalid allowed host port {port:?}"))?;
         let scheme = match scheme {
             "*" => None,
-            s if s.chars().all(char::is_alphabetic) && !s.is_empty() => Some(s.to_string()),
-            s => bail!("Invalid allowed host scheme {s:?}"),
+            s if s.starts_with('{') => {
+                bail!("Invalid allowed host scheme {s:?}: scheme lists are not supported")
+            }
+            s if s.chars().all(char::is_alphabetic) => Some(s.to_string()),
+            s => bail!("Invalid allowed host scheme {s:?}: only alphabetic characters are allowed"),
         };
         let host = parse_host(host).with_context(|| format!("Invalid allowed host {host:?}"))?;
         Ok(Self { scheme, host, port })
@@ -226,39 +247,111 @@ fn cidr_contains(net: IpAddr, bits: u8, ip: IpAddr) -> bool {
     }
 }
 
-/// A component's `allowed_outbound_hosts`, parsed and expanded.
-#[derive(Debug, Clone, Default)]
+/// The load-time check of a component's `allowed_outbound_hosts`: every
+/// literal entry must parse, and every template whose variables all have
+/// defaults must parse once expanded with those defaults. `defaults` maps
+/// each declared variable to its default (`None`: required).
+pub fn validate(entries: &[String], defaults: &BTreeMap<&str, Option<&str>>) -> Result<()> {
+    refuse_allow_all(entries)?;
+    for entry in entries {
+        let parts = parse_template(entry)?;
+        if parts.iter().all(|p| matches!(p, Part::Lit(_))) {
+            AllowedHost::parse(entry)?;
+            continue;
+        }
+        let mut expanded = String::new();
+        let mut shown = String::new();
+        let mut checkable = true;
+        for part in &parts {
+            match part {
+                Part::Lit(l) => {
+                    expanded.push_str(l);
+                    shown.push_str(l);
+                }
+                Part::Expr(e) => {
+                    shown.push_str(&format!("{{{{ {e} }}}}"));
+                    // A variable without a default (or not declared) leaves
+                    // the entry unchecked until run time, as in Spin.
+                    match defaults.get(e.as_str()).copied().flatten() {
+                        Some(v) => expanded.push_str(v),
+                        None => checkable = false,
+                    }
+                }
+            }
+        }
+        if checkable {
+            AllowedHost::parse(&expanded).with_context(|| {
+                format!(
+                    "using default variable value(s) with template {shown:?} results in invalid config {expanded:?}"
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn refuse_allow_all(entries: &[String]) -> Result<()> {
+    if entries.len() == 1 && entries[0] == "insecure:allow-all" {
+        bail!(
+            "'insecure:allow-all' is not allowed - use '*://*:*' instead if you really want to allow all outbound traffic'"
+        );
+    }
+    Ok(())
+}
+
+/// A component's `allowed_outbound_hosts`, expanded with the resolved
+/// variable values. If one entry does not parse, the whole list is unusable
+/// and every request is denied, as in Spin.
+#[derive(Debug, Clone)]
 pub struct AllowedHosts {
-    hosts: Vec<AllowedHost>,
+    hosts: std::result::Result<Vec<AllowedHost>, String>,
+}
+
+impl Default for AllowedHosts {
+    fn default() -> Self {
+        Self { hosts: Ok(vec![]) }
+    }
 }
 
 impl AllowedHosts {
-    /// Parses the manifest entries, expanding templates.
+    /// Expands and parses the manifest entries with the resolved values.
+    /// `Err` is only for what Spin refuses at load already (template syntax,
+    /// `insecure:allow-all`); an entry that the run-time values make invalid
+    /// yields a list that denies everything (see [`AllowedHosts::error`]).
     pub fn parse(entries: &[String], vars: &Resolved) -> Result<Self> {
-        if entries.len() == 1 && entries[0] == "insecure:allow-all" {
-            bail!(
-                "'insecure:allow-all' is not allowed - use '*://*:*' instead if you really want to allow all outbound traffic'"
-            );
-        }
+        refuse_allow_all(entries)?;
         let mut hosts = Vec::new();
         for entry in entries {
             let expanded = vars.expand(entry)?;
-            if expanded.is_empty() || expanded == "http://" || expanded == "https://" {
-                continue;
+            match AllowedHost::parse(&expanded) {
+                Ok(h) => hosts.push(h),
+                Err(e) => {
+                    return Ok(Self {
+                        hosts: Err(format!("{entry:?} expands to {expanded:?}: {e:#}")),
+                    });
+                }
             }
-            hosts.push(AllowedHost::parse(&expanded)?);
         }
-        Ok(Self { hosts })
+        Ok(Self { hosts: Ok(hosts) })
+    }
+
+    /// Why every outbound request is denied, if the list did not parse.
+    pub fn error(&self) -> Option<&str> {
+        self.hosts.as_ref().err().map(String::as_str)
     }
 
     /// Whether an absolute URL's scheme, host and port are allowed.
     pub fn allows(&self, scheme: &str, host: &str, port: Option<u16>) -> bool {
-        self.hosts.iter().any(|h| h.allows(scheme, host, port))
+        self.hosts
+            .as_ref()
+            .is_ok_and(|hs| hs.iter().any(|h| h.allows(scheme, host, port)))
     }
 
     /// Whether relative (self) requests are allowed.
     pub fn allows_relative(&self) -> bool {
-        self.hosts.iter().any(AllowedHost::allows_relative)
+        self.hosts
+            .as_ref()
+            .is_ok_and(|hs| hs.iter().any(AllowedHost::allows_relative))
     }
 }
 
@@ -366,5 +459,79 @@ mod tests {
         let entries = vec!["insecure:allow-all".to_string()];
         assert!(AllowedHosts::parse(&entries, &Resolved::default()).is_err());
         assert!(AllowedHost::parse("localhost").is_err());
+    }
+
+    fn defaults<'a>(pairs: &[(&'a str, Option<&'a str>)]) -> BTreeMap<&'a str, Option<&'a str>> {
+        pairs.iter().copied().collect()
+    }
+
+    fn refusal(entries: &[&str], vars: &[(&str, Option<&str>)]) -> String {
+        let entries: Vec<String> = entries.iter().map(|s| s.to_string()).collect();
+        match validate(&entries, &defaults(vars)) {
+            Ok(()) => panic!("{entries:?} accepted"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    #[test]
+    fn issue11_template_with_empty_default_is_refused_at_load() {
+        // The entry Spin 4.0.2 refused in flowgate's own manifest.
+        let e = refusal(
+            &["{{ oidc_issuer_origin }}"],
+            &[("oidc_issuer_origin", Some(""))],
+        );
+        assert!(
+            e.starts_with(
+                "using default variable value(s) with template \"{{ oidc_issuer_origin }}\" \
+                 results in invalid config \"\": \"\" is not an allowed outbound host format."
+            ),
+            "{e}"
+        );
+        for bare in ["http://", "https://"] {
+            let e = refusal(&["{{ o }}"], &[("o", Some(bare))]);
+            assert!(e.contains("Invalid allowed host \"\": empty host"), "{e}");
+        }
+        let e = refusal(&["https://{{ h }}"], &[("h", Some("invalid host"))]);
+        assert!(e.contains("invalid international domain name"), "{e}");
+    }
+
+    #[test]
+    fn template_over_a_required_variable_is_checked_only_at_run_time() {
+        let entries = vec!["{{ o }}".to_string()];
+        assert!(validate(&entries, &defaults(&[("o", None)])).is_ok());
+        assert!(validate(&entries, &defaults(&[("o", Some("https://ok.example"))])).is_ok());
+    }
+
+    #[test]
+    fn invalid_literal_entries_are_refused_at_load() {
+        assert!(refusal(&["example.com"], &[]).contains("does not contain a scheme"));
+        assert!(refusal(&["https://example.com/path"], &[]).contains("has a path"));
+        assert!(refusal(&["https://example.com:http"], &[]).contains("is not a number"));
+        assert!(refusal(&["ftp://example.com"], &[]).contains("known default port"));
+        assert!(refusal(&["https://a.*.com"], &[]).contains("wildcards"));
+        assert!(refusal(&["insecure:allow-all"], &[]).contains("insecure:allow-all"));
+        assert!(refusal(&["https://{{ x"], &[]).contains("unmatched"));
+    }
+
+    #[test]
+    fn runtime_value_that_is_no_host_denies_every_request_of_the_component() {
+        let manifest = crate::manifest::Manifest::parse(
+            "spin_manifest_version = 2\n[application]\nname = \"t\"\n\
+             [variables]\nup = { default = \"http://127.0.0.1:9001\" }\no = { required = true }\n",
+        )
+        .unwrap_or_else(|e| panic!("{e:#}"));
+        let mut sources = crate::variables::VariableSources::default();
+        sources.cli.insert("o".into(), String::new());
+        let resolved = Resolved::resolve(&manifest, &sources).unwrap_or_else(|e| panic!("{e:#}"));
+        let entries = vec!["{{ up }}".to_string(), "{{ o }}".to_string()];
+        let hosts = AllowedHosts::parse(&entries, &resolved).unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(
+            hosts
+                .error()
+                .is_some_and(|e| e.contains("\"{{ o }}\" expands to \"\""))
+        );
+        // Even the upstream that is listed and valid is denied now.
+        assert!(!hosts.allows("http", "127.0.0.1", Some(9001)));
+        assert!(!hosts.allows_relative());
     }
 }

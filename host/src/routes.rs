@@ -162,6 +162,7 @@ mod tests {
             .map(|(c, r)| HttpTrigger {
                 route: RouteConfig::Route((*r).to_string()),
                 component: (*c).to_string(),
+                id: None,
             })
             .collect();
         Router::build(&triggers).unwrap_or_else(|e| panic!("{e}"))

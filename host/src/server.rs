@@ -292,15 +292,21 @@ fn load(config: &HostConfig) -> Result<App> {
         .iter()
         .filter(|(id, _)| used.contains(id.as_str()))
     {
-        crate::kv::check_labels(id, &c.key_value_stores)?;
+        // Names, labels and templates were checked when the manifest loaded.
         let mut values = HashMap::new();
         for (name, template) in &c.variables {
-            crate::variables::check_name(name)
-                .map_err(|r| anyhow!("invalid variable name: {r}"))?;
             values.insert(name.clone(), resolved.expand(template)?);
         }
         let hosts = AllowedHosts::parse(&c.allowed_outbound_hosts, &resolved)
             .with_context(|| format!("invalid allowed_outbound_hosts of component {id:?}"))?;
+        if let Some(e) = hosts.error() {
+            // Spin logs this on the first outbound request and denies it
+            // and every later one; said once at startup here.
+            eprintln!(
+                "Error parsing allowed outbound hosts of component {id:?}: {e}; \
+                 every outbound request of this component will be denied"
+            );
+        }
         let path = app_dir.join(&c.source);
         let component = Component::from_file(&engine, &path)
             .map_err(anyhow::Error::from)

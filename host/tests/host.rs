@@ -353,6 +353,87 @@ fn outbound_allow_list() {
     );
 }
 
+/// Issue #11: the manifest Spin 4.0.2 refused (flowgate's `spin.toml` with
+/// `oidc_issuer_origin = { default = "" }` in an outbound template) and the
+/// other load-time refusals stop the host before it serves, with Spin's
+/// words, whatever value the variable has at run time.
+#[test]
+fn issue11_released_spin_refusals_stop_the_host() {
+    let dir = temp_dir("refusals");
+    let head = "spin_manifest_version = 2\n[application]\nname = \"flowgate\"\n";
+    let component = "[[trigger.http]]\nroute = \"/...\"\ncomponent = \"authorizer\"\n\
+                     [component.authorizer]\nsource = \"authorizer.wasm\"\n";
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "released-4.0.2-refused",
+            "[variables]\norders_upstream = { default = \"http://127.0.0.1:9001\" }\n\
+             oidc_issuer_origin = { default = \"\" }\n",
+            &[
+                "Failed to load Spin app from",
+                "Failed to load component `authorizer`",
+                "`allowed_outbound_hosts` is malformed",
+                "using default variable value(s) with template \"{{ oidc_issuer_origin }}\" results in invalid config \"\"",
+                "\"\" is not an allowed outbound host format.",
+            ],
+        ),
+        (
+            "required-and-default",
+            "[variables]\norders_upstream = { required = true, default = \"http://a\" }\n\
+             oidc_issuer_origin = { default = \"https://idp.example\" }\n",
+            &["must be `required` OR have a `default`"],
+        ),
+        (
+            "bad-variable-name",
+            "[variables]\norders_upstream = { default = \"http://127.0.0.1:9001\" }\n\
+             oidc_issuer_origin = { default = \"https://idp.example\" }\nOops = { default = \"x\" }\n",
+            &["invalid variable name \"Oops\""],
+        ),
+    ];
+    for (name, variables, expected) in cases {
+        let manifest = dir.join(format!("{name}.toml"));
+        let text = format!(
+            "{head}{variables}{component}\
+             allowed_outbound_hosts = [\"{{{{ orders_upstream }}}}\", \"{{{{ oidc_issuer_origin }}}}\"]\n"
+        );
+        std::fs::write(&manifest, text).unwrap_or_else(|e| panic!("{e}"));
+        let out = command(
+            &manifest,
+            &dir,
+            &[],
+            &[("SPIN_VARIABLE_OIDC_ISSUER_ORIGIN", "https://idp.example")],
+        )
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!out.status.success(), "{name}: the host started");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for line in *expected {
+            assert!(
+                stderr.contains(line),
+                "{name}: {line:?} missing from:\n{stderr}"
+            );
+        }
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("Serving"),
+            "{name}"
+        );
+    }
+}
+
+/// A run-time value that is no valid host (the load-time check passed with
+/// the default) makes Spin deny every outbound request of the component,
+/// the app still serves (this host used to refuse to start).
+#[test]
+fn runtime_invalid_outbound_value_denies_every_request_of_the_component() {
+    let dir = temp_dir("outbound-invalid");
+    let up = upstream();
+    let host = start_probe(&dir, &[], &[("SPIN_VARIABLE_UPSTREAM", "http://bad host")]);
+    assert_eq!(
+        get(&host, &format!("/?op=fetch&url=http://{up}/ping")),
+        "err ErrorCode::HttpRequestDenied"
+    );
+    assert_eq!(get(&host, "/?op=var&name=greeting"), "value hello, world");
+}
+
 #[test]
 fn traps_are_500() {
     let dir = temp_dir("trap");

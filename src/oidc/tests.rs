@@ -228,3 +228,35 @@ fn wrong_key_expired_and_unknown_kid_are_rejected() {
     assert_eq!(verify(&t, &rec, NOW), Err(OidcError::UnknownKey));
     assert_eq!(claimed_issuer(&t).as_deref(), Some(ISSUER));
 }
+
+#[test]
+fn outbound_origin_is_scheme_host_and_port_only() {
+    assert_eq!(
+        outbound_origin("https://Acme.okta.com/oauth2/default/.well-known/openid-configuration")
+            .as_deref(),
+        Some("https://acme.okta.com")
+    );
+    assert_eq!(
+        outbound_origin("http://127.0.0.1:8080/jwks?x=1").as_deref(),
+        Some("http://127.0.0.1:8080")
+    );
+    assert_eq!(
+        outbound_origin("https://user:pw@idp.example/jwks").as_deref(),
+        Some("https://idp.example")
+    );
+    assert_eq!(outbound_origin("no-scheme/jwks"), None);
+    assert_eq!(outbound_origin("https:///jwks"), None);
+}
+
+#[test]
+fn issue11_denied_outbound_hint_names_the_entry_and_both_components() {
+    let hint = outbound_denied_hint(
+        "https://token.actions.githubusercontent.com/jwks",
+        "management",
+    );
+    assert!(
+        hint.contains("add \"https://token.actions.githubusercontent.com\""),
+        "{hint}"
+    );
+    assert!(hint.contains("[component.management]") && hint.contains("[component.authorizer]"));
+}

@@ -12,6 +12,7 @@ pub mod upstream;
 
 use std::io::Read as _;
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -58,11 +59,16 @@ pub struct Options {
     /// which both the test host and `spin up` take), e.g. to seed records
     /// older than a test could wait for.
     pub key_values: Vec<(String, String)>,
+    /// Origins of external OIDC issuers to trust: each is added to a copy of
+    /// `spin.toml` exactly as docs/oidc.md tells an operator to.
+    pub issuers: Vec<String>,
+    /// The server binary, instead of the test host or `FLOWGATE_SPIN`.
+    pub program: Option<PathBuf>,
 }
 
 /// A running app.
 pub struct App {
-    child: Child,
+    server: Server,
     /// Its base URL's port.
     pub port: u16,
     /// The bootstrap admin token.
@@ -121,7 +127,74 @@ impl Options {
             env: vec![],
             state_dir: None,
             key_values: vec![],
+            issuers: vec![],
+            program: None,
         }
+    }
+
+    /// Trusts the external OIDC issuer at `origin` (`scheme://host:port`):
+    /// the app runs from a copy of `spin.toml` with the documented edit, a
+    /// variable `oidc_issuer_<letter>` defaulting to `origin` and its
+    /// template in the `allowed_outbound_hosts` of both components.
+    pub fn trust_issuer(mut self, origin: &str) -> Self {
+        self.issuers.push(origin.into());
+        self
+    }
+
+    /// Runs `program` (with `spin up`'s arguments) instead of the test host
+    /// or `FLOWGATE_SPIN`.
+    pub fn program(mut self, program: &Path) -> Self {
+        self.program = Some(program.into());
+        self
+    }
+
+    /// The manifest to run: `spin.toml` itself, or an edited copy of it
+    /// when issuers are trusted.
+    fn manifest(&self) -> PathBuf {
+        let original = root().join("spin.toml");
+        if self.issuers.is_empty() {
+            return original;
+        }
+        let text = std::fs::read_to_string(&original).expect("read spin.toml");
+        let names: Vec<String> = (0..self.issuers.len())
+            .map(|i| format!("oidc_issuer_{}", char::from(b'a' + i as u8)))
+            .collect();
+        let templates: String = names
+            .iter()
+            .map(|n| format!("\"{{{{ {n} }}}}\", "))
+            .collect();
+        let root = root().display().to_string();
+        let mut lists = 0;
+        let mut out = String::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("allowed_outbound_hosts = [") {
+                lists += 1;
+                let rest = if rest.starts_with(']') {
+                    rest.to_owned()
+                } else {
+                    format!(", {rest}")
+                };
+                let entries = templates.trim_end_matches(", ");
+                out.push_str(&format!("allowed_outbound_hosts = [{entries}{rest}\n"));
+            } else if let Some(path) = line.strip_prefix("source = \"target/") {
+                out.push_str(&format!("source = \"{root}/target/{path}\n"));
+            } else {
+                out.push_str(line);
+                out.push('\n');
+                if line == "[variables]" {
+                    for (name, origin) in names.iter().zip(&self.issuers) {
+                        out.push_str(&format!("{name} = {{ default = \"{origin}\" }}\n"));
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            lists, 2,
+            "spin.toml should have one allowed_outbound_hosts line per component"
+        );
+        let path = fresh_dir("manifest").join("spin.toml");
+        std::fs::write(&path, out).expect("write the edited spin.toml");
+        path
     }
 
     /// Writes `value` under `key` in the `default` store at startup.
@@ -152,8 +225,9 @@ impl Options {
     }
 
     fn command(&self, port: u16, state_dir: &Path) -> Command {
-        let mut cmd = match std::env::var_os("FLOWGATE_SPIN").filter(|v| !v.is_empty()) {
-            Some(spin) => Command::new(spin),
+        let spin = std::env::var_os("FLOWGATE_SPIN").filter(|v| !v.is_empty());
+        let mut cmd = match self.program.clone().map(Into::into).or(spin) {
+            Some(program) => Command::new(program),
             None => {
                 let host = host_binary();
                 assert!(
@@ -167,7 +241,7 @@ impl Options {
         };
         cmd.arg("up")
             .arg("--from")
-            .arg(root().join("spin.toml"))
+            .arg(self.manifest())
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--state-dir")
@@ -187,6 +261,9 @@ impl Options {
         for (name, value) in &self.env {
             cmd.env(name, value);
         }
+        // Its own process group, so that stopping it reaches every process
+        // it started (`spin up` runs `spin trigger http` as a child).
+        cmd.process_group(0);
         cmd
     }
 }
@@ -202,18 +279,19 @@ pub fn start(options: Options) -> App {
     let log_dir = fresh_dir("logs");
     let stdout = std::fs::File::create(log_dir.join("stdout.log")).expect("log file");
     let stderr = std::fs::File::create(log_dir.join("stderr.log")).expect("log file");
-    let mut child = options
-        .command(port, &state_dir)
-        .stdout(stdout)
-        .stderr(stderr)
-        .spawn()
-        .expect("start the app");
+    let mut server = Server::spawn(
+        options
+            .command(port, &state_dir)
+            .stdout(stdout)
+            .stderr(stderr),
+    )
+    .expect("start the app");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Ok(Some(status)) = server.child.try_wait() {
             let log = std::fs::read_to_string(log_dir.join("stderr.log")).unwrap_or_default();
             panic!("the app exited with {status} before serving:\n{log}");
         }
@@ -224,7 +302,7 @@ pub fn start(options: Options) -> App {
         std::thread::sleep(Duration::from_millis(50));
     }
     App {
-        child,
+        server,
         port,
         admin_token: options.value("admin_token"),
         pepper: options.value("hmac_pepper"),
@@ -240,21 +318,21 @@ pub fn start_fails(options: Options) -> String {
     let state_dir = fresh_dir("state");
     let log = state_dir.join("start.log");
     let file = std::fs::File::create(&log).expect("log file");
-    let mut child = options
-        .command(port, &state_dir)
-        .stdout(file.try_clone().expect("log file"))
-        .stderr(file)
-        .spawn()
-        .expect("run the app");
+    let mut server = Server::spawn(
+        options
+            .command(port, &state_dir)
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file),
+    )
+    .expect("run the app");
     // A process still running after 30 s has not refused to start.
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Ok(Some(status)) = server.child.try_wait() {
             break status;
         }
         if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
+            server.stop();
             panic!("the app kept running although it should have refused to start");
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -356,20 +434,126 @@ impl App {
 
     /// Stops the app and returns its state directory, for a restart.
     pub fn stop(mut self) -> PathBuf {
-        self.kill();
+        self.server.stop();
         self.state_dir.clone()
     }
 
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// The process group of the app's server (for tests of the cleanup).
+    pub fn process_group(&self) -> u32 {
+        self.server.group
     }
 }
 
-impl Drop for App {
-    fn drop(&mut self) {
-        self.kill();
+/// A server process the tests started, leader of its own process group.
+/// Stopping it stops the whole group; dropping it checks that nothing of
+/// the group survived, and fails the test if something did.
+pub struct Server {
+    /// The direct child (`spin up`, the test host, nginx).
+    pub child: Child,
+    /// Its process group id (the child's pid).
+    pub group: u32,
+    stopped: bool,
+}
+
+impl Server {
+    /// Spawns `cmd`, which must have been given `process_group(0)`.
+    pub fn spawn(cmd: &mut Command) -> std::io::Result<Self> {
+        let child = cmd.spawn()?;
+        let group = child.id();
+        Ok(Self {
+            child,
+            group,
+            stopped: false,
+        })
     }
+
+    /// SIGTERM to the whole group, a wait, then SIGKILL to what is left.
+    pub fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        signal_group(self.group, "TERM");
+        if !wait_group_gone(&mut self.child, self.group, Duration::from_secs(5)) {
+            signal_group(self.group, "KILL");
+            wait_group_gone(&mut self.child, self.group, Duration::from_secs(5));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+        let left = group_members(self.group);
+        if !left.is_empty() {
+            let message = format!(
+                "processes of a server this test started are still running after SIGKILL: {left:?}"
+            );
+            if std::thread::panicking() {
+                eprintln!("{message}");
+            } else {
+                panic!("{message}");
+            }
+        }
+    }
+}
+
+/// Sends `SIG<signal>` to every process of `group` (`kill -s SIG -- -PGID`;
+/// std has no group signal and the tests take no libc dependency for it).
+fn signal_group(group: u32, signal: &str) {
+    let _ = Command::new("kill")
+        .args(["-s", signal, "--", &format!("-{group}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Reaps `child` and waits until no live process of `group` remains.
+fn wait_group_gone(child: &mut Child, group: u32, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        let _ = child.try_wait();
+        if group_members(group).is_empty() {
+            let _ = child.try_wait();
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Live (not zombie) processes in process group `group`, as `(pid, name)`,
+/// read from `/proc/<pid>/stat`.
+pub fn group_members(group: u32) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return vec![];
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (name) state ppid pgrp ...`; the name may contain spaces.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let mut fields = stat[close + 1..].split_whitespace();
+        let state = fields.next().unwrap_or_default();
+        let pgrp = fields.nth(1).and_then(|f| f.parse::<u32>().ok());
+        if pgrp == Some(group) && state != "Z" && state != "X" {
+            found.push((pid, stat[open + 1..close].to_owned()));
+        }
+    }
+    found
 }
 
 /// Whether `haystack` contains `needle`.

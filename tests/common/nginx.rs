@@ -2,11 +2,13 @@
 //! to flowgate's `/authorize`, the identity headers passed on, and a
 //! `proxy_pass` to a loopback upstream. nginx runs in the foreground without
 //! a master process, with every path (pid, logs, temp files) in its own
-//! directory, and is killed when the guard is dropped.
+//! directory, in its own process group, which is stopped (and checked to be
+//! gone) when the guard is dropped.
 
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Where nginx is, if it is installed. Debian puts it in `/usr/sbin`, which
@@ -90,9 +92,9 @@ http {{
     )
 }
 
-/// A running nginx; killed on drop.
+/// A running nginx; its process group is stopped on drop.
 pub struct Nginx {
-    child: Child,
+    server: super::Server,
     /// Its port.
     pub port: u16,
     /// Its directory (config, logs).
@@ -132,7 +134,8 @@ impl Nginx {
         let conf = dir.join("nginx.conf");
         std::fs::write(&conf, text).map_err(|e| format!("{}: {e}", conf.display()))?;
         let log = std::fs::File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
-        let child = Command::new(binary)
+        let mut cmd = Command::new(binary);
+        cmd
             // -p and -e keep nginx away from its compiled-in paths
             // (/var/log/nginx, /usr/share/nginx), which may be root-owned.
             .arg("-p")
@@ -144,15 +147,16 @@ impl Nginx {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
-            .spawn()
+            .process_group(0);
+        let server = super::Server::spawn(&mut cmd)
             .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
-        let mut nginx = Self { child, port, dir };
+        let mut nginx = Self { server, port, dir };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return Ok(nginx);
             }
-            if let Ok(Some(status)) = nginx.child.try_wait() {
+            if let Ok(Some(status)) = nginx.server.child.try_wait() {
                 return Err(format!("nginx exited with {status}:\n{}", nginx.logs()));
             }
             if Instant::now() > deadline {
@@ -177,8 +181,7 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.server.stop();
         let _ = std::fs::remove_file(self.dir.join("nginx.pid"));
     }
 }

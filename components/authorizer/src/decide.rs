@@ -459,6 +459,9 @@ async fn refresh_jwks(store: &SpinStore, jwks: &mut oidc::IssuerRecord, now: u64
     let fetched = match spin_sdk::http::send::<_, spin_sdk::http::Response>(request).await {
         Ok(r) if *r.status() == 200 => oidc::parse_jwks(r.body(), now).map_err(|e| e.to_string()),
         Ok(r) => Err(format!("status {}", r.status())),
+        Err(spin_sdk::http::SendError::Http(spin_sdk::http::ErrorCode::HttpRequestDenied)) => {
+            Err(oidc::outbound_denied_hint(&jwks.jwks_uri, "authorizer"))
+        }
         Err(e) => Err(e.to_string()),
     };
     match fetched {

@@ -1,8 +1,9 @@
 //! Outbound `GET` for registering an `oidc` account: the issuer's discovery
 //! document and JWKS are fetched and checked before anything is saved. Only
-//! hosts in the component's `allowed_outbound_hosts` can be reached.
+//! hosts in the component's `allowed_outbound_hosts` can be reached; when
+//! Spin denies one, the error names the entry to add to `spin.toml`.
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{ErrorCode, Request, Response, SendError};
 
 /// Largest document accepted.
 const MAX_DOCUMENT: usize = 256 * 1024;
@@ -13,7 +14,12 @@ pub fn get(url: &str) -> Result<Vec<u8>, String> {
         .header("accept", "application/json")
         .build();
     let response: Response =
-        spin_sdk::http::run(spin_sdk::http::send(request)).map_err(|e| e.to_string())?;
+        spin_sdk::http::run(spin_sdk::http::send(request)).map_err(|e| match e {
+            SendError::Http(ErrorCode::HttpRequestDenied) => {
+                flowgate::oidc::outbound_denied_hint(url, "management")
+            }
+            other => other.to_string(),
+        })?;
     if *response.status() != 200 {
         return Err(format!("status {}", response.status()));
     }
