@@ -5,6 +5,8 @@
 //! tests can also send what a polite client never would.
 #![allow(dead_code)]
 
+pub mod caddy;
+pub mod gateway;
 pub mod http;
 pub mod nginx;
 pub mod servers;
