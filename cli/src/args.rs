@@ -240,7 +240,8 @@ pub struct CreateAccount {
     /// `oidc`: the expected audience.
     #[arg(long)]
     pub audience: Option<String>,
-    /// `oidc`: the claims-match rule.
+    /// `oidc`: the claims-match rule, a JSON object of claim names to a
+    /// pattern or a list of patterns, e.g. '{"sub":"svc-*"}'.
     #[arg(long)]
     pub claims_match: Option<String>,
 }

@@ -68,6 +68,19 @@ const AUDIT_COLUMNS: &[Column] = &[
     ("OUTCOME", "outcome"),
 ];
 
+const ACCOUNTS_PAGED: Paged = Paged {
+    route: &api::ACCOUNTS_LIST,
+    cursor: "after",
+    columns: ACCOUNT_COLUMNS,
+    id_key: "id",
+};
+const AUDIT_PAGED: Paged = Paged {
+    route: &api::AUDIT_LIST,
+    cursor: "before",
+    columns: AUDIT_COLUMNS,
+    id_key: "target",
+};
+
 /// The `items` of a listing.
 fn items(value: &Value) -> &[Value] {
     value
@@ -147,41 +160,48 @@ fn items_of(
     Ok(())
 }
 
-/// Calls a listing route, following `next` with `cursor` when `all` is set.
-/// With several pages, `--output json` prints `{"items": [...]}` of them all.
+/// A paged listing route: how to ask for the next page and how to print it.
+struct Paged {
+    route: &'static Route,
+    /// The query parameter that takes the previous page's `next`.
+    cursor: &'static str,
+    columns: &'static [Column],
+    id_key: &'static str,
+}
+
+/// Calls a paged listing, following `next` when `all` is set. With `all`,
+/// `--output json` prints `{"items": [...]}` of every page.
 fn listing(
     client: &Client,
     out: Out,
-    route: &Route,
+    paged: &Paged,
     mut query: Vec<(&str, String)>,
-    cursor: &'static str,
     all: bool,
-    columns: &[Column],
-    id_key: &str,
 ) -> Result<(), Failure> {
-    let mut answer: Answer = client.call(route, &[], &query, None)?;
+    let mut answer: Answer = client.call(paged.route, &[], &query, None)?;
     let mut value = answer.json()?;
     let mut collected = items(&value).to_vec();
-    while all {
-        let Some(next) = value.get("next").and_then(Value::as_str).map(str::to_owned) else {
-            break;
-        };
-        query.retain(|(k, _)| *k != cursor);
-        query.push((cursor, next));
-        answer = client.call(route, &[], &query, None)?;
-        value = answer.json()?;
-        collected.extend(items(&value).iter().cloned());
+    if all {
+        while let Some(next) = value.get("next").and_then(Value::as_str).map(str::to_owned) {
+            query.retain(|(k, _)| *k != paged.cursor);
+            query.push((paged.cursor, next));
+            answer = client.call(paged.route, &[], &query, None)?;
+            value = answer.json()?;
+            collected.extend(items(&value).iter().cloned());
+        }
     }
     let raw = if all {
         json!({ "items": collected }).to_string()
     } else {
         answer.text
     };
-    out.list(&raw, &collected, columns, id_key);
-    if !all && !out.quiet && out.format == crate::args::Format::Table {
-        if let Some(next) = value.get("next").and_then(Value::as_str) {
-            eprintln!("(more: --{} {next}, or --all)", cursor);
-        }
+    out.list(&raw, &collected, paged.columns, paged.id_key);
+    if !all
+        && !out.quiet
+        && out.format == crate::args::Format::Table
+        && let Some(next) = value.get("next").and_then(Value::as_str)
+    {
+        eprintln!("(more: --{} {next}, or --all)", paged.cursor);
     }
     Ok(())
 }
@@ -215,6 +235,19 @@ fn create_body(c: CreateAccount) -> Result<Value, Failure> {
         .certificate
         .map(|p| material("--certificate", &p))
         .transpose()?;
+    let claims_match = c
+        .claims_match
+        .map(|text| {
+            serde_json::from_str::<Value>(&text)
+                .ok()
+                .filter(Value::is_object)
+                .ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "--claims-match `{text}` is not a JSON object (e.g. '{{\"sub\":\"svc-*\"}}')"
+                    ))
+                })
+        })
+        .transpose()?;
     Ok(object(vec![
         ("name", Some(Value::from(c.name))),
         (
@@ -231,7 +264,7 @@ fn create_body(c: CreateAccount) -> Result<Value, Failure> {
         ("certificate", certificate.map(Value::from)),
         ("issuer", c.issuer.map(Value::from)),
         ("audience", c.audience.map(Value::from)),
-        ("claims_match", c.claims_match.map(Value::from)),
+        ("claims_match", claims_match),
     ]))
 }
 
@@ -268,16 +301,7 @@ pub fn accounts(client: &Client, out: Out, command: Accounts) -> Result<(), Fail
             }
             page_query(&l.page, &mut query);
             let all = l.page.all;
-            listing(
-                client,
-                out,
-                &api::ACCOUNTS_LIST,
-                query,
-                "after",
-                all,
-                ACCOUNT_COLUMNS,
-                "id",
-            )
+            listing(client, out, &ACCOUNTS_PAGED, query, all)
         }
         Accounts::Get { id } => show(
             client,
@@ -669,16 +693,7 @@ pub fn audit(client: &Client, out: Out, command: Audit) -> Result<(), Failure> {
     if let Some(l) = limit {
         query.push(("limit", l.to_string()));
     }
-    listing(
-        client,
-        out,
-        &api::AUDIT_LIST,
-        query,
-        "before",
-        all,
-        AUDIT_COLUMNS,
-        "target",
-    )
+    listing(client, out, &AUDIT_PAGED, query, all)
 }
 
 pub fn flows(client: &Client, out: Out, command: Flows) -> Result<(), Failure> {

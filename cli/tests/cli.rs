@@ -284,6 +284,23 @@ fn refusals_and_failures_exit_with_their_documented_codes() {
     assert_eq!(no_file.code, 2, "{no_file:?}");
     assert!(no_file.stderr.contains("--certificate"), "{no_file:?}");
 
+    // A claims rule that is not a JSON object: usage error, nothing sent.
+    let rule = cli.run(&[
+        "accounts",
+        "create",
+        "idp",
+        "--type",
+        "oidc",
+        "--issuer",
+        "https://idp.example",
+        "--audience",
+        "flowgate",
+        "--claims-match",
+        "sub=svc",
+    ]);
+    assert_eq!(rule.code, 2, "{rule:?}");
+    assert!(rule.stderr.contains("--claims-match"), "{rule:?}");
+
     // An id that would change the path is refused before any request.
     let traversal = cli.run(&["accounts", "get", "../flows"]);
     assert_eq!(traversal.code, 2, "{traversal:?}");
