@@ -22,9 +22,16 @@ use std::time::{Duration, Instant};
 
 pub use http::Response;
 
-/// The repository root.
+/// The repository root: the nearest directory holding `spin.toml` above the
+/// manifest of the package whose tests include this module (the root
+/// package, or a workspace member such as `cli/` that includes it by path).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .find(|dir| dir.join("spin.toml").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest)
 }
 
 /// Random bytes as lower-case hex, from the OS.

@@ -1,0 +1,205 @@
+//! The management routes this command line calls, as one table. A request
+//! can only be made through one of these constants, and the macro puts every
+//! constant into [`ROUTES`], so `flowgate api-routes` (and the test that
+//! compares it with `/admin/v1/openapi.json`) sees every route in use.
+
+use std::fmt;
+
+/// An HTTP method the API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// One route: a method and a path template below `/admin/v1`, with
+/// `{name}` placeholders as in the OpenAPI document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: Method,
+    pub template: &'static str,
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}{}", self.method.as_str(), PREFIX, self.template)
+    }
+}
+
+/// Where the API lives on the server.
+pub const PREFIX: &str = "/admin/v1";
+
+macro_rules! routes {
+    ($($name:ident = $method:ident $template:literal;)*) => {
+        $(pub const $name: Route = Route { method: Method::$method, template: $template };)*
+        /// Every route the command line calls.
+        pub const ROUTES: &[Route] = &[$($name),*];
+    };
+}
+
+routes! {
+    ACCOUNTS_LIST = Get "/accounts";
+    ACCOUNTS_CREATE = Post "/accounts";
+    ACCOUNT_GET = Get "/accounts/{id}";
+    ACCOUNT_UPDATE = Patch "/accounts/{id}";
+    ACCOUNT_DELETE = Delete "/accounts/{id}";
+    ACCOUNT_DISABLE = Post "/accounts/{id}/disable";
+    ACCOUNT_ENABLE = Post "/accounts/{id}/enable";
+    ACCOUNT_RESET = Post "/accounts/{id}/reset-credential";
+    ACCOUNT_FLOWS = Get "/accounts/{id}/flows";
+    TOKENS_LIST = Get "/accounts/{id}/tokens";
+    TOKENS_CREATE = Post "/accounts/{id}/tokens";
+    TOKEN_REVOKE = Delete "/accounts/{id}/tokens/{token_id}";
+    CERTIFICATES_ADD = Post "/accounts/{id}/certificates";
+    CERTIFICATE_RETIRE = Delete "/accounts/{id}/certificates/{thumbprint}";
+    KEYS_ADD = Post "/accounts/{id}/keys";
+    KEY_RETIRE = Delete "/accounts/{id}/keys/{kid}";
+    FLOWS_LIST = Get "/flows";
+    FLOW_GET = Get "/flows/{flow}";
+    FLOW_ACCESS = Get "/flows/{flow}/access";
+    GRANT_ACCOUNT = Put "/flows/{flow}/access/{id}";
+    REVOKE_ACCOUNT = Delete "/flows/{flow}/access/{id}";
+    GRANT_GROUP = Put "/flows/{flow}/access/groups/{group}";
+    REVOKE_GROUP = Delete "/flows/{flow}/access/groups/{group}";
+    ROLES_LIST = Get "/roles";
+    ROLES_CREATE = Post "/roles";
+    ROLE_GET = Get "/roles/{name}";
+    ROLE_DELETE = Delete "/roles/{name}";
+    GROUPS_LIST = Get "/groups";
+    GROUPS_CREATE = Post "/groups";
+    GROUP_GET = Get "/groups/{name}";
+    GROUP_DELETE = Delete "/groups/{name}";
+    MEMBER_ADD = Put "/groups/{name}/members/{id}";
+    MEMBER_REMOVE = Delete "/groups/{name}/members/{id}";
+    AUDIT_LIST = Get "/audit";
+    EXPORT = Get "/export";
+    IMPORT = Post "/import";
+    PRUNE = Post "/maintenance/prune";
+}
+
+/// Why a path or query could not be built from the arguments.
+#[derive(Debug)]
+pub struct BadArgument(pub String);
+
+/// Whether `c` may appear in a path segment as is. The server matches
+/// segments literally (it does not percent-decode them), so anything else is
+/// refused here instead of being sent in a form the server would misread.
+fn segment_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | ':')
+}
+
+/// Whether `c` may appear in a query value as is. The server splits the
+/// query on `&` and `=` and does not percent-decode, so those, `%`, `+` and
+/// `#` cannot be sent faithfully.
+fn query_char(c: char) -> bool {
+    segment_char(c)
+        || matches!(
+            c,
+            '/' | '@' | '!' | '$' | '\'' | '(' | ')' | '*' | ',' | ';'
+        )
+}
+
+impl Route {
+    /// The path with `params` put into the placeholders, in order.
+    pub fn path(&self, params: &[&str], query: &[(&str, String)]) -> Result<String, BadArgument> {
+        let mut path = String::from(PREFIX);
+        let mut params = params.iter();
+        for segment in self.template.split('/').skip(1) {
+            path.push('/');
+            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                let value = params.next().ok_or_else(|| {
+                    BadArgument(format!("internal: no value for `{name}` in {self}"))
+                })?;
+                if value.is_empty()
+                    || value == &"."
+                    || value == &".."
+                    || !value.chars().all(segment_char)
+                {
+                    return Err(BadArgument(format!(
+                        "`{value}` is not a valid {name}: use letters, digits, '-', '.', '_', '~', ':'"
+                    )));
+                }
+                path.push_str(value);
+            } else {
+                path.push_str(segment);
+            }
+        }
+        for (i, (name, value)) in query.iter().enumerate() {
+            if !value.chars().all(query_char) {
+                return Err(BadArgument(format!(
+                    "`{value}` cannot be sent as `{name}`: it holds a character the server does not accept in a query"
+                )));
+            }
+            path.push(if i == 0 { '?' } else { '&' });
+            path.push_str(name);
+            path.push('=');
+            path.push_str(value);
+        }
+        Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_in_order() {
+        let path = TOKEN_REVOKE.path(&["abc", "def"], &[]).map_err(|e| e.0);
+        assert_eq!(path.as_deref(), Ok("/admin/v1/accounts/abc/tokens/def"));
+    }
+
+    #[test]
+    fn query_values_are_appended() {
+        let path = AUDIT_LIST
+            .path(
+                &[],
+                &[
+                    ("target", "account:x/token:y".into()),
+                    ("limit", "5".into()),
+                ],
+            )
+            .map_err(|e| e.0);
+        assert_eq!(
+            path.as_deref(),
+            Ok("/admin/v1/audit?target=account:x/token:y&limit=5")
+        );
+    }
+
+    #[test]
+    fn segment_with_slash_or_dots_is_refused() {
+        for bad in ["a/b", "..", ".", "", "a%2fb", "a b", "a?b"] {
+            assert!(ACCOUNT_GET.path(&[bad], &[]).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn query_value_with_separator_is_refused() {
+        for bad in ["a&b", "a=b", "a%20b", "a#b", "a+b"] {
+            let r = AUDIT_LIST.path(&[], &[("target", bad.into())]);
+            assert!(r.is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn every_route_is_unique() {
+        for (i, a) in ROUTES.iter().enumerate() {
+            assert!(!ROUTES[i + 1..].contains(a), "{a} listed twice");
+        }
+    }
+}
