@@ -11,11 +11,13 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use common::servers::oidc_issuer;
 use common::{App, Options, start};
+use jwt_simple::prelude::*;
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -134,10 +136,21 @@ fn console_in_chromium_manages_every_credential_type_and_screen() {
              or set FLOWGATE_SKIP_BROWSER=1 to skip this test loudly"
         );
     }
+    let idp_key = Ed25519KeyPair::generate().with_key_id("k1");
+    let idp = oidc_issuer(&idp_key);
+    let oidc_token = idp_key
+        .sign(
+            Claims::create(jwt_simple::prelude::Duration::from_secs(600))
+                .with_issuer(idp.origin())
+                .with_subject("console-ci")
+                .with_audience("flowgate-console"),
+        )
+        .expect("sign");
     let app: App = start(
         Options::new()
             .variable("trusted_proxy_token", Some(PROXY_TOKEN))
-            .variable("issuer", Some(ISSUER)),
+            .variable("issuer", Some(ISSUER))
+            .variable("oidc_issuer_origin", Some(&idp.origin())),
     );
     let artifacts = common::root()
         .join("target/console")
@@ -151,6 +164,8 @@ fn console_in_chromium_manages_every_credential_type_and_screen() {
         .env("FLOWGATE_ADMIN_TOKEN", &app.admin_token)
         .env("FLOWGATE_PROXY_TOKEN", PROXY_TOKEN)
         .env("FLOWGATE_ISSUER", ISSUER)
+        .env("FLOWGATE_OIDC_ISSUER", idp.origin())
+        .env("FLOWGATE_OIDC_TOKEN", &oidc_token)
         .env("FLOWGATE_ARTIFACTS", &artifacts);
     for n in 1..=2 {
         let (pem, der) = certificate();
@@ -170,7 +185,7 @@ fn console_in_chromium_manages_every_credential_type_and_screen() {
         if let Some(status) = child.try_wait().expect("wait for node") {
             break status;
         }
-        if started.elapsed() > Duration::from_secs(300) {
+        if started.elapsed().as_secs() > 300 {
             let _ = child.kill();
             let _ = child.wait();
             panic!(
@@ -178,7 +193,7 @@ fn console_in_chromium_manages_every_credential_type_and_screen() {
                 artifacts.display()
             );
         }
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(std::time::Duration::from_millis(200));
     };
     assert!(
         status.success(),

@@ -6,6 +6,8 @@
 //   FLOWGATE_PROXY_TOKEN  the trusted proxy's token (mTLS at /authorize)
 //   FLOWGATE_ISSUER       the `issuer` variable (audience of assertions)
 //   FLOWGATE_CERT{1,2}_PEM / _DER  two client certificates (PEM file path, base64 DER)
+//   FLOWGATE_OIDC_ISSUER  origin of the test's OpenID Connect issuer
+//   FLOWGATE_OIDC_TOKEN   a token of that issuer: sub console-ci, aud flowgate-console
 //   FLOWGATE_ARTIFACTS    where screenshots and the browser log go (target/...)
 //   FLOWGATE_SCREENSHOTS  optional: also write the README's screenshots here
 //
@@ -31,9 +33,13 @@ const ADMIN = env('FLOWGATE_ADMIN_TOKEN');
 const PROXY = env('FLOWGATE_PROXY_TOKEN');
 const ISSUER = env('FLOWGATE_ISSUER');
 const CERTS = [1, 2].map((n) => ({ pem: env(`FLOWGATE_CERT${n}_PEM`), der: env(`FLOWGATE_CERT${n}_DER`) }));
+const OIDC_ISSUER = env('FLOWGATE_OIDC_ISSUER');
+const OIDC_TOKEN = env('FLOWGATE_OIDC_TOKEN');
 const OUT = env('FLOWGATE_ARTIFACTS');
 const SHOTS = process.env.FLOWGATE_SCREENSHOTS || '';
 const RUN = crypto.randomBytes(3).toString('hex');
+// The screenshots the README shows (the others stay under FLOWGATE_ARTIFACTS).
+const README_SHOTS = ['accounts', 'account-detail', 'secret-once', 'flow-access', 'import-dry-run', 'narrow-400px'];
 
 fs.mkdirSync(OUT, { recursive: true });
 const log = [];
@@ -89,7 +95,7 @@ function signedAssertion(clientId, privateKey, kid) {
 async function shot(page, name, options = {}) {
   const file = path.join(OUT, `${name}.png`);
   await page.screenshot({ path: file, maskColor: '#8c959f', ...options });
-  if (SHOTS) {
+  if (SHOTS && README_SHOTS.includes(name)) {
     fs.mkdirSync(SHOTS, { recursive: true });
     fs.copyFileSync(file, path.join(SHOTS, `console-${name}.png`));
   }
@@ -255,6 +261,19 @@ async function run(page, context) {
   await certs.getByRole('row').filter({ hasText: thumbprint }).waitFor({ state: 'detached' });
   assert.equal(await authorize(withCert(0)), 401, 'retired certificate is refused');
   assert.equal(await authorize(withCert(1)), 200, 'new certificate works');
+
+  step = 'create an oidc account (issuer checked before saving) and use a token of the issuer';
+  const oidcName = `ui-oidc-${RUN}`;
+  await createAccount(page, {
+    name: oidcName, type: 'oidc', flows: ['orders'],
+    fill: async () => {
+      await page.getByLabel('Issuer').fill(OIDC_ISSUER);
+      await page.getByLabel('Audience').fill('flowgate-console');
+      await page.getByLabel('Claims rule (JSON)').fill('{"sub": "console-*"}');
+    },
+  });
+  await accountIdFromUrl(page, oidcName);
+  assert.equal(await authorize({ Authorization: `Bearer ${OIDC_TOKEN}` }), 200, 'the issuer\'s token is accepted');
 
   step = 'reset the api key with a grace period';
   await go(page, `/accounts/${keyId}`, new RegExp(`^${keyName}`));
@@ -435,6 +454,13 @@ async function run(page, context) {
   assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'sessionStorage is empty after sign-out');
   await page.reload();
   await page.getByRole('heading', { name: 'Sign in to flowgate' }).waitFor();
+
+  step = 'an account without a management role cannot use the console';
+  const plain = await adminApi('POST', '/accounts', { name: `ui-plain-${RUN}`, credential_type: 'api_key' });
+  assert.equal(plain.status, 201);
+  await signIn(page, plain.json.secret);
+  await page.getByText('holds no management role').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'its key is not kept');
 
   step = 'an auditor signs in with its API key and sees everything read-only';
   const auditor = await adminApi('POST', '/accounts', { name: `ui-auditor-${RUN}`, credential_type: 'api_key', roles: ['auditor'] });

@@ -111,6 +111,11 @@ async function route() {
 
 async function start() {
   const me = await api('GET', '/me');
+  if (me.permissions.length === 0) {
+    signOut();
+    signInScreen('This credential is valid but its account holds no management role, so there is nothing it may see here.');
+    return;
+  }
   setMe(me);
   renderChrome();
   if (!location.hash) location.replace('#/accounts');
