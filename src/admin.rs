@@ -390,6 +390,18 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// Filters and paging of the audit log.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AuditQuery<'q> {
+    /// Only entries whose target starts with this (`account:<id>` also
+    /// matches `account:<id>/token:<t>`).
+    pub target: Option<&'q str>,
+    /// Only entries of exactly this actor (`bootstrap-admin`, `account:<id>`).
+    pub actor: Option<&'q str>,
+    /// The `next` cursor of the previous page.
+    pub before: Option<&'q str>,
+}
+
 /// Filters and paging of the account list.
 #[derive(Debug, Default)]
 pub struct AccountQuery {
@@ -404,6 +416,8 @@ pub struct AccountQuery {
     /// Only accounts none of whose credentials was used in this many days
     /// (counting from creation for credentials never used).
     pub unused_for_days: Option<u64>,
+    /// Only accounts whose name contains this, ignoring ASCII case.
+    pub name: Option<String>,
     /// Start after this id.
     pub after: Option<String>,
     /// Page size (1 to 200, default 50).
@@ -820,6 +834,7 @@ impl Admin<'_> {
         let mut items = Vec::new();
         let mut next = None;
         let now = self.clock.now();
+        let name = query.name.as_deref().map(str::to_ascii_lowercase);
         for id in ids {
             let record = match self.record(&id) {
                 Ok(r) => r,
@@ -840,6 +855,9 @@ impl Admin<'_> {
                     .group
                     .as_ref()
                     .is_none_or(|g| account.groups.contains(g))
+                && name
+                    .as_deref()
+                    .is_none_or(|n| account.name.to_ascii_lowercase().contains(n))
                 && unused;
             if !keep {
                 continue;
@@ -1102,13 +1120,17 @@ impl Admin<'_> {
         Ok(())
     }
 
-    /// `GET /admin/v1/audit`: newest first, optionally for one target.
+    /// `GET /admin/v1/audit`: newest first, optionally for one target or actor.
     pub fn audit_log(
         &self,
-        target: Option<&str>,
-        before: Option<&str>,
+        query: &AuditQuery<'_>,
         limit: usize,
     ) -> Result<Page<AuditEntry>, AdminError> {
+        let AuditQuery {
+            target,
+            actor,
+            before,
+        } = *query;
         let limit = limit.clamp(1, 200);
         let mut keys: Vec<String> = self
             .store
@@ -1126,7 +1148,9 @@ impl Admin<'_> {
             };
             let entry: AuditEntry =
                 serde_json::from_slice(&bytes).map_err(|_| AdminError::Corrupt(key.clone()))?;
-            if target.is_some_and(|t| !entry.target.starts_with(t)) {
+            if target.is_some_and(|t| !entry.target.starts_with(t))
+                || actor.is_some_and(|a| entry.actor != a)
+            {
                 continue;
             }
             if items.len() == limit {

@@ -188,7 +188,7 @@ pub fn parse_flow(file: &str, text: &str) -> Result<Flow, PolicyError> {
     }
     if prefix == "/authorize"
         || prefix.starts_with("/authorize/")
-        || ["/oauth2", "/.well-known", "/admin"]
+        || ["/oauth2", "/.well-known", "/admin", "/console"]
             .iter()
             .any(|reserved| prefix == *reserved || prefix.starts_with(&format!("{reserved}/")))
     {
@@ -333,6 +333,7 @@ mod tests {
                 "path_prefix",
             ),
             (ORDERS.replace("/flows/orders", "/admin/x"), "path_prefix"),
+            (ORDERS.replace("/flows/orders", "/console"), "path_prefix"),
             (ORDERS.replace("\"POST\"", "\"BREW\""), "methods"),
             (
                 ORDERS.replace("variable = \"orders_upstream\"", "url = \"http://h/x\""),
@@ -350,6 +351,23 @@ mod tests {
             parse_flow("f.toml", &unknown),
             Err(PolicyError::Syntax { .. })
         ));
+    }
+
+    /// Issue 13: the console's route belongs to the `console` component; a
+    /// flow there would be shadowed by it (or shadow it), so the build that
+    /// compiles `policies/` refuses it. Whole segments only.
+    #[test]
+    fn issue13_policy_under_console_is_refused() {
+        for prefix in ["/console", "/console/x", "/console/js/app.js"] {
+            match parse_flow("f.toml", &ORDERS.replace("/flows/orders", prefix)) {
+                Err(PolicyError::Field { field, message, .. }) => {
+                    assert_eq!(field, "path_prefix", "{prefix}");
+                    assert!(message.contains("flowgate itself"), "{prefix}: {message}");
+                }
+                other => panic!("{prefix}: {other:?}"),
+            }
+        }
+        parse_flow("f.toml", &ORDERS.replace("/flows/orders", "/consoles")).expect("not /console");
     }
 
     #[test]

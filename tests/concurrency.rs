@@ -9,9 +9,7 @@ mod common;
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::servers::Programmed;
+use common::servers::oidc_issuer;
 use common::{App, Options, start};
 use jwt_simple::prelude::*;
 use serde_json::json;
@@ -102,31 +100,6 @@ fn concurrent_group_joins_on_one_account_lose_no_membership() {
     assert_eq!(joined, CALLS, "every join must have been kept");
 }
 
-/// An OpenID Connect issuer on loopback that serves its discovery document
-/// and a JWKS holding the public half of `key`, one thread per connection.
-fn issuer(key: &Ed25519KeyPair) -> Programmed {
-    let x = URL_SAFE_NO_PAD.encode(key.public_key().to_bytes());
-    let origin = Arc::new(std::sync::OnceLock::<String>::new());
-    let me = Arc::clone(&origin);
-    let server = Programmed::start(move |head, conn| {
-        let origin = me.get().cloned().unwrap_or_default();
-        let body = match head.target.as_str() {
-            "/.well-known/openid-configuration" => {
-                json!({ "issuer": origin, "jwks_uri": format!("{origin}/jwks") })
-            }
-            "/jwks" => json!({ "keys": [{ "kty": "OKP", "crv": "Ed25519", "kid": "k1", "x": x }] }),
-            _ => return conn.answer(404, &[], b""),
-        };
-        conn.answer(
-            200,
-            &[("Content-Type", "application/json")],
-            body.to_string().as_bytes(),
-        )
-    });
-    let _ = origin.set(server.origin());
-    server
-}
-
 /// Regression test for issue #4: the bindings of one issuer are a single
 /// record shared by its `oidc` accounts, so concurrent registrations must
 /// each keep their binding (compare-and-swap on `oidc/`).
@@ -134,7 +107,7 @@ fn issuer(key: &Ed25519KeyPair) -> Programmed {
 fn concurrent_oidc_registrations_for_one_issuer_keep_every_binding() {
     const REGISTRATIONS: usize = 8;
     let key = Ed25519KeyPair::generate().with_key_id("k1");
-    let idp = issuer(&key);
+    let idp = oidc_issuer(&key);
     let origin = idp.origin();
     let app = Arc::new(start(slow_options().trust_issuer(&origin)));
     let register = move |app: &App, name: &str| {

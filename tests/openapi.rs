@@ -482,6 +482,30 @@ fn every_route_answers_as_the_document_says() {
         400,
     );
     t.call(a, "GET", "/audit?limit=5", None, 200);
+    let trail = t.call(
+        a,
+        "GET",
+        &format!("/audit?actor=bootstrap-admin&target=account%3A{id}"),
+        None,
+        200,
+    );
+    assert!(!trail["items"].as_array().expect("items").is_empty());
+
+    // Who is calling: the bootstrap administrator may do everything, the
+    // auditor only read.
+    let me = t.call(a, "GET", "/me", None, 200);
+    assert_eq!(me["actor"], "bootstrap-admin");
+    assert_eq!(me["permissions"].as_array().map(Vec::len), Some(11));
+    let me = t.call(&audit_key, "GET", "/me", None, 200);
+    assert_eq!(me["roles"], json!(["auditor"]));
+    assert_eq!(me["account"]["name"], "aud");
+    assert!(
+        me["permissions"]
+            .as_array()
+            .expect("permissions")
+            .iter()
+            .all(|p| p.as_str().is_some_and(|p| p.ends_with(":read")))
+    );
 
     // Maintenance: the administrator may prune, the auditor may not.
     let pruned = t.call(a, "POST", "/maintenance/prune", None, 200);

@@ -362,6 +362,61 @@ fn listing_pages_and_filters() {
         .expect("filtered");
     assert_eq!(basic.items.len(), 2);
     assert!(basic.next.is_none());
+    let named = env
+        .admin()
+        .list_accounts(&AccountQuery {
+            limit: 50,
+            name: Some("N3".into()),
+            ..Default::default()
+        })
+        .expect("by name");
+    let names: Vec<_> = named.items.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["n3"]);
+}
+
+#[test]
+fn audit_log_filters_by_actor_and_target() {
+    let env = Env::new();
+    let admin = env.admin();
+    for (actor, target) in [
+        ("bootstrap-admin", "account:a"),
+        ("account:x", "account:a/token:t"),
+        ("bootstrap-admin", "account:b"),
+    ] {
+        admin
+            .audit(&AuditEntry {
+                time: 1,
+                actor: actor.into(),
+                action: "account.update".into(),
+                target: target.into(),
+                outcome: "ok".into(),
+            })
+            .expect("written");
+    }
+    let page = |actor, target| {
+        admin
+            .audit_log(
+                &AuditQuery {
+                    actor,
+                    target,
+                    before: None,
+                },
+                50,
+            )
+            .expect("page")
+            .items
+            .into_iter()
+            .map(|e| e.target)
+            .collect::<Vec<_>>()
+    };
+    let mut a = page(None, Some("account:a"));
+    a.sort();
+    assert_eq!(a, ["account:a", "account:a/token:t"]);
+    assert_eq!(page(Some("account:x"), None), ["account:a/token:t"]);
+    let mut by_admin = page(Some("bootstrap-admin"), None);
+    by_admin.sort();
+    assert_eq!(by_admin, ["account:a", "account:b"]);
+    assert!(page(Some("bootstrap-admin"), Some("account:a/")).is_empty());
 }
 
 mod import;

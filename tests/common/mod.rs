@@ -103,12 +103,12 @@ fn fresh_dir(kind: &str) -> PathBuf {
 }
 
 fn require_artifacts() {
-    for name in ["authorizer", "management"] {
+    for name in ["authorizer", "management", "console"] {
         let wasm = root().join(format!("target/wasm32-wasip2/release/{name}.wasm"));
         assert!(
             wasm.exists(),
             "{} is missing: build the components first (scripts/test does, or \
-             `cargo build --target wasm32-wasip2 --release -p authorizer -p management`)",
+             `cargo build --target wasm32-wasip2 --release -p authorizer -p management -p console`)",
             wasm.display()
         );
     }

@@ -269,3 +269,32 @@ pub fn connect(port: u16, read_timeout: Duration) -> TcpStream {
         .expect("read timeout");
     stream
 }
+
+/// An OpenID Connect issuer on loopback that serves its discovery document
+/// and a JWKS holding the public half of `key` (as key id `k1`), one thread
+/// per connection.
+pub fn oidc_issuer(key: &jwt_simple::prelude::Ed25519KeyPair) -> Programmed {
+    use base64::Engine as _;
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.public_key().to_bytes());
+    let origin = Arc::new(std::sync::OnceLock::<String>::new());
+    let me = Arc::clone(&origin);
+    let server = Programmed::start(move |head, conn| {
+        let origin = me.get().cloned().unwrap_or_default();
+        let body = match head.target.as_str() {
+            "/.well-known/openid-configuration" => {
+                serde_json::json!({ "issuer": origin, "jwks_uri": format!("{origin}/jwks") })
+            }
+            "/jwks" => serde_json::json!({
+                "keys": [{ "kty": "OKP", "crv": "Ed25519", "kid": "k1", "x": x }]
+            }),
+            _ => return conn.answer(404, &[], b""),
+        };
+        conn.answer(
+            200,
+            &[("Content-Type", "application/json")],
+            body.to_string().as_bytes(),
+        )
+    });
+    let _ = origin.set(server.origin());
+    server
+}

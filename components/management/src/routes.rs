@@ -1,9 +1,11 @@
 //! Routing of `/admin/v1` and the mapping of core results to HTTP. Every
 //! mutation, successful or not, is written to the audit log.
 
+use std::borrow::Cow;
+
 use flowgate::account::{CredentialType, ScopeLevel, Status};
-use flowgate::admin::roles::permission_for;
-use flowgate::admin::{AccountQuery, AccountView, Admin, AdminError, AuditEntry};
+use flowgate::admin::roles::{PERMISSIONS, permission_for};
+use flowgate::admin::{AccountQuery, AccountView, Admin, AdminError, AuditEntry, AuditQuery};
 use flowgate::env::Clock as _;
 use flowgate::hash::{PEPPER_VARIABLE, Pepper};
 use flowgate_flows::FLOWS;
@@ -54,12 +56,41 @@ pub fn openapi() -> Response {
         .build()
 }
 
-fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+/// The value of query parameter `name`, percent-decoded (as browsers and
+/// `URLSearchParams` encode `:` and `/` in values such as `account:<id>` or
+/// an audit cursor). A `%` not followed by two hex digits is kept as is.
+fn query_param<'q>(query: &'q str, name: &str) -> Option<Cow<'q, str>> {
     query
         .split('&')
         .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
         .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .map(|(_, v)| percent_decode(v))
+}
+
+fn percent_decode(value: &str) -> Cow<'_, str> {
+    if !value.contains('%') {
+        return Cow::Borrowed(value);
+    }
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn bad_query(field: &str, message: &str) -> AdminError {
@@ -83,18 +114,19 @@ fn account_query(query: &str) -> Result<AccountQuery, AdminError> {
     }
     if let Some(v) = query_param(query, "credential_type") {
         q.credential_type = Some(
-            CredentialType::parse(v).ok_or_else(|| bad_query("credential_type", "unknown type"))?,
+            CredentialType::parse(&v)
+                .ok_or_else(|| bad_query("credential_type", "unknown type"))?,
         );
     }
     if let Some(v) = query_param(query, "status") {
-        q.status = Some(match v {
+        q.status = Some(match v.as_ref() {
             "active" => Status::Active,
             "disabled" => Status::Disabled,
             _ => return Err(bad_query("status", "active or disabled")),
         });
     }
     if let Some(v) = query_param(query, "scope_level") {
-        q.scope_level = Some(match v {
+        q.scope_level = Some(match v.as_ref() {
             "platform" => ScopeLevel::Platform,
             "project" => ScopeLevel::Project,
             "environment" => ScopeLevel::Environment,
@@ -109,8 +141,11 @@ fn account_query(query: &str) -> Result<AccountQuery, AdminError> {
                 .ok_or_else(|| bad_query("unused_for_days", "a whole number from 1 to 3650"))?,
         );
     }
-    q.group = query_param(query, "group").map(str::to_owned);
-    q.after = query_param(query, "after").map(str::to_owned);
+    q.group = query_param(query, "group").map(Cow::into_owned);
+    q.name = query_param(query, "name")
+        .filter(|n| !n.is_empty())
+        .map(Cow::into_owned);
+    q.after = query_param(query, "after").map(Cow::into_owned);
     Ok(q)
 }
 
@@ -158,6 +193,12 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
     let method = request.method();
     let query = request.query();
     let body = request.body();
+    if let (Method::Get, ["me"]) = (method, segments.as_slice()) {
+        return match me(&admin, actor) {
+            Ok(value) => reply(200, &value),
+            Err(e) => failure(&e),
+        };
+    }
     if let Err(refused) = permitted(&admin, actor, method, &segments, query, body) {
         if *method != Method::Get {
             record(
@@ -208,6 +249,34 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
     }
 }
 
+/// `GET /me`: who the caller is and what it may do, so that a client (the
+/// console) offers only what will be allowed. Needs no permission: it tells
+/// callers only about themselves.
+fn me(admin: &Admin<'_>, actor: &Actor) -> Result<Value, AdminError> {
+    let Some(roles) = &actor.roles else {
+        return Ok(json!({
+            "actor": actor.name,
+            "bootstrap": true,
+            "roles": [],
+            "permissions": PERMISSIONS,
+        }));
+    };
+    let account = match actor.name.strip_prefix("account:") {
+        Some(id) => {
+            let a = admin.account(id)?;
+            json!({ "id": a.id, "name": a.name })
+        }
+        None => Value::Null,
+    };
+    Ok(json!({
+        "actor": actor.name,
+        "bootstrap": false,
+        "account": account,
+        "roles": roles,
+        "permissions": admin.permissions_of(roles)?,
+    }))
+}
+
 fn forbidden(message: String) -> Response {
     reply(403, &json!({ "error": "forbidden", "message": message }))
 }
@@ -229,7 +298,7 @@ fn permitted(
     };
     let unavailable = |e: AdminError| failure(&e);
     let held = admin.permissions_of(roles).map_err(unavailable)?;
-    let dry_run = query_param(query, "dry_run") == Some("true");
+    let dry_run = query_param(query, "dry_run").as_deref() == Some("true");
     let mut needed: Vec<&str> = permission_for(method_name(method), segments, dry_run)
         .into_iter()
         .collect();
@@ -375,7 +444,7 @@ fn route(
         }
         (Delete, ["accounts", id]) => {
             let target = format!("account:{id}");
-            let force = query_param(query, "force") == Some("true");
+            let force = query_param(query, "force").as_deref() == Some("true");
             (
                 Some("account.delete"),
                 target.clone(),
@@ -633,7 +702,7 @@ fn route(
         }
         (Get, ["export"]) => (None, String::new(), admin.export().map(Done::Read)),
         (Post, ["import"]) => {
-            let dry_run = match query_param(query, "dry_run") {
+            let dry_run = match query_param(query, "dry_run").as_deref() {
                 None | Some("false") => Ok(false),
                 Some("true") => Ok(true),
                 Some(_) => Err(bad_query("dry_run", "true or false")),
@@ -684,8 +753,11 @@ fn route(
                 limit
                     .and_then(|limit| {
                         admin.audit_log(
-                            query_param(query, "target"),
-                            query_param(query, "before"),
+                            &AuditQuery {
+                                target: query_param(query, "target").as_deref(),
+                                actor: query_param(query, "actor").as_deref(),
+                                before: query_param(query, "before").as_deref(),
+                            },
                             limit,
                         )
                     })
