@@ -14,10 +14,12 @@ use common::{Options, group_members, host_binary, start};
 
 /// A `spin up` look-alike: passes its arguments to the test host, which it
 /// runs as a child, and waits for it.
-fn launcher() -> PathBuf {
+fn launcher(name: &str) -> PathBuf {
     let dir = common::root().join("target/e2e");
     std::fs::create_dir_all(&dir).expect("target/e2e");
-    let path = dir.join(format!("launcher-{}.sh", std::process::id()));
+    // One file per test: writing a script another test is executing fails
+    // with "text file busy".
+    let path = dir.join(format!("launcher-{}-{name}.sh", std::process::id()));
     let script = format!(
         "#!/bin/sh\n# Stand-in for `spin up`: the server runs as a child.\n\"{}\" \"$@\" &\nwait\n",
         host_binary().display()
@@ -29,7 +31,7 @@ fn launcher() -> PathBuf {
 
 #[test]
 fn issue11_stopping_an_app_also_stops_the_server_its_launcher_started() {
-    let launcher = launcher();
+    let launcher = launcher("stop");
     let app = start(Options::new().program(&launcher));
     assert_eq!(
         app.send("GET", "/.well-known/spin/health", &[], b"").status,
@@ -50,7 +52,7 @@ fn issue11_killing_only_the_launcher_would_leave_the_server_running() {
     // What the harness did before: kill the direct child only. The server
     // survives, which is why the harness now stops the whole group; this
     // shows the check above can fail.
-    let launcher = launcher();
+    let launcher = launcher("kill");
     let app = start(Options::new().program(&launcher));
     let group = app.process_group();
     let status = std::process::Command::new("kill")

@@ -256,10 +256,15 @@ impl Manifest {
     /// deserialising (version, ids, names, labels).
     fn parse_only(text: &str) -> Result<Self> {
         let manifest: Manifest = toml::from_str(text)?;
-        if manifest.spin_manifest_version.as_integer() != Some(2) {
+        let version = &manifest.spin_manifest_version;
+        if version.as_integer() != Some(2) {
+            let shown = match (version.as_integer(), version.as_str()) {
+                (Some(n), _) => n.to_string(),
+                (_, Some(s)) => format!("{s:?}"),
+                _ => format!("{version:?}"),
+            };
             bail!(
-                "invalid manifest version: {} (this host reads only spin_manifest_version = 2)",
-                manifest.spin_manifest_version
+                "invalid manifest version: {shown} (this host reads only spin_manifest_version = 2)"
             );
         }
         for name in manifest.variables.keys() {

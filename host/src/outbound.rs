@@ -505,7 +505,8 @@ mod tests {
     #[test]
     fn invalid_literal_entries_are_refused_at_load() {
         assert!(refusal(&["example.com"], &[]).contains("does not contain a scheme"));
-        assert!(refusal(&["https://example.com/path"], &[]).contains("has a path"));
+        assert!(refusal(&["https://example.com/path"], &[]).contains("must not include a path"));
+        assert!(refusal(&["https://example.com:443/path"], &[]).contains("has a path"));
         assert!(refusal(&["https://example.com:http"], &[]).contains("is not a number"));
         assert!(refusal(&["ftp://example.com"], &[]).contains("known default port"));
         assert!(refusal(&["https://a.*.com"], &[]).contains("wildcards"));
