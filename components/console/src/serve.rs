@@ -224,6 +224,31 @@ mod tests {
         assert_eq!(header(&r, "location"), Some("/console/"));
     }
 
+    /// The console renders API values as text only: no script may parse a
+    /// string as HTML or code.
+    #[test]
+    fn no_script_turns_strings_into_html_or_code() {
+        let scripts: Vec<_> = ASSETS.iter().filter(|a| a.path.ends_with(".js")).collect();
+        assert!(scripts.len() >= 10, "every screen is a module");
+        for a in scripts {
+            let js = std::str::from_utf8(a.body).expect("utf-8");
+            for sink in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+                "eval(",
+                "new Function",
+                "setTimeout('",
+                "createContextualFragment",
+                "localStorage.setItem",
+                "document.cookie =",
+            ] {
+                assert!(!js.contains(sink), "{}: {sink}", a.path);
+            }
+        }
+    }
+
     #[test]
     fn no_asset_contains_inline_script_or_style() {
         for a in ASSETS.iter().filter(|a| a.path.ends_with(".html")) {
