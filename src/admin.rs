@@ -48,6 +48,19 @@ pub enum AdminError {
     /// The body is not a JSON object (`400`).
     #[error("request body must be a JSON object")]
     Body,
+    /// The caller lacks a permission the request needs, or the request
+    /// would confer one it lacks (`403`).
+    #[error("{message}")]
+    Forbidden {
+        /// Which permission, in words.
+        message: String,
+    },
+    /// The request body is larger than `limit` bytes (`413`).
+    #[error("request body larger than {limit} bytes")]
+    TooLarge {
+        /// The largest body accepted.
+        limit: usize,
+    },
     /// No such object (`404`).
     #[error("{kind} `{id}` not found")]
     NotFound {
@@ -77,6 +90,8 @@ impl AdminError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Field { .. } | Self::Body => 400,
+            Self::Forbidden { .. } => 403,
+            Self::TooLarge { .. } => 413,
             Self::NotFound { .. } => 404,
             Self::Conflict { .. } => 409,
             Self::Store(_) => 503,
@@ -100,7 +115,8 @@ impl AdminError {
 
     fn code(&self) -> &'static str {
         match self {
-            Self::Field { .. } | Self::Body => "invalid_request",
+            Self::Field { .. } | Self::Body | Self::TooLarge { .. } => "invalid_request",
+            Self::Forbidden { .. } => "forbidden",
             Self::NotFound { .. } => "not_found",
             Self::Conflict { .. } => "conflict",
             Self::Store(_) => "unavailable",
@@ -464,10 +480,11 @@ struct Material {
 pub type Fetch<'f> = dyn Fn(&str) -> Result<Vec<u8>, String> + 'f;
 
 fn check_description(description: &str) -> Result<(), AdminError> {
-    if description.len() > MAX_DESCRIPTION || description.chars().any(char::is_control) {
+    // Characters, as JSON Schema's `maxLength` counts them (openapi.json).
+    if description.chars().count() > MAX_DESCRIPTION || description.chars().any(char::is_control) {
         return Err(field(
             "description",
-            "at most 1024 bytes, no control characters",
+            "at most 1024 characters, no control characters",
         ));
     }
     Ok(())
@@ -591,7 +608,6 @@ impl Admin<'_> {
             | CredentialType::PrivateKeyJwt
             | CredentialType::Oidc => None,
         };
-        let material = self.material(credential_type, &f, fetch)?;
         let description = f.string("description")?.unwrap_or_default();
         check_description(&description)?;
         let scope = match f.0.get("scope") {
@@ -601,6 +617,9 @@ impl Admin<'_> {
         let roles = names("roles", f.strings("roles")?)?;
         let groups = names("groups", f.strings("groups")?)?;
         let grants = names("flows", f.strings("flows")?)?;
+        // Material last among the fields: it is parsed, looked up in the
+        // store or fetched, so every plain field is refused before that.
+        let material = self.material(credential_type, &f, fetch)?;
         for id in &grants {
             let flow = flow_by_id(self.flows, id)
                 .ok_or_else(|| field("flows", format!("unknown flow `{id}`")))?;
@@ -730,7 +749,9 @@ impl Admin<'_> {
         oidc::check_issuer(&issuer).map_err(|e| field("issuer", e.to_string()))?;
         let audience = f
             .string("audience")?
-            .filter(|a| !a.is_empty() && a.len() <= 512 && !a.chars().any(char::is_control))
+            .filter(|a| {
+                !a.is_empty() && a.chars().count() <= 512 && !a.chars().any(char::is_control)
+            })
             .ok_or_else(|| field("audience", "required for oidc: the `aud` tokens must name"))?;
         let rule = f
             .0
@@ -1192,10 +1213,12 @@ fn parse_scope(v: &Value) -> Result<Scope, AdminError> {
     })
 }
 
+pub mod access;
 pub mod credentials;
 pub mod export;
 pub mod groups;
 pub mod prune;
+pub mod query;
 pub mod roles;
 
 #[cfg(test)]

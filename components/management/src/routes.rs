@@ -1,9 +1,10 @@
 //! Routing of `/admin/v1` and the mapping of core results to HTTP. Every
 //! mutation, successful or not, is written to the audit log.
 
-use flowgate::account::{CredentialType, ScopeLevel, Status};
-use flowgate::admin::roles::permission_for;
-use flowgate::admin::{AccountQuery, AccountView, Admin, AdminError, AuditEntry};
+use flowgate::account::Status;
+use flowgate::admin::access::Caller;
+use flowgate::admin::query::{Query, path_segments};
+use flowgate::admin::{AccountView, Admin, AdminError, AuditEntry};
 use flowgate::env::Clock as _;
 use flowgate::hash::{PEPPER_VARIABLE, Pepper};
 use flowgate_flows::FLOWS;
@@ -13,6 +14,9 @@ use spin_sdk::http::{Method, Request, Response};
 
 use crate::auth::Actor;
 use crate::kv::CasStore;
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 64 * 1024;
 
 /// How often an operation is run again after a concurrent change of an
 /// account record it wrote, before the caller gets `409`.
@@ -54,66 +58,6 @@ pub fn openapi() -> Response {
         .build()
 }
 
-fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-fn bad_query(field: &str, message: &str) -> AdminError {
-    AdminError::Field {
-        field: field.to_owned(),
-        message: message.to_owned(),
-    }
-}
-
-fn account_query(query: &str) -> Result<AccountQuery, AdminError> {
-    let mut q = AccountQuery {
-        limit: 50,
-        ..Default::default()
-    };
-    if let Some(v) = query_param(query, "limit") {
-        q.limit = v
-            .parse()
-            .ok()
-            .filter(|n| (1..=200).contains(n))
-            .ok_or_else(|| bad_query("limit", "a whole number from 1 to 200"))?;
-    }
-    if let Some(v) = query_param(query, "credential_type") {
-        q.credential_type = Some(
-            CredentialType::parse(v).ok_or_else(|| bad_query("credential_type", "unknown type"))?,
-        );
-    }
-    if let Some(v) = query_param(query, "status") {
-        q.status = Some(match v {
-            "active" => Status::Active,
-            "disabled" => Status::Disabled,
-            _ => return Err(bad_query("status", "active or disabled")),
-        });
-    }
-    if let Some(v) = query_param(query, "scope_level") {
-        q.scope_level = Some(match v {
-            "platform" => ScopeLevel::Platform,
-            "project" => ScopeLevel::Project,
-            "environment" => ScopeLevel::Environment,
-            _ => return Err(bad_query("scope_level", "platform, project or environment")),
-        });
-    }
-    if let Some(v) = query_param(query, "unused_for_days") {
-        q.unused_for_days = Some(
-            v.parse()
-                .ok()
-                .filter(|n| (1..=3650).contains(n))
-                .ok_or_else(|| bad_query("unused_for_days", "a whole number from 1 to 3650"))?,
-        );
-    }
-    q.group = query_param(query, "group").map(str::to_owned);
-    q.after = query_param(query, "after").map(str::to_owned);
-    Ok(q)
-}
-
 /// What a route did, for the response and the audit log.
 enum Done {
     /// A read: no audit entry.
@@ -151,28 +95,59 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
         pepper: &pepper,
         flows: FLOWS,
     };
-    let segments: Vec<&str> = path
-        .strip_prefix("/admin/v1/")
-        .map(|rest| rest.split('/').collect())
-        .unwrap_or_default();
     let method = request.method();
-    let query = request.query();
     let body = request.body();
-    if let Err(refused) = permitted(&admin, actor, method, &segments, query, body) {
+    // Refusals before the route is known are audited like any other refused
+    // mutation: with the route's path as the target.
+    let refuse = |e: AdminError, action: &str, target: &str| {
         if *method != Method::Get {
-            record(
-                &admin,
-                actor,
-                "permission.denied",
-                &segments.join("/"),
-                "forbidden",
-            );
+            record(&admin, actor, action, target, error_code(&e));
         }
-        return refused;
+        failure(&e)
+    };
+    let rest = path.strip_prefix("/admin/v1/").unwrap_or_default();
+    if body.len() > MAX_BODY {
+        let e = AdminError::TooLarge { limit: MAX_BODY };
+        return refuse(e, "request.refused", rest);
     }
+    let decoded = match path_segments(rest) {
+        Ok(segments) => segments,
+        Err(e) => return refuse(e, "request.refused", rest),
+    };
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let target = segments.join("/");
+    let query = match Query::parse(request.query()) {
+        Ok(q) => q,
+        Err(e) => return refuse(e, "request.refused", &target),
+    };
+    let dry_run = match (method, segments.as_slice()) {
+        (Method::Post, ["import"]) => match query.flag("dry_run") {
+            Ok(d) => d,
+            Err(e) => return refuse(e, "config.import", "config"),
+        },
+        _ => false,
+    };
+    let caller = match (&actor.account_id, &actor.roles) {
+        (Some(id), Some(roles)) => admin.caller(id, roles),
+        _ => Ok(Caller::bootstrap()),
+    };
+    let permitted = caller.and_then(|caller| {
+        admin
+            .permit(&caller, method_name(method), &segments, dry_run, body)
+            .map(|()| caller)
+    });
+    let caller = match permitted {
+        Ok(caller) => caller,
+        Err(e @ AdminError::Forbidden { .. }) => {
+            eprintln!("flowgate management: deny: {}: {e}", actor.name);
+            return refuse(e, "permission.denied", &target);
+        }
+        Err(e) => return failure(&e),
+    };
     let mut attempts = 1;
     let (action, target, result) = loop {
-        let (action, target, result) = route(&admin, method, &segments, query, body);
+        let (action, target, result) =
+            route(&admin, &caller, method, &segments, &query, dry_run, body);
         if !matches!(result, Err(AdminError::Store(_))) || !store.take_contended() {
             break (action, target, result);
         }
@@ -208,70 +183,6 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
     }
 }
 
-fn forbidden(message: String) -> Response {
-    reply(403, &json!({ "error": "forbidden", "message": message }))
-}
-
-/// Whether `actor` may make this request; the error is the response.
-/// Besides the route's own permission, setting `roles` needs `roles:write`,
-/// and an account may change only accounts that hold no permission it lacks
-/// itself (so `accounts:write` cannot reset an administrator's key).
-fn permitted(
-    admin: &Admin<'_>,
-    actor: &Actor,
-    method: &Method,
-    segments: &[&str],
-    query: &str,
-    body: &[u8],
-) -> Result<(), Response> {
-    let Some(roles) = &actor.roles else {
-        return Ok(());
-    };
-    let unavailable = |e: AdminError| failure(&e);
-    let held = admin.permissions_of(roles).map_err(unavailable)?;
-    let dry_run = query_param(query, "dry_run") == Some("true");
-    let mut needed: Vec<&str> = permission_for(method_name(method), segments, dry_run)
-        .into_iter()
-        .collect();
-    let sets_roles = matches!(
-        (method, segments),
-        (Method::Post, ["accounts"]) | (Method::Patch, ["accounts", _])
-    ) && serde_json::from_slice::<Value>(body)
-        .ok()
-        .is_some_and(|v| v.get("roles").is_some());
-    if sets_roles {
-        needed.push("roles:write");
-    }
-    if let Some(missing) = needed.iter().find(|p| !held.contains(**p)) {
-        eprintln!(
-            "flowgate management: deny: {} lacks `{missing}`",
-            actor.name
-        );
-        return Err(forbidden(format!(
-            "this request needs the permission `{missing}`"
-        )));
-    }
-    if let (false, ["accounts", id, ..]) = (*method == Method::Get, segments) {
-        let target = match admin.account(id) {
-            Ok(a) => a,
-            // Unknown: the route answers 404 itself.
-            Err(AdminError::NotFound { .. }) => return Ok(()),
-            Err(e) => return Err(failure(&e)),
-        };
-        let theirs = admin.permissions_of(&target.roles).map_err(unavailable)?;
-        if let Some(missing) = theirs.iter().find(|p| !held.contains(*p)) {
-            eprintln!(
-                "flowgate management: deny: {} may not change an account holding `{missing}`",
-                actor.name
-            );
-            return Err(forbidden(format!(
-                "the account holds the permission `{missing}`, which the caller lacks"
-            )));
-        }
-    }
-    Ok(())
-}
-
 fn method_name(method: &Method) -> &'static str {
     match method {
         Method::Get => "GET",
@@ -286,6 +197,8 @@ fn method_name(method: &Method) -> &'static str {
 fn error_code(e: &AdminError) -> &'static str {
     match e.status() {
         400 => "invalid_request",
+        403 => "forbidden",
+        413 => "too_large",
         404 => "not_found",
         409 => "conflict",
         503 => "unavailable",
@@ -326,9 +239,11 @@ fn wrote(status: u16, body: Option<Value>, action: &'static str, target: String)
 
 fn route(
     admin: &Admin<'_>,
+    caller: &Caller,
     method: &Method,
     segments: &[&str],
-    query: &str,
+    query: &Query,
+    dry_run: bool,
     body: &[u8],
 ) -> Routed {
     use Method::{Delete, Get, Patch, Post, Put};
@@ -340,7 +255,8 @@ fn route(
         (Get, ["accounts"]) => (
             None,
             String::new(),
-            account_query(query)
+            query
+                .accounts()
                 .and_then(|q| admin.list_accounts(&q))
                 .map(|page| Done::Read(to_json(&page))),
         ),
@@ -375,7 +291,10 @@ fn route(
         }
         (Delete, ["accounts", id]) => {
             let target = format!("account:{id}");
-            let force = query_param(query, "force") == Some("true");
+            let force = match query.flag("force") {
+                Ok(force) => force,
+                Err(e) => return (Some("account.delete"), target, Err(e)),
+            };
             (
                 Some("account.delete"),
                 target.clone(),
@@ -633,28 +552,23 @@ fn route(
         }
         (Get, ["export"]) => (None, String::new(), admin.export().map(Done::Read)),
         (Post, ["import"]) => {
-            let dry_run = match query_param(query, "dry_run") {
-                None | Some("false") => Ok(false),
-                Some("true") => Ok(true),
-                Some(_) => Err(bad_query("dry_run", "true or false")),
-            };
-            match dry_run {
+            if dry_run {
                 // A dry run changes nothing: a read, not audited.
-                Ok(true) => (
+                (
                     None,
                     String::new(),
                     admin
-                        .import(body, true)
+                        .import_as(body, true, caller)
                         .map(|plan| Done::Read(to_json(&plan))),
-                ),
-                Ok(false) => (
+                )
+            } else {
+                (
                     Some("config.import"),
                     "config".into(),
-                    admin.import(body, false).map(|plan| {
+                    admin.import_as(body, false, caller).map(|plan| {
                         wrote(200, Some(to_json(&plan)), "config.import", "config".into())
                     }),
-                ),
-                Err(e) => (None, String::new(), Err(e)),
+                )
             }
         }
         (Post, ["maintenance", "prune"]) => (
@@ -670,26 +584,14 @@ fn route(
             }),
         ),
         (Get, ["audit"]) => {
-            let limit = match query_param(query, "limit") {
-                None => Ok(50),
-                Some(v) => v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=200).contains(n))
-                    .ok_or_else(|| bad_query("limit", "a whole number from 1 to 200")),
-            };
+            let page = query.limit().and_then(|limit| {
+                let target = query.text("target")?;
+                admin.audit_log(target, query.audit_before()?, limit)
+            });
             (
                 None,
                 String::new(),
-                limit
-                    .and_then(|limit| {
-                        admin.audit_log(
-                            query_param(query, "target"),
-                            query_param(query, "before"),
-                            limit,
-                        )
-                    })
-                    .map(|page| Done::Read(to_json(&page))),
+                page.map(|page| Done::Read(to_json(&page))),
             )
         }
         _ => (None, String::new(), Err(not_found())),
