@@ -186,7 +186,7 @@ impl Fields {
     fn seconds(&self, name: &str, max: u64) -> Result<Option<u64>, AdminError> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => match v.as_u64() {
+            Some(v) => match whole_number(v) {
                 Some(n) if n > 0 && n <= max => Ok(Some(n)),
                 _ => Err(field(
                     name,
@@ -195,6 +195,18 @@ impl Fields {
             },
         }
     }
+}
+
+/// A JSON number without a fractional part as `u64`: `250` and `250.0`
+/// alike, as JSON Schema's `integer` counts both.
+fn whole_number(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        let f = v.as_f64()?;
+        // 2^53: beyond it an f64 no longer holds every whole number.
+        let exact = f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&f);
+        // Whole and in range, so the cast is exact.
+        exact.then_some(f as u64)
+    })
 }
 
 /// Whether `name` is a valid account name: 1-64 of `[A-Za-z0-9._-]`. No colon,

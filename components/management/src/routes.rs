@@ -50,11 +50,55 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
 }
 
 /// The OpenAPI document of this API.
+const OPENAPI: &str = include_str!("../openapi.json");
+
+/// The OpenAPI document of this API.
 pub fn openapi() -> Response {
     Response::builder()
         .status(200)
         .header("content-type", "application/json")
-        .body(include_str!("../openapi.json"))
+        .body(OPENAPI)
+        .build()
+}
+
+/// The methods the document lists for the path `segments` (below
+/// `/admin/v1/`), upper-case. The document is the route table's description
+/// and `tests/openapi.rs` keeps the two equal, so it answers `Allow` without
+/// a second table; it is read only on this error path.
+fn documented_methods(segments: &[&str]) -> Vec<String> {
+    let Ok(doc) = serde_json::from_str::<Value>(OPENAPI) else {
+        return vec![];
+    };
+    let mut methods = Vec::new();
+    for (template, item) in doc["paths"].as_object().into_iter().flatten() {
+        let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+        let fits = parts.len() == segments.len()
+            && parts
+                .iter()
+                .zip(segments)
+                .all(|(p, s)| p.starts_with('{') || p == s);
+        if fits {
+            let listed = item.as_object().into_iter().flatten().map(|(m, _)| m);
+            methods.extend(
+                listed
+                    .filter(|m| *m != "parameters")
+                    .map(|m| m.to_ascii_uppercase()),
+            );
+        }
+    }
+    methods.sort();
+    methods.dedup();
+    methods
+}
+
+/// `405` with `Allow` for a path that exists with other methods.
+fn method_not_allowed(allowed: &[String]) -> Response {
+    Response::builder()
+        .status(405)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .header("allow", allowed.join(", "))
+        .body(json!({ "error": "method_not_allowed" }).to_string())
         .build()
 }
 
@@ -160,6 +204,12 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
         }
         attempts += 1;
     };
+    if let Err(AdminError::NotFound { kind: "route", .. }) = &result {
+        let allowed = documented_methods(&segments);
+        if !allowed.is_empty() {
+            return method_not_allowed(&allowed);
+        }
+    }
     match result {
         Ok(Done::Read(value)) => reply(200, &value),
         Ok(Done::Wrote {
