@@ -48,6 +48,19 @@ pub enum AdminError {
     /// The body is not a JSON object (`400`).
     #[error("request body must be a JSON object")]
     Body,
+    /// The caller lacks a permission the request needs, or the request
+    /// would confer one it lacks (`403`).
+    #[error("{message}")]
+    Forbidden {
+        /// Which permission, in words.
+        message: String,
+    },
+    /// The request body is larger than `limit` bytes (`413`).
+    #[error("request body larger than {limit} bytes")]
+    TooLarge {
+        /// The largest body accepted.
+        limit: usize,
+    },
     /// No such object (`404`).
     #[error("{kind} `{id}` not found")]
     NotFound {
@@ -77,6 +90,8 @@ impl AdminError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Field { .. } | Self::Body => 400,
+            Self::Forbidden { .. } => 403,
+            Self::TooLarge { .. } => 413,
             Self::NotFound { .. } => 404,
             Self::Conflict { .. } => 409,
             Self::Store(_) => 503,
@@ -100,7 +115,8 @@ impl AdminError {
 
     fn code(&self) -> &'static str {
         match self {
-            Self::Field { .. } | Self::Body => "invalid_request",
+            Self::Field { .. } | Self::Body | Self::TooLarge { .. } => "invalid_request",
+            Self::Forbidden { .. } => "forbidden",
             Self::NotFound { .. } => "not_found",
             Self::Conflict { .. } => "conflict",
             Self::Store(_) => "unavailable",
@@ -170,7 +186,7 @@ impl Fields {
     fn seconds(&self, name: &str, max: u64) -> Result<Option<u64>, AdminError> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => match v.as_u64() {
+            Some(v) => match whole_number(v) {
                 Some(n) if n > 0 && n <= max => Ok(Some(n)),
                 _ => Err(field(
                     name,
@@ -179,6 +195,18 @@ impl Fields {
             },
         }
     }
+}
+
+/// A JSON number without a fractional part as `u64`: `250` and `250.0`
+/// alike, as JSON Schema's `integer` counts both.
+fn whole_number(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        let f = v.as_f64()?;
+        // 2^53: beyond it an f64 no longer holds every whole number.
+        let exact = f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&f);
+        // Whole and in range, so the cast is exact.
+        exact.then_some(f as u64)
+    })
 }
 
 /// Whether `name` is a valid account name: 1-64 of `[A-Za-z0-9._-]`. No colon,
@@ -478,10 +506,11 @@ struct Material {
 pub type Fetch<'f> = dyn Fn(&str) -> Result<Vec<u8>, String> + 'f;
 
 fn check_description(description: &str) -> Result<(), AdminError> {
-    if description.len() > MAX_DESCRIPTION || description.chars().any(char::is_control) {
+    // Characters, as JSON Schema's `maxLength` counts them (openapi.json).
+    if description.chars().count() > MAX_DESCRIPTION || description.chars().any(char::is_control) {
         return Err(field(
             "description",
-            "at most 1024 bytes, no control characters",
+            "at most 1024 characters, no control characters",
         ));
     }
     Ok(())
@@ -605,7 +634,6 @@ impl Admin<'_> {
             | CredentialType::PrivateKeyJwt
             | CredentialType::Oidc => None,
         };
-        let material = self.material(credential_type, &f, fetch)?;
         let description = f.string("description")?.unwrap_or_default();
         check_description(&description)?;
         let scope = match f.0.get("scope") {
@@ -615,6 +643,9 @@ impl Admin<'_> {
         let roles = names("roles", f.strings("roles")?)?;
         let groups = names("groups", f.strings("groups")?)?;
         let grants = names("flows", f.strings("flows")?)?;
+        // Material last among the fields: it is parsed, looked up in the
+        // store or fetched, so every plain field is refused before that.
+        let material = self.material(credential_type, &f, fetch)?;
         for id in &grants {
             let flow = flow_by_id(self.flows, id)
                 .ok_or_else(|| field("flows", format!("unknown flow `{id}`")))?;
@@ -744,7 +775,9 @@ impl Admin<'_> {
         oidc::check_issuer(&issuer).map_err(|e| field("issuer", e.to_string()))?;
         let audience = f
             .string("audience")?
-            .filter(|a| !a.is_empty() && a.len() <= 512 && !a.chars().any(char::is_control))
+            .filter(|a| {
+                !a.is_empty() && a.chars().count() <= 512 && !a.chars().any(char::is_control)
+            })
             .ok_or_else(|| field("audience", "required for oidc: the `aud` tokens must name"))?;
         let rule = f
             .0
@@ -1216,10 +1249,12 @@ fn parse_scope(v: &Value) -> Result<Scope, AdminError> {
     })
 }
 
+pub mod access;
 pub mod credentials;
 pub mod export;
 pub mod groups;
 pub mod prune;
+pub mod query;
 pub mod roles;
 
 #[cfg(test)]

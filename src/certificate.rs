@@ -102,6 +102,19 @@ pub enum ForwardedError {
     HashMismatch,
 }
 
+/// Whether any header names a forwarded client certificate (trusted or
+/// not). A request that also carries a credential header presents two
+/// credentials, which are refused rather than chosen between (issue 18);
+/// presence alone decides, so this costs no parsing and no store read.
+pub fn is_forwarded<'a, I>(headers: I) -> bool
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    headers
+        .into_iter()
+        .any(|name| HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h)))
+}
+
 /// The thumbprint of the certificate a proxy forwarded, if any header
 /// carries one. Does not decide whether the proxy is trusted.
 pub fn forwarded_thumbprint<'a, I>(headers: I) -> Result<Option<String>, ForwardedError>
@@ -202,20 +215,7 @@ fn hex_decode(hex: &str) -> Result<Vec<u8>, ForwardedError> {
 }
 
 fn percent_decode(s: &str) -> Result<String, ForwardedError> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).ok_or(ForwardedError::Malformed)?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| ForwardedError::Malformed)?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| ForwardedError::Malformed)
+    crate::encoding::percent_decode(s, false).ok_or(ForwardedError::Malformed)
 }
 
 /// The DER of a single PEM `CERTIFICATE` block, checked to be X.509.

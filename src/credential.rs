@@ -29,6 +29,10 @@ pub enum CredentialError {
     /// More than one credential header.
     #[error("more than one credential header")]
     Duplicate,
+    /// A credential header beside a forwarded client certificate: two
+    /// credentials, possibly of two accounts (issue 18).
+    #[error("a credential header and a forwarded client certificate")]
+    BesideCertificate,
     /// A header value longer than [`MAX_CREDENTIAL_LEN`].
     #[error("credential header too long")]
     Oversized,

@@ -119,22 +119,7 @@ impl Form {
 /// must be UTF-8 without control characters.
 pub fn form_decode(s: &str) -> Result<String, OAuthError> {
     let bad = OAuthError::InvalidRequest("malformed form encoding");
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = s.get(i + 1..i + 3).ok_or(bad.clone())?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| bad.clone())?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    let text = String::from_utf8(out).map_err(|_| bad.clone())?;
+    let text = crate::encoding::percent_decode(s, true).ok_or(bad.clone())?;
     if text.chars().any(char::is_control) {
         return Err(bad);
     }

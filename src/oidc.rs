@@ -208,7 +208,9 @@ pub fn parse_rule(value: &serde_json::Value) -> Result<ClaimsRule, OidcError> {
         };
         if claim.is_empty()
             || patterns.is_empty()
-            || patterns.iter().any(|p| p.is_empty() || p.len() > 512)
+            || patterns
+                .iter()
+                .any(|p| p.is_empty() || p.chars().count() > 512)
         {
             return Err(OidcError::Rule);
         }

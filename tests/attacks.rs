@@ -913,6 +913,35 @@ fn spoofed_identity_and_forwarded_certificates_never_authenticate() {
         assert_eq!(t.ask_with(&[*header]), 401, "{header:?}");
     }
     assert_eq!(t.ask_with(&spoofed), 401, "all at once");
+    // A forwarded certificate beside a credential is a second credential,
+    // refused whether a proxy vouches for it or not (issue 18); the other
+    // spoofed headers are stripped and the credential decides.
+    let certificates = [
+        "Client-Cert",
+        "X-Forwarded-Client-Cert",
+        "X-SSL-Client-Cert",
+    ];
+    let (certificate_headers, spoofed): (Vec<_>, Vec<_>) = spoofed
+        .into_iter()
+        .partition(|(n, _)| certificates.contains(n));
+    for header in &certificate_headers {
+        let r = t.app.send(
+            "GET",
+            "/flows/orders/1",
+            &[*header, ("X-API-Key", &key)],
+            b"",
+        );
+        assert_eq!(r.status, 401, "{header:?} beside a key: {}", r.text());
+        assert_eq!(
+            t.ask_with(&[*header, ("X-API-Key", &key)]),
+            401,
+            "{header:?}"
+        );
+    }
+    assert!(
+        t.orders.seen().is_empty(),
+        "a refused request reached the flow"
+    );
     // With the key of another account, the answer names the real account.
     let (other, other_key) = t.app.create_account(
         json!({ "name": "real", "credential_type": "api_key", "flows": ["orders"] }),

@@ -350,3 +350,116 @@ fn private_key_jwt_wrong_key_audience_or_type_is_refused() {
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["field"], "public_key");
 }
+
+#[test]
+fn issue18_certificate_beside_another_credential_is_refused() {
+    let upstream = common::upstream::Upstream::start();
+    let app = start(
+        Options::new()
+            .variable("trusted_proxy_token", Some(PROXY_TOKEN))
+            .variable("issuer", Some(ISSUER))
+            .variable("orders_upstream", Some(&upstream.origin())),
+    );
+    let (pem, der) = valid_certificate();
+    let holder = mtls_account(&app, &pem, &["orders"]);
+    let cert = client_cert(&der);
+    let proxied = [
+        ("Client-Cert", cert.as_str()),
+        ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
+    ];
+    let (_, key) = app.create_account(
+        json!({ "name": "keyed", "credential_type": "api_key", "flows": ["orders"] }),
+    );
+    let (_, password) = app.create_account(
+        json!({ "name": "basic-b", "credential_type": "basic", "flows": ["orders"] }),
+    );
+    let (client, secret) = app.create_account(
+        json!({ "name": "client-c", "credential_type": "client_secret", "flows": ["orders"] }),
+    );
+    let r = app.admin(
+        "POST",
+        &format!("/admin/v1/accounts/{holder}/tokens"),
+        Some(json!({ "name": "t" })),
+    );
+    let api_token = r.json()["token"].as_str().expect("token").to_owned();
+    let bearer_key = format!("Bearer {key}");
+    let basic = format!("Basic {}", STANDARD.encode(format!("basic-b:{password}")));
+    let bearer_token = format!("Bearer {api_token}");
+    let r = token(
+        &app,
+        &format!("grant_type=client_credentials&client_id={client}&client_secret={secret}"),
+        &[],
+    );
+    let unbound = format!("Bearer {}", r.json()["access_token"].as_str().expect("at"));
+
+    // Each credential alone is accepted, so a refusal below is the pairing.
+    let alone: [(&str, &str); 5] = [
+        ("X-API-Key", &key),
+        ("Authorization", &bearer_key),
+        ("Authorization", &basic),
+        ("Authorization", &bearer_token),
+        ("Authorization", &unbound),
+    ];
+    assert_eq!(app.at_orders(&proxied), 200);
+    for header in alone {
+        assert_eq!(app.at_orders(&[header]), 200, "{}", header.0);
+        assert_eq!(
+            app.at_orders(&[header, proxied[0], proxied[1]]),
+            401,
+            "{} beside a trusted certificate",
+            header.0
+        );
+        // Forged (no proxy token) is refused as well.
+        assert_eq!(app.at_orders(&[header, proxied[0]]), 401, "{}", header.0);
+    }
+    // Proxy mode: the same request never reaches the upstream.
+    let seen = upstream.seen().len();
+    let r = app.send("GET", "/flows/orders/1", &[("X-API-Key", &key)], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = app.send(
+        "GET",
+        "/flows/orders/1",
+        &[("X-API-Key", &key), proxied[0], proxied[1]],
+        b"",
+    );
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert_eq!(
+        upstream.seen().len(),
+        seen + 1,
+        "the refused request was forwarded"
+    );
+
+    // At the token endpoint a certificate is tls_client_auth: beside a
+    // client secret (post or basic) it is a second method.
+    let post = format!("grant_type=client_credentials&client_id={client}&client_secret={secret}");
+    let r = token(&app, &post, &proxied);
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{}",
+        r.text()
+    );
+    let client_basic = format!("Basic {}", STANDARD.encode(format!("{client}:{secret}")));
+    let r = token(
+        &app,
+        "grant_type=client_credentials",
+        &[("Authorization", &client_basic), proxied[0], proxied[1]],
+    );
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{}",
+        r.text()
+    );
+    let pkj = pkj_client(&app);
+    let jwt = assertion(&pkj, "beside", &format!("{ISSUER}/oauth2/token"));
+    let r = token(&app, &assertion_form(&pkj, &jwt), &proxied);
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{}",
+        r.text()
+    );
+    let jwt = assertion(&pkj, "alone", &format!("{ISSUER}/oauth2/token"));
+    assert_eq!(token(&app, &assertion_form(&pkj, &jwt), &[]).status, 200);
+}

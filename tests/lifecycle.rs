@@ -493,3 +493,396 @@ fn audit_listing_refuses_a_bad_limit() {
         200
     );
 }
+
+/// The export's entry for account `id`.
+fn exported_account(app: &App, id: &str) -> Value {
+    let doc = app.admin("GET", "/admin/v1/export", None).json();
+    doc["accounts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["id"] == id))
+        .cloned()
+        .expect("the account in the export")
+}
+
+/// A fresh account id (16 of a-z and 2-7).
+fn fresh_id() -> String {
+    common::random_hex(8)
+        .bytes()
+        .map(|b| char::from(b"abcdefghijklmnopqrstuvwxyz234567"[usize::from(b) % 32]))
+        .collect()
+}
+
+/// Everything the store holds that export shows, for "changed nothing".
+fn state(app: &App) -> Value {
+    app.admin("GET", "/admin/v1/export", None).json()
+}
+
+#[test]
+fn issue18_limited_role_cannot_grant_itself_or_others_more_than_it_holds() {
+    let app = start(Options::new());
+    let r = app.admin(
+        "POST",
+        "/admin/v1/roles",
+        Some(json!({ "name": "manager", "permissions": ["accounts:read", "accounts:write", "roles:read", "roles:write"] })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = app.admin(
+        "POST",
+        "/admin/v1/roles",
+        Some(json!({ "name": "reader", "permissions": ["audit:read"] })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let (me, key) = app.create_account(
+        json!({ "name": "mgr", "credential_type": "api_key", "roles": ["manager"] }),
+    );
+    let (plain, _) = app.create_account(json!({ "name": "plain", "credential_type": "api_key" }));
+    let mine = ("X-API-Key", key.as_str());
+
+    // The issue's exact scenario: no audit:read, then PATCH own roles.
+    assert_eq!(call(&app, mine, "GET", "/admin/v1/audit", None).status, 403);
+    let before = state(&app);
+    let attempts = [
+        (
+            "PATCH",
+            format!("/admin/v1/accounts/{me}"),
+            json!({ "roles": ["admin"] }),
+        ),
+        (
+            "PATCH",
+            format!("/admin/v1/accounts/{me}"),
+            json!({ "roles": [] }),
+        ),
+        (
+            "POST",
+            "/admin/v1/accounts".to_owned(),
+            json!({ "name": "evil", "credential_type": "api_key", "roles": ["admin"] }),
+        ),
+        (
+            "POST",
+            "/admin/v1/accounts".to_owned(),
+            json!({ "name": "evil", "credential_type": "api_key", "roles": ["reader"] }),
+        ),
+        (
+            "PATCH",
+            format!("/admin/v1/accounts/{plain}"),
+            json!({ "roles": ["admin"] }),
+        ),
+        (
+            "POST",
+            "/admin/v1/roles".to_owned(),
+            json!({ "name": "super", "permissions": ["accounts:read", "audit:read"] }),
+        ),
+        ("DELETE", "/admin/v1/roles/reader".to_owned(), json!(null)),
+    ];
+    for (method, path, body) in &attempts {
+        let r = call(&app, mine, method, path, Some(body.clone()));
+        assert_eq!(r.status, 403, "{method} {path} {body}: {}", r.text());
+        assert_eq!(r.json()["error"], "forbidden");
+    }
+    assert_eq!(state(&app), before, "a refused request changed something");
+    assert_eq!(call(&app, mine, "GET", "/admin/v1/audit", None).status, 403);
+
+    // Within its own permissions it may still work.
+    let r = call(
+        &app,
+        mine,
+        "POST",
+        "/admin/v1/roles",
+        Some(json!({ "name": "viewer", "permissions": ["accounts:read"] })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = call(
+        &app,
+        mine,
+        "PATCH",
+        &format!("/admin/v1/accounts/{plain}"),
+        Some(json!({ "roles": ["viewer"] })),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Setting its own roles to what they are changes nothing and is allowed.
+    let r = call(
+        &app,
+        mine,
+        "PATCH",
+        &format!("/admin/v1/accounts/{me}"),
+        Some(json!({ "roles": ["manager"], "description": "same roles" })),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // Refusals are audited as the caller.
+    let r = app.admin(
+        "GET",
+        &format!("/admin/v1/audit?target=accounts/{me}"),
+        None,
+    );
+    let entry = &r.json()["items"][0];
+    assert_eq!(
+        (&entry["actor"], &entry["outcome"]),
+        (&json!(format!("account:{me}")), &json!("forbidden")),
+        "{}",
+        r.text()
+    );
+
+    // Even an administrator account may not change its own roles; the
+    // bootstrap token keeps full rights.
+    let (boss, boss_key) = app.create_account(
+        json!({ "name": "boss", "credential_type": "api_key", "roles": ["admin"] }),
+    );
+    let r = call(
+        &app,
+        ("X-API-Key", &boss_key),
+        "PATCH",
+        &format!("/admin/v1/accounts/{boss}"),
+        Some(json!({ "roles": ["admin", "manager"] })),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    let r = app.admin(
+        "PATCH",
+        &format!("/admin/v1/accounts/{me}"),
+        Some(json!({ "roles": ["admin"] })),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(call(&app, mine, "GET", "/admin/v1/audit", None).status, 200);
+}
+
+#[test]
+fn issue18_import_cannot_confer_permissions_the_caller_lacks() {
+    let app = start(Options::new());
+    let r = app.admin(
+        "POST",
+        "/admin/v1/roles",
+        Some(json!({ "name": "applier", "permissions": ["accounts:read", "config:read", "config:write"] })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let (me, key) = app.create_account(
+        json!({ "name": "ci", "credential_type": "api_key", "roles": ["applier"] }),
+    );
+    let (boss, _) = app.create_account(
+        json!({ "name": "boss", "credential_type": "api_key", "roles": ["admin"] }),
+    );
+    let mine = ("X-API-Key", key.as_str());
+    let own = exported_account(&app, &me);
+    let new_account = |roles: Value| {
+        let mut entry = own.clone();
+        entry["id"] = json!(fresh_id());
+        entry["name"] = json!(format!("n-{}", common::random_hex(3)));
+        entry["roles"] = roles;
+        entry
+    };
+    let doc = |roles: Value, accounts: Vec<Value>| json!({ "format": "flowgate/v1", "roles": roles, "groups": [], "accounts": accounts });
+    let mut own_raised = own.clone();
+    own_raised["roles"] = json!(["admin"]);
+    let mut boss_changed = exported_account(&app, &boss);
+    boss_changed["description"] = json!("taken over");
+    let before = state(&app);
+    let refused = [
+        doc(
+            json!([{ "name": "wide", "permissions": ["audit:read"] }]),
+            vec![],
+        ),
+        doc(json!([]), vec![new_account(json!(["admin"]))]),
+        doc(
+            json!([{ "name": "wide", "permissions": ["grants:write"] }]),
+            vec![new_account(json!(["wide"]))],
+        ),
+        doc(json!([]), vec![own_raised]),
+        doc(json!([]), vec![boss_changed]),
+    ];
+    for body in refused {
+        let r = call(&app, mine, "POST", "/admin/v1/import", Some(body.clone()));
+        assert_eq!(r.status, 403, "{body}: {}", r.text());
+    }
+    assert_eq!(state(&app), before, "a refused import changed something");
+    // An import within the caller's own permissions goes through.
+    let allowed = doc(
+        json!([{ "name": "narrow", "permissions": ["accounts:read"] }]),
+        vec![new_account(json!(["narrow"]))],
+    );
+    let r = call(&app, mine, "POST", "/admin/v1/import", Some(allowed));
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn issue18_import_refuses_two_accounts_of_one_name_and_applies_whole_or_nothing() {
+    let app = start(Options::new());
+    let (held, _) = app.create_account(json!({ "name": "held", "credential_type": "api_key" }));
+    let template = exported_account(&app, &held);
+    let entry = |name: &str| {
+        let mut e = template.clone();
+        e["id"] = json!(fresh_id());
+        e["name"] = json!(name);
+        e
+    };
+    let doc = |accounts: Vec<Value>| json!({ "format": "flowgate/v1", "roles": [], "groups": [], "accounts": accounts });
+    let before = state(&app);
+    let twice = doc(vec![entry("a"), entry("b"), entry("a")]);
+    for path in ["/admin/v1/import?dry_run=true", "/admin/v1/import"] {
+        let r = app.admin("POST", path, Some(twice.clone()));
+        assert_eq!(
+            (r.status, r.json()["field"].clone()),
+            (400, json!("accounts[2].name")),
+            "{path}: {}",
+            r.text()
+        );
+        // A name another stored account holds is a conflict naming the entry.
+        let r = app.admin("POST", path, Some(doc(vec![entry("c"), entry("held")])));
+        assert_eq!(r.status, 409, "{path}: {}", r.text());
+        assert!(r.text().contains("accounts[1].name"), "{}", r.text());
+    }
+    assert_eq!(state(&app), before, "a refused import wrote");
+
+    // Renaming two accounts onto each other's names is one consistent change.
+    let (other, _) = app.create_account(json!({ "name": "other", "credential_type": "api_key" }));
+    let mut first = exported_account(&app, &held);
+    let mut second = exported_account(&app, &other);
+    first["name"] = json!("other");
+    second["name"] = json!("held");
+    let swap = doc(vec![first, second, entry("fresh")]);
+    let r = app.admin("POST", "/admin/v1/import", Some(swap.clone()));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["changes"].as_array().map(Vec::len), Some(3));
+    let name_of = |id: &str| {
+        app.admin("GET", &format!("/admin/v1/accounts/{id}"), None)
+            .json()["name"]
+            .clone()
+    };
+    assert_eq!(
+        (name_of(&held), name_of(&other)),
+        (json!("other"), json!("held"))
+    );
+    // Both names stay taken for new accounts.
+    for name in ["held", "other", "fresh"] {
+        let r = app.admin(
+            "POST",
+            "/admin/v1/accounts",
+            Some(json!({ "name": name, "credential_type": "api_key" })),
+        );
+        assert_eq!(r.status, 409, "{name}: {}", r.text());
+    }
+    // The same document again is a no-op, dry run and real.
+    for path in ["/admin/v1/import?dry_run=true", "/admin/v1/import"] {
+        let r = app.admin("POST", path, Some(swap.clone()));
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        assert_eq!(r.json()["changes"], json!([]), "{path}");
+        assert_eq!(r.json()["unchanged"], json!(3), "{path}");
+    }
+}
+
+#[test]
+fn issue18_query_values_and_path_segments_are_percent_decoded() {
+    let app = start(Options::new());
+    let (id, _) = app.create_account(json!({ "name": "q", "credential_type": "api_key" }));
+    app.admin("POST", &format!("/admin/v1/accounts/{id}/disable"), None);
+    app.admin("POST", &format!("/admin/v1/accounts/{id}/enable"), None);
+    let items = |path: &str| {
+        let r = app.admin("GET", path, None);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        r.json()
+    };
+    let plain = items(&format!("/admin/v1/audit?target=account:{id}"));
+    assert_eq!(plain["items"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        items(&format!("/admin/v1/audit?target=account%3A{id}")),
+        plain
+    );
+    assert_eq!(
+        items(&format!("/admin/v1/audit?t%61rget=account%3a{id}")),
+        plain
+    );
+
+    // Paging with `next` as returned, encoded or not.
+    let first = items(&format!("/admin/v1/audit?target=account:{id}&limit=1"));
+    let next = first["next"].as_str().expect("next").to_owned();
+    let encoded = next.replace('/', "%2F");
+    let page = items(&format!(
+        "/admin/v1/audit?target=account:{id}&limit=1&before={next}"
+    ));
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        items(&format!(
+            "/admin/v1/audit?target=account:{id}&limit=1&before={encoded}"
+        )),
+        page
+    );
+
+    // Account filters, encoded.
+    let listed = items("/admin/v1/accounts?credential_type=api%5Fkey&status=%61ctive");
+    assert_eq!(listed["items"][0]["id"], id.as_str());
+
+    // Filters that cannot be parsed are 400 naming the parameter.
+    for (path, name) in [
+        ("/admin/v1/audit?limit=false", "limit"),
+        ("/admin/v1/audit?limit=1&limit=2", "limit"),
+        ("/admin/v1/audit?target=%zz", "target"),
+        ("/admin/v1/audit?before=nothing", "before"),
+        ("/admin/v1/accounts?status=gone", "status"),
+        (
+            "/admin/v1/accounts?credential_type=api+key",
+            "credential_type",
+        ),
+        ("/admin/v1/accounts?group=", "group"),
+        ("/admin/v1/accounts?after=%2E%2E", "after"),
+        ("/admin/v1/accounts?limit=1e2", "limit"),
+    ] {
+        let r = app.admin("GET", path, None);
+        assert_eq!(
+            (r.status, r.json()["field"].clone()),
+            (400, json!(name)),
+            "{path}: {}",
+            r.text()
+        );
+    }
+
+    // Path segments are decoded once: an encoded id is the same account.
+    let encoded_id: String = id.bytes().map(|b| format!("%{b:02x}")).collect();
+    let r = app.admin("GET", &format!("/admin/v1/accounts/{encoded_id}"), None);
+    assert_eq!((r.status, r.json()["id"].clone()), (200, json!(id)));
+    let r = app.admin("GET", "/admin/v1/roles/%61dmin", None);
+    assert_eq!((r.status, r.json()["name"].clone()), (200, json!("admin")));
+    let r = app.admin("GET", "/admin/v1/accounts/%zz", None);
+    assert_eq!((r.status, r.json()["field"].clone()), (400, json!("path")));
+    // A mutation's flags too: `force=tru%65` is `force=true`.
+    app.admin("PUT", &format!("/admin/v1/flows/orders/access/{id}"), None);
+    let r = app.admin(
+        "DELETE",
+        &format!("/admin/v1/accounts/{id}?force=maybe"),
+        None,
+    );
+    assert_eq!((r.status, r.json()["field"].clone()), (400, json!("force")));
+    let r = app.admin(
+        "DELETE",
+        &format!("/admin/v1/accounts/{id}?force=tru%65"),
+        None,
+    );
+    assert_eq!(r.status, 204, "{}", r.text());
+}
+
+#[test]
+fn issue18_oversized_body_is_refused_and_audited() {
+    let app = start(Options::new());
+    let big = json!({ "name": "big", "credential_type": "api_key", "description": "x".repeat(70 * 1024) });
+    let r = app.admin("POST", "/admin/v1/accounts", Some(big));
+    assert_eq!(r.status, 413, "{}", r.text());
+    let r = app.admin("GET", "/admin/v1/audit?target=accounts", None);
+    let entry = &r.json()["items"][0];
+    assert_eq!(
+        (&entry["action"], &entry["outcome"], &entry["actor"]),
+        (
+            &json!("request.refused"),
+            &json!("too_large"),
+            &json!("bootstrap-admin")
+        ),
+        "{}",
+        r.text()
+    );
+    // Without credentials nothing is audited: anyone could fill the log.
+    let r = app.send("POST", "/admin/v1/accounts", &[], &vec![b' '; 70 * 1024]);
+    assert_eq!(r.status, 401);
+    let r = app.admin("GET", "/admin/v1/audit", None);
+    assert_eq!(
+        r.json()["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.text()
+    );
+}

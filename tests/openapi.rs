@@ -1,6 +1,10 @@
 //! The OpenAPI document is kept true: every route it lists is called on the
 //! running app, and each real response (status and body) is checked against
-//! the document. The checker below understands exactly the JSON-Schema
+//! the document. Request bodies too (issue 18): every body the API accepts
+//! must be valid under its documented schema, and bodies derived from it that
+//! break the schema (a required field left out, an unknown or another
+//! credential type's field added, a value of the wrong type, pattern, length
+//! or bound) must be refused with `400` naming the field. The checker below understands exactly the JSON-Schema
 //! keywords the document uses and refuses any other, so a schema it cannot
 //! check fails the test instead of passing silently.
 
@@ -13,6 +17,11 @@ use serde_json::{Value, json};
 
 /// Annotation keywords: they describe, they do not constrain.
 const ANNOTATIONS: &[&str] = &["description", "default", "title", "format", "example"];
+
+/// Whether `value` is valid under `schema`.
+fn valid(doc: &Value, schema: &Value, value: &Value) -> bool {
+    check(doc, schema, value, "$").is_ok()
+}
 
 /// Checks `value` against `schema`; `doc` resolves `$ref`s.
 fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
@@ -124,11 +133,68 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), Str
                     }
                 }
             }
-            "maxLength" => {
-                if let (Some(s), Some(max)) = (value.as_str(), rule.as_u64())
-                    && s.chars().count() as u64 > max
+            "maxLength" | "minLength" => {
+                if let (Some(s), Some(bound)) = (value.as_str(), rule.as_u64()) {
+                    let n = s.chars().count() as u64;
+                    if (keyword == "maxLength" && n > bound)
+                        || (keyword == "minLength" && n < bound)
+                    {
+                        return Err(format!("{at}: length {n} breaks {keyword} {bound}"));
+                    }
+                }
+            }
+            "maxItems" | "minItems" | "maxProperties" | "minProperties" => {
+                let n = match value {
+                    Value::Array(a) if keyword.ends_with("Items") => Some(a.len()),
+                    Value::Object(o) if keyword.ends_with("Properties") => Some(o.len()),
+                    _ => None,
+                };
+                let bound = rule
+                    .as_u64()
+                    .ok_or_else(|| format!("{at}: bad {keyword}"))?;
+                if let Some(n) = n.map(|n| n as u64)
+                    && ((keyword.starts_with("max") && n > bound)
+                        || (keyword.starts_with("min") && n < bound))
                 {
-                    return Err(format!("{at}: longer than {max}"));
+                    return Err(format!("{at}: {n} breaks {keyword} {bound}"));
+                }
+            }
+            "pattern" => {
+                let pattern = rule.as_str().ok_or_else(|| format!("{at}: bad pattern"))?;
+                let re = regex::Regex::new(pattern)
+                    .map_err(|e| format!("{at}: pattern {pattern}: {e}"))?;
+                if let Some(s) = value.as_str()
+                    && !re.is_match(s)
+                {
+                    return Err(format!("{at}: {s:?} does not match {pattern}"));
+                }
+            }
+            "propertyNames" => {
+                if let Value::Object(map) = value {
+                    for name in map.keys() {
+                        check(
+                            doc,
+                            rule,
+                            &Value::from(name.as_str()),
+                            &format!("{at}.{name}"),
+                        )?;
+                    }
+                }
+            }
+            "oneOf" | "anyOf" => {
+                let branches = rule
+                    .as_array()
+                    .ok_or_else(|| format!("{at}: bad {keyword}"))?;
+                let fitting = branches.iter().filter(|b| valid(doc, b, value)).count();
+                if fitting == 0 || (keyword == "oneOf" && fitting > 1) {
+                    return Err(format!(
+                        "{at}: {value} fits {fitting} of the {keyword} branches"
+                    ));
+                }
+            }
+            "not" => {
+                if valid(doc, rule, value) {
+                    return Err(format!("{at}: {value} fits a `not`"));
                 }
             }
             k if ANNOTATIONS.contains(&k) => {}
@@ -155,7 +221,118 @@ fn the_checker_catches_what_it_should() {
     ] {
         assert!(check(&doc, &schema, &bad, "$").is_err(), "{bad}");
     }
-    assert!(check(&doc, &json!({ "pattern": "^a$" }), &json!("a"), "$").is_err());
+    let pattern = json!({ "pattern": "^a$" });
+    assert!(check(&doc, &pattern, &json!("a"), "$").is_ok());
+    assert!(check(&doc, &pattern, &json!("b"), "$").is_err());
+    let one = json!({ "oneOf": [{ "type": "integer" }, { "minimum": 0 }] });
+    assert!(check(&doc, &one, &json!(-1), "$").is_ok());
+    assert!(check(&doc, &one, &json!(1), "$").is_err(), "fits both");
+    assert!(check(&doc, &json!({ "not": { "const": 1 } }), &json!(1), "$").is_err());
+    assert!(check(&doc, &json!({ "uniqueItems": true }), &json!([]), "$").is_err());
+}
+
+/// `schema` with `$ref`s at its top resolved.
+fn resolved<'d>(doc: &'d Value, schema: &'d Value) -> &'d Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => resolved(doc, doc.pointer(&r[1..]).unwrap_or(&Value::Null)),
+        None => schema,
+    }
+}
+
+/// The object schema (a `oneOf` branch, if there are several) that `body`
+/// is valid under.
+fn branch_of<'d>(doc: &'d Value, schema: &'d Value, body: &Value) -> &'d Value {
+    let schema = resolved(doc, schema);
+    match schema.get("oneOf").and_then(Value::as_array) {
+        Some(branches) => branches
+            .iter()
+            .map(|b| resolved(doc, b))
+            .find(|b| valid(doc, b, body))
+            .unwrap_or_else(|| panic!("{body} fits no branch")),
+        None => schema,
+    }
+}
+
+/// Values that may break a property's schema: wrong types, empty and odd
+/// strings, numbers off the bounds.
+fn candidates() -> Vec<Value> {
+    vec![
+        json!(12345),
+        json!("x"),
+        json!(true),
+        json!(null),
+        json!([]),
+        json!({}),
+        json!(0),
+        json!(-1),
+        json!(1.5),
+        json!(99_999_999_999u64),
+        json!(""),
+        json!(" "),
+        json!("Not An Identifier!"),
+        json!("tab\tcontrol"),
+        json!(["Not An Identifier!"]),
+        json!([1]),
+        json!("y".repeat(1100)),
+    ]
+}
+
+/// Bodies derived from `base` (valid under `schema`) that break the schema,
+/// each with the field a refusal should name.
+fn broken_bodies(doc: &Value, schema: &Value, base: &Value) -> Vec<(String, Value)> {
+    assert!(
+        valid(doc, schema, base),
+        "the base body {base} is not valid"
+    );
+    let branch = branch_of(doc, schema, base);
+    let mut out = Vec::new();
+    let keep = |out: &mut Vec<(String, Value)>, name: &str, body: Value| {
+        if !valid(doc, schema, &body) {
+            out.push((name.to_owned(), body));
+        }
+    };
+    for name in branch["required"].as_array().into_iter().flatten() {
+        let name = name.as_str().unwrap_or_default();
+        let mut body = base.clone();
+        body.as_object_mut().map(|m| m.remove(name));
+        keep(&mut out, name, body);
+    }
+    let own = branch["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    // Unknown fields, and the fields of sibling branches (another
+    // credential type's material).
+    let mut foreign = vec!["unknown_field".to_owned()];
+    for sibling in resolved(doc, schema)["oneOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        for name in resolved(doc, sibling)["properties"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+        {
+            if !own.contains_key(name) && !foreign.contains(name) {
+                foreign.push(name.clone());
+            }
+        }
+    }
+    for name in foreign {
+        let mut body = base.clone();
+        body[name.as_str()] = json!("abc");
+        keep(&mut out, &name, body);
+    }
+    for (name, _) in own {
+        for candidate in candidates() {
+            let mut body = base.clone();
+            body[name.as_str()] = candidate;
+            keep(&mut out, &name, body);
+        }
+    }
+    out
 }
 
 /// The running app and the document it serves, plus which operations the
@@ -227,6 +404,13 @@ impl Checked<'_> {
         );
         self.seen
             .insert((template.clone(), method.to_ascii_lowercase()));
+        let request_schema = &op["requestBody"]["content"]["application/json"]["schema"];
+        if (200..300).contains(&r.status) && !request_schema.is_null() && !body.is_empty() {
+            let sent: Value = serde_json::from_str(&body).expect("a JSON body");
+            if let Err(e) = check(&self.doc, request_schema, &sent, "$") {
+                panic!("{method} {template} accepted a body its schema refuses: {e}\n{sent:#}");
+            }
+        }
         let schema = &documented["content"]["application/json"]["schema"];
         if schema.is_null() {
             assert!(r.body.is_empty(), "{method} {template}: undocumented body");
@@ -238,6 +422,39 @@ impl Checked<'_> {
             panic!("{method} {template} {}: {e}\n{value:#}", r.status);
         }
         value
+    }
+}
+
+impl Checked<'_> {
+    /// Sends every body [`broken_bodies`] derives from `base` (which the API
+    /// accepted at `path`) and expects `400` naming the field; the state must
+    /// not change.
+    fn refuses_broken(&mut self, headers: &[(&str, &str)], method: &str, path: &str, base: &Value) {
+        let template = self.template(path);
+        let op = self.doc["paths"][&template][method.to_ascii_lowercase()].clone();
+        let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+        assert!(!schema.is_null(), "{method} {template} documents no body");
+        let before = self.app.admin("GET", "/admin/v1/export", None).text();
+        let broken = broken_bodies(&self.doc, schema, base);
+        assert!(
+            broken.len() > 3,
+            "{method} {template}: too few broken bodies"
+        );
+        for (name, body) in broken {
+            let answer = self.call(headers, method, path, Some(body.clone()), 400);
+            // A whole body of the wrong shape names no field; anything else
+            // names the field it broke.
+            let named = answer["field"].as_str().unwrap_or(&name);
+            assert!(
+                named.starts_with(&name),
+                "{method} {template} {body}: {answer}"
+            );
+        }
+        let after = self.app.admin("GET", "/admin/v1/export", None).text();
+        assert_eq!(
+            before, after,
+            "{method} {template}: a refused body changed something"
+        );
     }
 }
 
@@ -294,6 +511,21 @@ fn every_route_answers_as_the_document_says() {
         Some(json!({ "name": "svc", "credential_type": "api_key" })),
         409,
     );
+    t.refuses_broken(
+        a,
+        "POST",
+        "/accounts",
+        &json!({ "name": "svc", "credential_type": "api_key", "flows": ["orders"] }),
+    );
+    // issue 18: an oidc body as the API takes it is valid, the old string
+    // `claims_match` is not.
+    let create = json!({ "$ref": "#/components/schemas/CreateAccount" });
+    let oidc = json!({ "name": "o", "credential_type": "oidc", "issuer": "https://idp.example",
+                       "audience": "flows", "claims_match": { "sub": ["svc-*", "ci"] } });
+    assert!(valid(&t.doc, &create, &oidc));
+    let mut as_string = oidc.clone();
+    as_string["claims_match"] = json!("sub=svc-*");
+    assert!(!valid(&t.doc, &create, &as_string));
     t.call(
         a,
         "POST",
@@ -312,6 +544,12 @@ fn every_route_answers_as_the_document_says() {
         Some(json!({ "description": "d" })),
         200,
     );
+    t.refuses_broken(
+        a,
+        "PATCH",
+        &format!("/accounts/{id}"),
+        &json!({ "description": "d", "roles": [], "groups": [] }),
+    );
     t.call(a, "POST", &format!("/accounts/{id}/disable"), None, 200);
     t.call(a, "POST", &format!("/accounts/{id}/enable"), None, 200);
     t.call(
@@ -321,12 +559,24 @@ fn every_route_answers_as_the_document_says() {
         Some(json!({ "grace_seconds": 60 })),
         200,
     );
+    t.refuses_broken(
+        a,
+        "POST",
+        &format!("/accounts/{id}/reset-credential"),
+        &json!({ "grace_seconds": 60 }),
+    );
     let token = t.call(
         a,
         "POST",
         &format!("/accounts/{id}/tokens"),
         Some(json!({ "name": "ci", "expires_in": 60 })),
         201,
+    );
+    t.refuses_broken(
+        a,
+        "POST",
+        &format!("/accounts/{id}/tokens"),
+        &json!({ "name": "ci", "expires_in": 60 }),
     );
     t.call(a, "GET", &format!("/accounts/{id}/tokens"), None, 200);
     let token_id = token["id"].as_str().expect("token id");
@@ -340,13 +590,10 @@ fn every_route_answers_as_the_document_says() {
     t.call(a, "GET", &format!("/accounts/{id}/flows"), None, 200);
 
     // Rotating an mtls certificate and a private_key_jwt key.
-    let mtls = t.call(
-        a,
-        "POST",
-        "/accounts",
-        Some(json!({ "name": "edge", "credential_type": "mtls", "certificate": certificate() })),
-        201,
-    );
+    let mtls_body =
+        json!({ "name": "edge", "credential_type": "mtls", "certificate": certificate() });
+    let mtls = t.call(a, "POST", "/accounts", Some(mtls_body.clone()), 201);
+    t.refuses_broken(a, "POST", "/accounts", &mtls_body);
     let mtls_id = mtls["id"].as_str().expect("id").to_owned();
     let first = mtls["certificates"][0]["thumbprint"]
         .as_str()
@@ -362,6 +609,7 @@ fn every_route_answers_as_the_document_says() {
         201,
     );
     assert_eq!(added["certificates"].as_array().map(Vec::len), Some(2));
+    t.refuses_broken(a, "POST", &certificates, &json!({ "certificate": second }));
     t.call(
         a,
         "POST",
@@ -382,19 +630,14 @@ fn every_route_answers_as_the_document_says() {
         .as_str()
         .expect("thumbprint");
     t.call(a, "DELETE", &format!("{certificates}/{last}"), None, 409);
-    let pkj = t.call(
-        a,
-        "POST",
-        "/accounts",
-        Some(
-            json!({ "name": "signer", "credential_type": "private_key_jwt",
-                     "public_key": public_key(), "key_id": "k1" }),
-        ),
-        201,
-    );
+    let pkj_body = json!({ "name": "signer", "credential_type": "private_key_jwt",
+                           "public_key": public_key(), "key_id": "k1" });
+    let pkj = t.call(a, "POST", "/accounts", Some(pkj_body.clone()), 201);
+    t.refuses_broken(a, "POST", "/accounts", &pkj_body);
     let keys = format!("/accounts/{}/keys", pkj["id"].as_str().expect("id"));
     let body = json!({ "public_key": public_key(), "key_id": "k2" });
     t.call(a, "POST", &keys, Some(body.clone()), 201);
+    t.refuses_broken(a, "POST", &keys, &body);
     t.call(a, "POST", &keys, Some(body), 409);
     t.call(
         a,
@@ -429,6 +672,12 @@ fn every_route_answers_as_the_document_says() {
         Some(json!({ "name": "reader", "permissions": ["accounts:read"] })),
         201,
     );
+    t.refuses_broken(
+        a,
+        "POST",
+        "/roles",
+        &json!({ "name": "reader", "description": "r", "permissions": ["accounts:read"] }),
+    );
     t.call(
         a,
         "POST",
@@ -443,6 +692,12 @@ fn every_route_answers_as_the_document_says() {
 
     // Groups.
     t.call(a, "POST", "/groups", Some(json!({ "name": "ops" })), 201);
+    t.refuses_broken(
+        a,
+        "POST",
+        "/groups",
+        &json!({ "name": "ops", "description": "o" }),
+    );
     t.call(a, "GET", "/groups", None, 200);
     t.call(a, "PUT", &format!("/groups/ops/members/{id}"), None, 200);
     t.call(a, "PUT", "/flows/reports/access/groups/ops", None, 200);
@@ -473,7 +728,8 @@ fn every_route_answers_as_the_document_says() {
     // Export and import, audit.
     let doc = t.call(a, "GET", "/export", None, 200);
     t.call(a, "POST", "/import?dry_run=true", Some(doc.clone()), 200);
-    t.call(a, "POST", "/import", Some(doc), 200);
+    t.call(a, "POST", "/import", Some(doc.clone()), 200);
+    t.refuses_broken(a, "POST", "/import", &doc);
     t.call(
         a,
         "POST",
@@ -523,6 +779,29 @@ fn every_route_answers_as_the_document_says() {
         &format!("/accounts/{id}?force=true"),
         None,
         204,
+    );
+
+    // A documented path with an undocumented method: 405 and the methods
+    // the document lists (issue 18, found by Schemathesis).
+    for (method, path, allow) in [
+        ("PUT", "/admin/v1/roles", "GET, POST"),
+        ("TRACE", "/admin/v1/audit", "GET"),
+        (
+            "POST",
+            &format!("/admin/v1/accounts/{id}/flows") as &str,
+            "GET",
+        ),
+    ] {
+        let r = app.send(method, path, &admin, b"");
+        assert_eq!(
+            (r.status, r.header("allow")),
+            (405, Some(allow)),
+            "{method} {path}"
+        );
+    }
+    assert_eq!(
+        app.send("GET", "/admin/v1/nothing", &admin, b"").status,
+        404
     );
 
     let mut documented = BTreeSet::new();

@@ -19,10 +19,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::access::Caller;
 use super::credentials::{MAX_CERTIFICATES, conflict, is_thumbprint};
 use super::groups::Group;
 use super::roles::{PERMISSIONS, Role};
-use super::{Admin, AdminError, field, is_account_name, parse_scope};
+use super::{Admin, AdminError, check_description, field, is_account_name, parse_scope};
 use crate::account::{Account, CredentialType, Extension, Record};
 use crate::policy::{flow_by_id, is_identifier};
 use crate::secret::is_id;
@@ -126,6 +127,37 @@ fn only(v: &Value, allowed: &[&str], at: &str) -> Result<(), AdminError> {
     }
 }
 
+/// The members of an exported account: the record without `updated_at`.
+const ACCOUNT_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "description",
+    "credential_type",
+    "status",
+    "scope",
+    "roles",
+    "groups",
+    "grants",
+    "secrets",
+    "tokens",
+    "certificates",
+    "public_keys",
+    "oidc",
+    "created_at",
+];
+
+/// The `description` of an entry, checked as the routes check it.
+fn described(v: &Value, at: &str) -> Result<String, AdminError> {
+    let description = text(v, "description", at)?;
+    check_description(&description).map_err(|_| {
+        field(
+            &format!("{at}.description"),
+            "at most 1024 characters, no control characters",
+        )
+    })?;
+    Ok(description)
+}
+
 /// Checks an imported account's scope as `POST /accounts` does: a project
 /// level names a project, an environment level a project and an environment.
 fn check_scope_shape(account: &Account, at: &str) -> Result<(), AdminError> {
@@ -224,10 +256,22 @@ impl Admin<'_> {
         }))
     }
 
-    /// `POST /admin/v1/import`: validates the whole document, then (unless
-    /// `dry_run`) writes roles, then groups, then accounts, then refreshes
-    /// the effective grants of every member of a changed group.
+    /// `POST /admin/v1/import` by the bootstrap administrator.
     pub fn import(&self, body: &[u8], dry_run: bool) -> Result<ImportPlan, AdminError> {
+        self.import_as(body, dry_run, &Caller::bootstrap())
+    }
+
+    /// `POST /admin/v1/import` by `caller`: validates the whole document,
+    /// then (unless `dry_run`) writes roles, then groups, then accounts, then
+    /// refreshes the effective grants of every member of a changed group.
+    /// Every role and account the import would change passes the rule of
+    /// [`super::access`] first; a dry run writes nothing and is not checked.
+    pub fn import_as(
+        &self,
+        body: &[u8],
+        dry_run: bool,
+        caller: &Caller,
+    ) -> Result<ImportPlan, AdminError> {
         let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(body) else {
             return Err(AdminError::Body);
         };
@@ -273,7 +317,7 @@ impl Admin<'_> {
             let stored = self.stored_role(&name)?;
             let role = Role {
                 name,
-                description: text(v, "description", &at)?,
+                description: described(v, &at)?,
                 permissions,
                 created_at: stored.as_ref().map_or(now, |r| r.created_at),
             };
@@ -313,7 +357,7 @@ impl Admin<'_> {
             let stored = self.stored_group(&name)?;
             let group = Group {
                 name,
-                description: text(v, "description", &at)?,
+                description: described(v, &at)?,
                 grants,
                 created_at: stored.as_ref().map_or(now, |g| g.created_at),
                 updated_at: now,
@@ -334,9 +378,13 @@ impl Admin<'_> {
         // Accounts.
         let mut accounts = Vec::new();
         let mut ids = BTreeSet::new();
+        let mut names = BTreeMap::new();
+        let mut held_names = Vec::new();
         let mut certificate_owners = BTreeMap::new();
         for (i, v) in array(&doc, "accounts")?.iter().enumerate() {
             let at = format!("accounts[{i}]");
+            only(v, ACCOUNT_FIELDS, &at)?;
+            described(v, &at)?;
             let mut value = v.clone();
             let Value::Object(map) = &mut value else {
                 return Err(field(&at, "must be an object"));
@@ -356,6 +404,12 @@ impl Admin<'_> {
             }
             if !ids.insert(account.id.clone()) {
                 return Err(field(&format!("{at}.id"), "appears twice"));
+            }
+            if let Some(first) = names.insert(account.name.clone(), i) {
+                return Err(field(
+                    &format!("{at}.name"),
+                    format!("`{}` is also the name of accounts[{first}]", account.name),
+                ));
             }
             check_scope_shape(&account, &at)?;
             check_certificates(&account, i, &mut certificate_owners)?;
@@ -392,10 +446,9 @@ impl Admin<'_> {
             if let Some(owner) = self.store.get(&name_key(&account.name))?
                 && owner != account.id.as_bytes()
             {
-                return Err(AdminError::Conflict {
-                    message: format!("{at}: another account is already named `{}`", account.name),
-                    flows: vec![],
-                });
+                // Decided after the loop: the owner may be renamed by an
+                // entry further down.
+                held_names.push((at.clone(), account.name.clone(), owner));
             }
             let stored = match self.record(&account.id) {
                 Ok(r) => Some(r),
@@ -426,6 +479,18 @@ impl Admin<'_> {
                     action: if stored.is_some() { "update" } else { "create" },
                 });
                 accounts.push((record, stored));
+            }
+        }
+        // A name another stored account holds is free only if the document
+        // gives that account another name (two entries of one name were
+        // refused above).
+        for (at, name, owner) in held_names {
+            let owner = String::from_utf8(owner).unwrap_or_default();
+            if !ids.contains(&owner) {
+                return Err(AdminError::Conflict {
+                    message: format!("{at}.name: another account is already named `{name}`"),
+                    flows: vec![],
+                });
             }
         }
         // Stored members of a changed group that the document does not name
@@ -471,6 +536,8 @@ impl Admin<'_> {
             });
         }
 
+        self.import_permitted(caller, &roles, &accounts)?;
+
         for role in &roles {
             let bytes =
                 serde_json::to_vec(role).map_err(|_| AdminError::Corrupt(role_key(&role.name)))?;
@@ -512,8 +579,13 @@ impl Admin<'_> {
                         self.store.delete(&grant_key(&flow, &id))?;
                     }
                 }
-                if old.account.name != record.account.name {
-                    self.store.delete(&name_key(&old.account.name))?;
+                // The old name, unless an account renamed earlier in this
+                // import holds it now.
+                let old_name = name_key(&old.account.name);
+                if old.account.name != record.account.name
+                    && self.store.get(&old_name)?.as_deref() == Some(id.as_bytes())
+                {
+                    self.store.delete(&old_name)?;
                 }
             }
             self.store

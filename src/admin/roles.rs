@@ -1,7 +1,7 @@
 //! Management roles: who may do what through `/admin/v1`. Two built-in roles
 //! (`admin` may do everything, `auditor` may read everything, the audit log
 //! included) and custom roles, each a named set of [`PERMISSIONS`], stored
-//! under `role/<name>`. [`permission_for`] says what each route needs.
+//! under `role/<name>`. Who may use them is decided in [`super::access`].
 
 use std::collections::BTreeSet;
 
@@ -44,29 +44,6 @@ fn built_in(name: &str) -> Option<Vec<&'static str>> {
         ),
         _ => None,
     }
-}
-
-/// The permission a management route needs. `segments` is the path below
-/// `/admin/v1/`. Routes that exist nowhere need none (they answer `404`).
-pub fn permission_for(method: &str, segments: &[&str], dry_run: bool) -> Option<&'static str> {
-    let read = method == "GET";
-    Some(match segments {
-        ["accounts", ..] | ["flows"] | ["flows", _] if read => "accounts:read",
-        ["flows", _, "access", ..] if read => "accounts:read",
-        ["accounts", ..] => "accounts:write",
-        ["flows", _, "access", ..] => "grants:write",
-        ["groups", ..] if read => "groups:read",
-        ["groups", ..] => "groups:write",
-        ["roles", ..] if read => "roles:read",
-        ["roles", ..] => "roles:write",
-        ["audit"] if read => "audit:read",
-        ["export"] if read => "config:read",
-        // A dry run writes nothing: a plan, as readers may see it.
-        ["import"] if dry_run => "config:read",
-        ["import"] => "config:write",
-        ["maintenance", "prune"] if !read => "maintenance:write",
-        _ => return None,
-    })
 }
 
 /// A custom role as stored under `role/<name>`.
@@ -286,61 +263,5 @@ mod tests {
             built_in(ADMIN_ROLE).map(|p| p.len()),
             Some(PERMISSIONS.len())
         );
-    }
-
-    #[test]
-    fn every_route_kind_needs_the_expected_permission() {
-        let cases: [(&str, &[&str], bool, Option<&str>); 13] = [
-            ("GET", &["accounts"], false, Some("accounts:read")),
-            ("POST", &["accounts"], false, Some("accounts:write")),
-            (
-                "POST",
-                &["accounts", "x", "tokens"],
-                false,
-                Some("accounts:write"),
-            ),
-            (
-                "GET",
-                &["flows", "orders", "access"],
-                false,
-                Some("accounts:read"),
-            ),
-            (
-                "PUT",
-                &["flows", "orders", "access", "x"],
-                false,
-                Some("grants:write"),
-            ),
-            (
-                "PUT",
-                &["flows", "orders", "access", "groups", "g"],
-                false,
-                Some("grants:write"),
-            ),
-            (
-                "PUT",
-                &["groups", "g", "members", "x"],
-                false,
-                Some("groups:write"),
-            ),
-            ("DELETE", &["roles", "r"], false, Some("roles:write")),
-            ("GET", &["audit"], false, Some("audit:read")),
-            ("POST", &["import"], true, Some("config:read")),
-            ("POST", &["import"], false, Some("config:write")),
-            (
-                "POST",
-                &["maintenance", "prune"],
-                false,
-                Some("maintenance:write"),
-            ),
-            ("GET", &["nothing"], false, None),
-        ];
-        for (method, segments, dry_run, expected) in cases {
-            assert_eq!(
-                permission_for(method, segments, dry_run),
-                expected,
-                "{method} {segments:?}"
-            );
-        }
     }
 }

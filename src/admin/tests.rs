@@ -214,6 +214,31 @@ fn reset_with_grace_keeps_the_old_secret_until_it_ends() {
 }
 
 #[test]
+fn issue18_whole_numbers_written_as_floats_are_integers_as_json_schema_says() {
+    let env = Env::new();
+    let created = env
+        .admin()
+        .create_account(br#"{"name":"f","credential_type":"api_key"}"#)
+        .expect("created");
+    let id = created.account.id;
+    env.admin()
+        .reset_credential(&id, br#"{"grace_seconds":250.0}"#)
+        .expect("250.0 is the integer 250");
+    assert_eq!(
+        env.admin().account(&id).expect("account").secrets[0].expires_at,
+        Some(1_250)
+    );
+    for bad in ["250.5", "1e300", "-0.0", "0.0"] {
+        let body = format!(r#"{{"grace_seconds":{bad}}}"#);
+        let err = env
+            .admin()
+            .reset_credential(&id, body.as_bytes())
+            .expect_err(bad);
+        assert_eq!(field_of(err), "grace_seconds", "{bad}");
+    }
+}
+
+#[test]
 fn tokens_are_shown_once_listed_without_value_and_revocable() {
     let env = Env::new();
     let id = env

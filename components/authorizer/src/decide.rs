@@ -6,6 +6,7 @@ use flowgate::account::record_use;
 use flowgate::authz::{
     Principal, authenticate, authenticate_certificate, authenticate_oidc, authorize,
 };
+use flowgate::certificate::is_forwarded;
 use flowgate::credential::{CredentialError, Presented, extract};
 use flowgate::env::Clock as _;
 use flowgate::oidc;
@@ -79,6 +80,7 @@ pub async fn decide(
             return Outcome::Unauthorized { basic: false };
         }
     };
+    let with_certificate = is_forwarded(headers.iter().map(|(n, _)| n.as_str()));
     if let Presented::Bearer(token) = presented
         && token.contains('.')
     {
@@ -90,11 +92,21 @@ pub async fn decide(
         if let Some(issuer) = oidc::claimed_issuer(token)
             && issuer != ours
         {
+            if with_certificate {
+                deny(CredentialError::BesideCertificate, None, path);
+                return Outcome::Unauthorized { basic: false };
+            }
             return decide_oidc(token, &issuer, method, path, flow).await;
         }
+        // A certificate-bound access token comes with its certificate: the
+        // one case of a certificate beside a credential header, decided there.
         return decide_access_token(token, (&ours, &audience), method, path, headers, flow);
     }
     let basic = matches!(presented, Presented::Basic(_));
+    if with_certificate {
+        deny(CredentialError::BesideCertificate, None, path);
+        return Outcome::Unauthorized { basic };
+    }
     let (secret, username) = match &presented {
         Presented::Basic(b) => (b.password(), Some(b.username.as_str())),
         other => (other.flow_secret(), None),
@@ -290,6 +302,16 @@ fn decide_access_token(
             }
         }
     };
+    let with_certificate = is_forwarded(headers.iter().map(|(n, _)| n.as_str()));
+    if verified.claims.cnf.is_none() && with_certificate {
+        // An unbound token beside a certificate: two credentials.
+        deny(
+            CredentialError::BesideCertificate,
+            Some(&verified.subject),
+            path,
+        );
+        return Outcome::Unauthorized { basic: false };
+    }
     if let Some(cnf) = &verified.claims.cnf {
         // RFC 8705 3: a certificate-bound token needs that certificate.
         let presented = config::trusted_certificate(headers, &pepper);

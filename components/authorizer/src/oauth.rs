@@ -7,6 +7,7 @@ use flowgate::account::{Account, CredentialType, Status};
 use flowgate::assertion;
 use flowgate::authz::authenticate;
 use flowgate::authz::certificate_account;
+use flowgate::certificate::is_forwarded;
 use flowgate::env::{Clock as _, Random as _};
 use flowgate::oauth::{Form, OAuthError, check_grant_type, client_credentials, scope_for};
 use flowgate::secret::{ParsedSecret, SecretKind, is_id};
@@ -76,7 +77,16 @@ fn authenticate_client(
         .iter()
         .any(|(n, _)| n.eq_ignore_ascii_case("authorization"));
     let secret_used = has_authorization || form.get("client_secret").is_some();
-    if form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some() {
+    let assertion_used =
+        form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some();
+    // A forwarded certificate is `tls_client_auth`: beside a secret or an
+    // assertion it is a second method, perhaps of another client (issue 18).
+    if (secret_used || assertion_used) && is_forwarded(headers.iter().map(|(n, _)| n.as_str())) {
+        return Err(OAuthError::InvalidRequest(
+            "more than one client authentication method",
+        ));
+    }
+    if assertion_used {
         if secret_used {
             return Err(OAuthError::InvalidRequest(
                 "more than one client authentication method",

@@ -24,6 +24,8 @@ const MAX_CREDENTIAL: usize = 1024;
 pub struct Actor {
     /// As written to the audit log: `bootstrap-admin` or `account:<id>`.
     pub name: String,
+    /// The caller's account; `None` for the bootstrap administrator.
+    pub account_id: Option<String>,
     /// The account's roles; `None` for the bootstrap administrator, who may
     /// do everything.
     pub roles: Option<Vec<String>>,
@@ -92,6 +94,7 @@ pub fn authenticate(request: &Request) -> Result<Actor, Response> {
         if pepper.digest(Domain::AdminToken, &token).ct_eq(&expected) {
             return Ok(Actor {
                 name: "bootstrap-admin".into(),
+                account_id: None,
                 roles: None,
             });
         }
@@ -112,6 +115,7 @@ pub fn authenticate(request: &Request) -> Result<Actor, Response> {
     match authz::authenticate(record.as_deref(), secret, None, &pepper, WasiClock.now()) {
         Ok(principal) => Ok(Actor {
             name: format!("account:{}", principal.account_id()),
+            account_id: Some(principal.account_id().to_owned()),
             roles: Some(principal.roles().to_vec()),
         }),
         Err(why) => {

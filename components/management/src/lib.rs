@@ -21,19 +21,7 @@ mod export {
     }
 }
 
-/// Largest request body accepted.
-const MAX_BODY: usize = 64 * 1024;
-
 fn handle(request: Request) -> Response {
-    if request.body().len() > MAX_BODY {
-        return routes::error_response(
-            413,
-            serde_json::json!({
-                "error": "invalid_request",
-                "message": format!("request body larger than {MAX_BODY} bytes"),
-            }),
-        );
-    }
     let path = request.path().to_owned();
     if path == "/admin/v1/openapi.json" && *request.method() == spin_sdk::http::Method::Get {
         return routes::openapi();

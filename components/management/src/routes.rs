@@ -1,11 +1,11 @@
 //! Routing of `/admin/v1` and the mapping of core results to HTTP. Every
 //! mutation, successful or not, is written to the audit log.
 
-use std::borrow::Cow;
-
-use flowgate::account::{CredentialType, ScopeLevel, Status};
-use flowgate::admin::roles::{PERMISSIONS, permission_for};
-use flowgate::admin::{AccountQuery, AccountView, Admin, AdminError, AuditEntry, AuditQuery};
+use flowgate::account::Status;
+use flowgate::admin::access::Caller;
+use flowgate::admin::query::{Query, path_segments};
+use flowgate::admin::roles::PERMISSIONS;
+use flowgate::admin::{AccountView, Admin, AdminError, AuditEntry, AuditQuery};
 use flowgate::env::Clock as _;
 use flowgate::hash::{PEPPER_VARIABLE, Pepper};
 use flowgate_flows::FLOWS;
@@ -15,6 +15,9 @@ use spin_sdk::http::{Method, Request, Response};
 
 use crate::auth::Actor;
 use crate::kv::CasStore;
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 64 * 1024;
 
 /// How often an operation is run again after a concurrent change of an
 /// account record it wrote, before the caller gets `409`.
@@ -48,105 +51,84 @@ fn to_json<T: serde::Serialize>(value: &T) -> Value {
 }
 
 /// The OpenAPI document of this API.
+const OPENAPI: &str = include_str!("../openapi.json");
+
+/// The OpenAPI document of this API.
 pub fn openapi() -> Response {
     Response::builder()
         .status(200)
         .header("content-type", "application/json")
-        .body(include_str!("../openapi.json"))
+        .body(OPENAPI)
         .build()
 }
 
-/// The value of query parameter `name`, percent-decoded (as browsers and
-/// `URLSearchParams` encode `:` and `/` in values such as `account:<id>` or
-/// an audit cursor). A `%` not followed by two hex digits is kept as is.
-fn query_param<'q>(query: &'q str, name: &str) -> Option<Cow<'q, str>> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| percent_decode(v))
+/// `GET /me`: who the caller is and what it may do, so that a client (the
+/// console) offers only what will be allowed. Needs no permission: it tells
+/// callers only about themselves.
+fn me(admin: &Admin<'_>, actor: &Actor) -> Result<Value, AdminError> {
+    let Some(roles) = &actor.roles else {
+        return Ok(json!({
+            "actor": actor.name,
+            "bootstrap": true,
+            "roles": [],
+            "permissions": PERMISSIONS,
+        }));
+    };
+    let account = match &actor.account_id {
+        Some(id) => {
+            let a = admin.account(id)?;
+            json!({ "id": a.id, "name": a.name })
+        }
+        None => Value::Null,
+    };
+    Ok(json!({
+        "actor": actor.name,
+        "bootstrap": false,
+        "account": account,
+        "roles": roles,
+        "permissions": admin.permissions_of(roles)?,
+    }))
 }
 
-fn percent_decode(value: &str) -> Cow<'_, str> {
-    if !value.contains('%') {
-        return Cow::Borrowed(value);
-    }
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
+/// The methods the document lists for the path `segments` (below
+/// `/admin/v1/`), upper-case. The document is the route table's description
+/// and `tests/openapi.rs` keeps the two equal, so it answers `Allow` without
+/// a second table; it is read only on this error path.
+fn documented_methods(segments: &[&str]) -> Vec<String> {
+    let Ok(doc) = serde_json::from_str::<Value>(OPENAPI) else {
+        return vec![];
+    };
+    let mut methods = Vec::new();
+    for (template, item) in doc["paths"].as_object().into_iter().flatten() {
+        let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+        let fits = parts.len() == segments.len()
+            && parts
+                .iter()
+                .zip(segments)
+                .all(|(p, s)| p.starts_with('{') || p == s);
+        if fits {
+            let listed = item.as_object().into_iter().flatten().map(|(m, _)| m);
+            methods.extend(
+                listed
+                    .filter(|m| *m != "parameters")
+                    .map(|m| m.to_ascii_uppercase()),
+            );
         }
     }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    methods.sort();
+    methods.dedup();
+    methods
 }
 
-fn bad_query(field: &str, message: &str) -> AdminError {
-    AdminError::Field {
-        field: field.to_owned(),
-        message: message.to_owned(),
-    }
-}
-
-fn account_query(query: &str) -> Result<AccountQuery, AdminError> {
-    let mut q = AccountQuery {
-        limit: 50,
-        ..Default::default()
-    };
-    if let Some(v) = query_param(query, "limit") {
-        q.limit = v
-            .parse()
-            .ok()
-            .filter(|n| (1..=200).contains(n))
-            .ok_or_else(|| bad_query("limit", "a whole number from 1 to 200"))?;
-    }
-    if let Some(v) = query_param(query, "credential_type") {
-        q.credential_type = Some(
-            CredentialType::parse(&v)
-                .ok_or_else(|| bad_query("credential_type", "unknown type"))?,
-        );
-    }
-    if let Some(v) = query_param(query, "status") {
-        q.status = Some(match v.as_ref() {
-            "active" => Status::Active,
-            "disabled" => Status::Disabled,
-            _ => return Err(bad_query("status", "active or disabled")),
-        });
-    }
-    if let Some(v) = query_param(query, "scope_level") {
-        q.scope_level = Some(match v.as_ref() {
-            "platform" => ScopeLevel::Platform,
-            "project" => ScopeLevel::Project,
-            "environment" => ScopeLevel::Environment,
-            _ => return Err(bad_query("scope_level", "platform, project or environment")),
-        });
-    }
-    if let Some(v) = query_param(query, "unused_for_days") {
-        q.unused_for_days = Some(
-            v.parse()
-                .ok()
-                .filter(|n| (1..=3650).contains(n))
-                .ok_or_else(|| bad_query("unused_for_days", "a whole number from 1 to 3650"))?,
-        );
-    }
-    q.group = query_param(query, "group").map(Cow::into_owned);
-    q.name = query_param(query, "name")
-        .filter(|n| !n.is_empty())
-        .map(Cow::into_owned);
-    q.after = query_param(query, "after").map(Cow::into_owned);
-    Ok(q)
+/// `405` with `Allow` for a path that exists with other methods.
+fn method_not_allowed(allowed: &[String]) -> Response {
+    Response::builder()
+        .status(405)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .header("allow", allowed.join(", "))
+        .body(json!({ "error": "method_not_allowed" }).to_string())
+        .build()
 }
 
 /// What a route did, for the response and the audit log.
@@ -186,34 +168,65 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
         pepper: &pepper,
         flows: FLOWS,
     };
-    let segments: Vec<&str> = path
-        .strip_prefix("/admin/v1/")
-        .map(|rest| rest.split('/').collect())
-        .unwrap_or_default();
     let method = request.method();
-    let query = request.query();
     let body = request.body();
+    // Refusals before the route is known are audited like any other refused
+    // mutation: with the route's path as the target.
+    let refuse = |e: AdminError, action: &str, target: &str| {
+        if *method != Method::Get {
+            record(&admin, actor, action, target, error_code(&e));
+        }
+        failure(&e)
+    };
+    let rest = path.strip_prefix("/admin/v1/").unwrap_or_default();
+    if body.len() > MAX_BODY {
+        let e = AdminError::TooLarge { limit: MAX_BODY };
+        return refuse(e, "request.refused", rest);
+    }
+    let decoded = match path_segments(rest) {
+        Ok(segments) => segments,
+        Err(e) => return refuse(e, "request.refused", rest),
+    };
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let target = segments.join("/");
+    let query = match Query::parse(request.query()) {
+        Ok(q) => q,
+        Err(e) => return refuse(e, "request.refused", &target),
+    };
     if let (Method::Get, ["me"]) = (method, segments.as_slice()) {
         return match me(&admin, actor) {
             Ok(value) => reply(200, &value),
             Err(e) => failure(&e),
         };
     }
-    if let Err(refused) = permitted(&admin, actor, method, &segments, query, body) {
-        if *method != Method::Get {
-            record(
-                &admin,
-                actor,
-                "permission.denied",
-                &segments.join("/"),
-                "forbidden",
-            );
+    let dry_run = match (method, segments.as_slice()) {
+        (Method::Post, ["import"]) => match query.flag("dry_run") {
+            Ok(d) => d,
+            Err(e) => return refuse(e, "config.import", "config"),
+        },
+        _ => false,
+    };
+    let caller = match (&actor.account_id, &actor.roles) {
+        (Some(id), Some(roles)) => admin.caller(id, roles),
+        _ => Ok(Caller::bootstrap()),
+    };
+    let permitted = caller.and_then(|caller| {
+        admin
+            .permit(&caller, method_name(method), &segments, dry_run, body)
+            .map(|()| caller)
+    });
+    let caller = match permitted {
+        Ok(caller) => caller,
+        Err(e @ AdminError::Forbidden { .. }) => {
+            eprintln!("flowgate management: deny: {}: {e}", actor.name);
+            return refuse(e, "permission.denied", &target);
         }
-        return refused;
-    }
+        Err(e) => return failure(&e),
+    };
     let mut attempts = 1;
     let (action, target, result) = loop {
-        let (action, target, result) = route(&admin, method, &segments, query, body);
+        let (action, target, result) =
+            route(&admin, &caller, method, &segments, &query, dry_run, body);
         if !matches!(result, Err(AdminError::Store(_))) || !store.take_contended() {
             break (action, target, result);
         }
@@ -226,6 +239,12 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
         }
         attempts += 1;
     };
+    if let Err(AdminError::NotFound { kind: "route", .. }) = &result {
+        let allowed = documented_methods(&segments);
+        if !allowed.is_empty() {
+            return method_not_allowed(&allowed);
+        }
+    }
     match result {
         Ok(Done::Read(value)) => reply(200, &value),
         Ok(Done::Wrote {
@@ -249,98 +268,6 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
     }
 }
 
-/// `GET /me`: who the caller is and what it may do, so that a client (the
-/// console) offers only what will be allowed. Needs no permission: it tells
-/// callers only about themselves.
-fn me(admin: &Admin<'_>, actor: &Actor) -> Result<Value, AdminError> {
-    let Some(roles) = &actor.roles else {
-        return Ok(json!({
-            "actor": actor.name,
-            "bootstrap": true,
-            "roles": [],
-            "permissions": PERMISSIONS,
-        }));
-    };
-    let account = match actor.name.strip_prefix("account:") {
-        Some(id) => {
-            let a = admin.account(id)?;
-            json!({ "id": a.id, "name": a.name })
-        }
-        None => Value::Null,
-    };
-    Ok(json!({
-        "actor": actor.name,
-        "bootstrap": false,
-        "account": account,
-        "roles": roles,
-        "permissions": admin.permissions_of(roles)?,
-    }))
-}
-
-fn forbidden(message: String) -> Response {
-    reply(403, &json!({ "error": "forbidden", "message": message }))
-}
-
-/// Whether `actor` may make this request; the error is the response.
-/// Besides the route's own permission, setting `roles` needs `roles:write`,
-/// and an account may change only accounts that hold no permission it lacks
-/// itself (so `accounts:write` cannot reset an administrator's key).
-fn permitted(
-    admin: &Admin<'_>,
-    actor: &Actor,
-    method: &Method,
-    segments: &[&str],
-    query: &str,
-    body: &[u8],
-) -> Result<(), Response> {
-    let Some(roles) = &actor.roles else {
-        return Ok(());
-    };
-    let unavailable = |e: AdminError| failure(&e);
-    let held = admin.permissions_of(roles).map_err(unavailable)?;
-    let dry_run = query_param(query, "dry_run").as_deref() == Some("true");
-    let mut needed: Vec<&str> = permission_for(method_name(method), segments, dry_run)
-        .into_iter()
-        .collect();
-    let sets_roles = matches!(
-        (method, segments),
-        (Method::Post, ["accounts"]) | (Method::Patch, ["accounts", _])
-    ) && serde_json::from_slice::<Value>(body)
-        .ok()
-        .is_some_and(|v| v.get("roles").is_some());
-    if sets_roles {
-        needed.push("roles:write");
-    }
-    if let Some(missing) = needed.iter().find(|p| !held.contains(**p)) {
-        eprintln!(
-            "flowgate management: deny: {} lacks `{missing}`",
-            actor.name
-        );
-        return Err(forbidden(format!(
-            "this request needs the permission `{missing}`"
-        )));
-    }
-    if let (false, ["accounts", id, ..]) = (*method == Method::Get, segments) {
-        let target = match admin.account(id) {
-            Ok(a) => a,
-            // Unknown: the route answers 404 itself.
-            Err(AdminError::NotFound { .. }) => return Ok(()),
-            Err(e) => return Err(failure(&e)),
-        };
-        let theirs = admin.permissions_of(&target.roles).map_err(unavailable)?;
-        if let Some(missing) = theirs.iter().find(|p| !held.contains(*p)) {
-            eprintln!(
-                "flowgate management: deny: {} may not change an account holding `{missing}`",
-                actor.name
-            );
-            return Err(forbidden(format!(
-                "the account holds the permission `{missing}`, which the caller lacks"
-            )));
-        }
-    }
-    Ok(())
-}
-
 fn method_name(method: &Method) -> &'static str {
     match method {
         Method::Get => "GET",
@@ -355,6 +282,8 @@ fn method_name(method: &Method) -> &'static str {
 fn error_code(e: &AdminError) -> &'static str {
     match e.status() {
         400 => "invalid_request",
+        403 => "forbidden",
+        413 => "too_large",
         404 => "not_found",
         409 => "conflict",
         503 => "unavailable",
@@ -395,9 +324,11 @@ fn wrote(status: u16, body: Option<Value>, action: &'static str, target: String)
 
 fn route(
     admin: &Admin<'_>,
+    caller: &Caller,
     method: &Method,
     segments: &[&str],
-    query: &str,
+    query: &Query,
+    dry_run: bool,
     body: &[u8],
 ) -> Routed {
     use Method::{Delete, Get, Patch, Post, Put};
@@ -409,7 +340,8 @@ fn route(
         (Get, ["accounts"]) => (
             None,
             String::new(),
-            account_query(query)
+            query
+                .accounts()
                 .and_then(|q| admin.list_accounts(&q))
                 .map(|page| Done::Read(to_json(&page))),
         ),
@@ -444,7 +376,10 @@ fn route(
         }
         (Delete, ["accounts", id]) => {
             let target = format!("account:{id}");
-            let force = query_param(query, "force").as_deref() == Some("true");
+            let force = match query.flag("force") {
+                Ok(force) => force,
+                Err(e) => return (Some("account.delete"), target, Err(e)),
+            };
             (
                 Some("account.delete"),
                 target.clone(),
@@ -702,28 +637,23 @@ fn route(
         }
         (Get, ["export"]) => (None, String::new(), admin.export().map(Done::Read)),
         (Post, ["import"]) => {
-            let dry_run = match query_param(query, "dry_run").as_deref() {
-                None | Some("false") => Ok(false),
-                Some("true") => Ok(true),
-                Some(_) => Err(bad_query("dry_run", "true or false")),
-            };
-            match dry_run {
+            if dry_run {
                 // A dry run changes nothing: a read, not audited.
-                Ok(true) => (
+                (
                     None,
                     String::new(),
                     admin
-                        .import(body, true)
+                        .import_as(body, true, caller)
                         .map(|plan| Done::Read(to_json(&plan))),
-                ),
-                Ok(false) => (
+                )
+            } else {
+                (
                     Some("config.import"),
                     "config".into(),
-                    admin.import(body, false).map(|plan| {
+                    admin.import_as(body, false, caller).map(|plan| {
                         wrote(200, Some(to_json(&plan)), "config.import", "config".into())
                     }),
-                ),
-                Err(e) => (None, String::new(), Err(e)),
+                )
             }
         }
         (Post, ["maintenance", "prune"]) => (
@@ -739,29 +669,18 @@ fn route(
             }),
         ),
         (Get, ["audit"]) => {
-            let limit = match query_param(query, "limit") {
-                None => Ok(50),
-                Some(v) => v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=200).contains(n))
-                    .ok_or_else(|| bad_query("limit", "a whole number from 1 to 200")),
-            };
+            let page = query.limit().and_then(|limit| {
+                let filter = AuditQuery {
+                    target: query.text("target")?,
+                    actor: query.text("actor")?,
+                    before: query.audit_before()?,
+                };
+                admin.audit_log(&filter, limit)
+            });
             (
                 None,
                 String::new(),
-                limit
-                    .and_then(|limit| {
-                        admin.audit_log(
-                            &AuditQuery {
-                                target: query_param(query, "target").as_deref(),
-                                actor: query_param(query, "actor").as_deref(),
-                                before: query_param(query, "before").as_deref(),
-                            },
-                            limit,
-                        )
-                    })
-                    .map(|page| Done::Read(to_json(&page))),
+                page.map(|page| Done::Read(to_json(&page))),
             )
         }
         _ => (None, String::new(), Err(not_found())),
