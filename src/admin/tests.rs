@@ -365,5 +365,6 @@ fn listing_pages_and_filters() {
 }
 
 mod import;
+mod names;
 mod roles_groups;
 mod rotation;

@@ -7,6 +7,8 @@
 
 pub mod http;
 pub mod nginx;
+pub mod redis;
+pub mod scenarios;
 pub mod servers;
 pub mod upstream;
 
@@ -58,6 +60,9 @@ pub struct Options {
     /// which both the test host and `spin up` take), e.g. to seed records
     /// older than a test could wait for.
     pub key_values: Vec<(String, String)>,
+    /// A Spin runtime config file (`--runtime-config-file`, which both the
+    /// test host and `spin up` take), e.g. to put the store on Redis.
+    pub runtime_config: Option<PathBuf>,
 }
 
 /// A running app.
@@ -121,7 +126,14 @@ impl Options {
             env: vec![],
             state_dir: None,
             key_values: vec![],
+            runtime_config: None,
         }
+    }
+
+    /// Starts the app with this Spin runtime config file.
+    pub fn runtime_config(mut self, path: &Path) -> Self {
+        self.runtime_config = Some(path.to_owned());
+        self
     }
 
     /// Writes `value` under `key` in the `default` store at startup.
@@ -176,6 +188,9 @@ impl Options {
             .stdin(Stdio::null());
         for (key, value) in &self.key_values {
             cmd.arg("--key-value").arg(format!("{key}={value}"));
+        }
+        if let Some(path) = &self.runtime_config {
+            cmd.arg("--runtime-config-file").arg(path);
         }
         for (name, value) in &self.variables {
             let key = format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase());
@@ -370,6 +385,29 @@ impl Drop for App {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Runs `n` calls at once, one per thread released together; returns
+/// their results in call order.
+pub fn at_once<T: Send + 'static>(
+    n: usize,
+    call: impl Fn(usize) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let call = std::sync::Arc::new(call);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|i| {
+            let (call, barrier) = (std::sync::Arc::clone(&call), std::sync::Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                call(i)
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect()
 }
 
 /// Whether `haystack` contains `needle`.
