@@ -28,10 +28,7 @@ fn two_hosts(redis: &Redis, db: u8) -> [Arc<App>; 2] {
     let options = Options::new()
         .runtime_config(&redis.runtime_config(db))
         .env("FLOWGATE_HOST_KV_FAULTS", "delay_ms:2");
-    [
-        Arc::new(start(options.clone())),
-        Arc::new(start(options)),
-    ]
+    [Arc::new(start(options.clone())), Arc::new(start(options))]
 }
 
 #[test]
@@ -60,7 +57,9 @@ fn two_hosts_on_one_redis_answer_as_one() {
     assert_eq!(b.at_orders(&[("X-API-Key", &key)]), 200);
     assert_eq!(a.at_orders(&[("X-API-Key", &key)]), 200);
     // Its state is in Redis under plain keys, not in either host's files.
-    let stored = redis.command(&format!("EXISTS acct/{id}")).unwrap_or_default();
+    let stored = redis
+        .command(&format!("EXISTS acct/{id}"))
+        .unwrap_or_default();
     assert_eq!(stored.trim(), ":1", "acct/{id} must be a key in Redis");
 
     // The authorizer's last-use mark (a compare-and-swap) is recorded and
@@ -88,7 +87,10 @@ fn two_hosts_on_one_redis_answer_as_one() {
     );
     assert_eq!(r.status, 201, "token creation through b: {}", r.text());
     let token = r.json()["token"].as_str().unwrap_or_default().to_owned();
-    assert_eq!(a.at_orders(&[("Authorization", &format!("Bearer {token}"))]), 200);
+    assert_eq!(
+        a.at_orders(&[("Authorization", &format!("Bearer {token}"))]),
+        200
+    );
     let tokens = a.admin("GET", &format!("/admin/v1/accounts/{id}/tokens"), None);
     assert_eq!(
         tokens.json()["items"].as_array().map(Vec::len),
@@ -120,8 +122,10 @@ fn two_hosts_on_one_redis_answer_as_one() {
     // granted one flow at once, and one account granted both flows at once.
     let ids: Vec<String> = (0..10)
         .map(|i| {
-            a.create_account(json!({ "name": format!("grantee-{i}"), "credential_type": "api_key" }))
-                .0
+            a.create_account(
+                json!({ "name": format!("grantee-{i}"), "credential_type": "api_key" }),
+            )
+            .0
         })
         .collect();
     let grant_ids = ids.clone();
@@ -134,14 +138,23 @@ fn two_hosts_on_one_redis_answer_as_one() {
         .status
     });
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
-    let access = b.admin("GET", "/admin/v1/flows/reports/access", None).json();
-    let granted = access["accounts"].as_array().map(Vec::len).unwrap_or_default();
+    let access = b
+        .admin("GET", "/admin/v1/flows/reports/access", None)
+        .json();
+    let granted = access["accounts"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or_default();
     assert_eq!(granted, ids.len(), "every grant must be kept: {access}");
     let both = ids[0].clone();
     let statuses = scenarios::spread(&hosts, 2, move |app, i| {
         let flow = ["orders", "reports"][i];
-        app.admin("PUT", &format!("/admin/v1/flows/{flow}/access/{both}"), None)
-            .status
+        app.admin(
+            "PUT",
+            &format!("/admin/v1/flows/{flow}/access/{both}"),
+            None,
+        )
+        .status
     });
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     let flows = a

@@ -187,7 +187,6 @@ impl SqliteKv {
             rows.collect()
         })
     }
-
 }
 
 /// Key-value calls made by one request, for `FLOWGATE_HOST_KV_LOG`.

@@ -64,9 +64,8 @@ const NOT_REPRODUCED: &[&str] = &[
 impl RuntimeConfig {
     /// Reads and checks `path`, with Spin's messages where Spin has one.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!("failed to read runtime config file '{}'", path.display())
-        })?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("failed to read runtime config file '{}'", path.display()))?;
         let base = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

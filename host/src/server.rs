@@ -34,9 +34,9 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::kv::{Faults, KvBackend, KvCounts, KvState};
 use crate::manifest::Manifest;
-use crate::runtime_config::RuntimeConfig;
 use crate::outbound::{AllowedHosts, OutboundHooks};
 use crate::routes::{RouteMatch, Router};
+use crate::runtime_config::RuntimeConfig;
 use crate::variables::{ComponentVariables, Resolved, VariableSources};
 
 /// Where key-value data lives, as `spin up --state-dir` chooses it.

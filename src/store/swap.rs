@@ -321,7 +321,11 @@ mod tests {
         let mut record: Option<Vec<u8>> = None;
         let mut made = Vec::new();
         for i in 0..12 {
-            let (bytes, rev) = stamp(format!(r#"{{"i":{i}}}"#).as_bytes(), record.as_deref(), &random)?;
+            let (bytes, rev) = stamp(
+                format!(r#"{{"i":{i}}}"#).as_bytes(),
+                record.as_deref(),
+                &random,
+            )?;
             made.push(rev);
             record = Some(bytes);
         }

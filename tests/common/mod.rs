@@ -397,7 +397,10 @@ pub fn at_once<T: Send + 'static>(
     let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
     let threads: Vec<_> = (0..n)
         .map(|i| {
-            let (call, barrier) = (std::sync::Arc::clone(&call), std::sync::Arc::clone(&barrier));
+            let (call, barrier) = (
+                std::sync::Arc::clone(&call),
+                std::sync::Arc::clone(&barrier),
+            );
             std::thread::spawn(move || {
                 barrier.wait();
                 call(i)

@@ -23,9 +23,8 @@ pub fn spread<T: Send + 'static>(
 /// `n` token creations on one account at once: every one answers `201`
 /// and every token is on the account afterwards.
 pub fn token_creations_lose_nothing(hosts: &[Arc<App>], tag: &str, n: usize) {
-    let (id, _) = hosts[0].create_account(
-        json!({ "name": format!("{tag}-busy"), "credential_type": "api_key" }),
-    );
+    let (id, _) = hosts[0]
+        .create_account(json!({ "name": format!("{tag}-busy"), "credential_type": "api_key" }));
     let path = format!("/admin/v1/accounts/{id}/tokens");
     let statuses = spread(hosts, n, move |app, i| {
         let r = app.admin("POST", &path, Some(json!({ "name": format!("t{i}") })));
@@ -53,9 +52,8 @@ pub fn group_joins_lose_nothing(hosts: &[Arc<App>], tag: &str, n: usize) {
         );
         assert_eq!(r.status, 201, "{}", r.text());
     }
-    let (id, _) = hosts[0].create_account(
-        json!({ "name": format!("{tag}-joiner"), "credential_type": "api_key" }),
-    );
+    let (id, _) = hosts[0]
+        .create_account(json!({ "name": format!("{tag}-joiner"), "credential_type": "api_key" }));
     let tag_owned = tag.to_owned();
     let statuses = spread(hosts, n, move |app, i| {
         app.admin(
@@ -154,6 +152,10 @@ pub fn one_name_many_creates_give_one_201(hosts: &[Arc<App>], tag: &str, n: usiz
         let r = hosts[0].admin("DELETE", &format!("{path}/{target}"), None);
         assert_eq!(r.status, 204, "{kind}: delete: {}", r.text());
         let again = create(&hosts[hosts.len() - 1], 0);
-        assert_eq!(again.0, 201, "{kind}: a deleted name is reusable: {}", again.1);
+        assert_eq!(
+            again.0, 201,
+            "{kind}: a deleted name is reusable: {}",
+            again.1
+        );
     }
 }

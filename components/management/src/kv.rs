@@ -111,9 +111,7 @@ impl Store for CasStore {
         };
         // A later write of the record in this request is a swap from what
         // this one stored.
-        self.seen
-            .borrow_mut()
-            .insert(key.to_owned(), Some(written));
+        self.seen.borrow_mut().insert(key.to_owned(), Some(written));
         Ok(())
     }
 

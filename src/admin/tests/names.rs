@@ -23,9 +23,9 @@ fn issue18_a_name_claimed_by_a_create_in_progress_is_refused() {
     }
     assert!(is_conflict(create_account(&admin, "racing")));
     assert!(is_conflict(admin.create_group(br#"{"name":"racing"}"#)));
-    assert!(is_conflict(
-        admin.create_role(br#"{"name":"racing","permissions":["audit:read"]}"#)
-    ));
+    assert!(is_conflict(admin.create_role(
+        br#"{"name":"racing","permissions":["audit:read"]}"#
+    )));
 }
 
 #[test]
