@@ -181,13 +181,16 @@ mod tests {
         ApplyThenReportFailure,
     }
 
+    /// Another writer, acting on the fake's map.
+    type Writer = RefCell<Option<Box<dyn Fn(&mut BTreeMap<String, Vec<u8>>)>>>;
+
     struct Fake {
         map: RefCell<BTreeMap<String, Vec<u8>>>,
         mode: Mode,
         /// Runs between `watch` and `swap`: another writer.
-        meddle: RefCell<Option<Box<dyn Fn(&mut BTreeMap<String, Vec<u8>>)>>>,
+        meddle: Writer,
         /// Runs after `swap`, before the re-read.
-        after: RefCell<Option<Box<dyn Fn(&mut BTreeMap<String, Vec<u8>>)>>>,
+        after: Writer,
     }
 
     impl Fake {
