@@ -20,7 +20,7 @@ use crate::oidc::{self, Binding, Bindings, IssuerRecord};
 use crate::policy::{Flow, flow_by_id, is_identifier};
 use crate::secret::{NewSecret, SecretKind, generate_id, is_id};
 use crate::store::{
-    Store, StoreError, account_key, certificate_key, grant_key, grant_prefix, name_key,
+    NameKind, Store, StoreError, account_key, certificate_key, grant_key, grant_prefix, name_key,
 };
 use credentials::public_key_material;
 
@@ -501,6 +501,19 @@ struct Material {
     oidc: Option<(OidcSettings, IssuerRecord)>,
 }
 
+/// The validated fields of a new account, written once its name is ours.
+struct NewAccount {
+    description: String,
+    credential_type: CredentialType,
+    scope: Scope,
+    roles: Vec<String>,
+    groups: Vec<String>,
+    /// Flows granted to the account itself.
+    direct: Vec<String>,
+    /// `direct` plus the grants of its groups.
+    grants: Vec<String>,
+}
+
 /// An HTTP `GET` for the management component to pass in: the body of a
 /// `200` answer, or why not.
 pub type Fetch<'f> = dyn Fn(&str) -> Result<Vec<u8>, String> + 'f;
@@ -655,15 +668,55 @@ impl Admin<'_> {
         self.check_groups(&scope, &groups, "groups")?;
         let direct = grants;
         let grants = self.effective_grants(&direct, &groups, None)?;
+        let new = NewAccount {
+            description,
+            credential_type,
+            scope,
+            roles,
+            groups,
+            direct,
+            grants,
+        };
         if self.store.get(&name_key(&name))?.is_some() {
-            return Err(AdminError::Conflict {
-                message: format!("an account named `{name}` already exists"),
-                flows: vec![],
-            });
+            return Err(names::taken(NameKind::Account, &name));
         }
-
-        let now = self.clock.now();
         let id = generate_id(self.random);
+        self.create_named(
+            NameKind::Account,
+            &name,
+            || self.insert_account(&id, &name, secret_kind, material, new),
+            // Whatever was written before the failure: the record (the
+            // indexes come after the name index, which is the last step
+            // that can fail before the account is complete).
+            || {
+                if self.store.get(&name_key(&name)).ok().flatten().as_deref() != Some(id.as_bytes())
+                {
+                    let _ = self.store.delete(&account_key(&id));
+                }
+            },
+        )
+    }
+
+    /// The writes of [`Admin::create_account_with`], once the name is ours.
+    fn insert_account(
+        &self,
+        id: &str,
+        name: &str,
+        secret_kind: Option<SecretKind>,
+        material: Material,
+        new: NewAccount,
+    ) -> Result<WithSecret, AdminError> {
+        let NewAccount {
+            description,
+            credential_type,
+            scope,
+            roles,
+            groups,
+            direct,
+            grants,
+        } = new;
+        let (id, name) = (id.to_owned(), name.to_owned());
+        let now = self.clock.now();
         let secret = secret_kind.map(|kind| NewSecret::generate(kind, &id, self.random));
         let account = Account {
             id: id.clone(),
@@ -972,6 +1025,9 @@ impl Admin<'_> {
             self.store.delete(&grant_key(flow, id))?;
         }
         if self.store.get(&name_key(&account.name))?.as_deref() == Some(id.as_bytes()) {
+            // The claim before the index: until the index is gone it keeps
+            // creates of this name out by itself (docs/store.md).
+            self.release_name(NameKind::Account, &account.name)?;
             self.store.delete(&name_key(&account.name))?;
         }
         Ok(())
@@ -1253,6 +1309,7 @@ pub mod access;
 pub mod credentials;
 pub mod export;
 pub mod groups;
+mod names;
 pub mod prune;
 pub mod query;
 pub mod roles;

@@ -8,7 +8,11 @@
 //! - `grant/<flow>/<account id>`: marks a grant, so a flow's accounts can be
 //!   listed without reading every account;
 //! - `role/<name>`: a custom management role;
-//! - `group/<name>`: a group and the flows granted to it.
+//! - `group/<name>`: a group and the flows granted to it;
+//! - `claim/<kind>/<name>`: the counter that elects the one creator of a
+//!   name ([`claim_key`]).
+
+pub mod swap;
 
 /// A failure of the store itself. The caller answers `503`: fail closed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,6 +29,43 @@ pub trait Store {
     fn delete(&self, key: &str) -> Result<(), StoreError>;
     /// Every key in the store.
     fn keys(&self) -> Result<Vec<String>, StoreError>;
+    /// Adds `delta` to the counter under `key` (absent: 0) atomically and
+    /// returns the new value (`wasi:keyvalue/atomics.increment`: a SQL
+    /// upsert on Spin's SQLite store, `INCRBY` on its Redis store). The
+    /// stored bytes differ between backends: read counters only through
+    /// this.
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError>;
+}
+
+/// What a name belongs to, for [`claim_key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    /// An account name.
+    Account,
+    /// A group name.
+    Group,
+    /// A custom role name.
+    Role,
+}
+
+impl NameKind {
+    /// The word used in keys and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameKind::Account => "account",
+            NameKind::Group => "group",
+            NameKind::Role => "role",
+        }
+    }
+}
+
+/// Prefix of the name-claim counters.
+pub const CLAIM_PREFIX: &str = "claim/";
+
+/// Key of the counter that elects the single creator of `name`: the caller
+/// whose increment returns 1 creates it (docs/store.md, "Unique names").
+pub fn claim_key(kind: NameKind, name: &str) -> String {
+    format!("{CLAIM_PREFIX}{}/{name}", kind.as_str())
 }
 
 /// Key of an account record.
@@ -97,5 +138,20 @@ impl Store for MemoryStore {
     }
     fn keys(&self) -> Result<Vec<String>, StoreError> {
         Ok(self.map().keys().cloned().collect())
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        let mut map = self.map();
+        let old = match map.get(key) {
+            None => 0,
+            Some(bytes) => i64::from_le_bytes(
+                bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| StoreError(format!("{key} is not a counter")))?,
+            ),
+        };
+        let new = old.wrapping_add(delta);
+        map.insert(key.to_owned(), new.to_le_bytes().to_vec());
+        Ok(new)
     }
 }

@@ -9,8 +9,10 @@ mod common;
 
 use std::sync::Arc;
 
-use common::servers::oidc_issuer;
-use common::{App, Options, start};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::servers::{Programmed, oidc_issuer};
+use common::{App, Options, scenarios, start};
 use jwt_simple::prelude::*;
 use serde_json::json;
 
@@ -24,80 +26,24 @@ fn slow_app() -> App {
     start(slow_options())
 }
 
-/// Runs `CALLS` calls at once, one per thread; returns their statuses.
-fn at_once(app: &Arc<App>, call: impl Fn(&App, usize) -> u16 + Send + Sync + 'static) -> Vec<u16> {
-    at_once_n(app, CALLS, call)
-}
-
-/// Runs `n` calls at once, one per thread; returns their statuses.
-fn at_once_n(
-    app: &Arc<App>,
-    n: usize,
-    call: impl Fn(&App, usize) -> u16 + Send + Sync + 'static,
-) -> Vec<u16> {
-    let call = Arc::new(call);
-    let barrier = Arc::new(std::sync::Barrier::new(n));
-    let threads: Vec<_> = (0..n)
-        .map(|i| {
-            let (app, call, barrier) = (Arc::clone(app), Arc::clone(&call), Arc::clone(&barrier));
-            std::thread::spawn(move || {
-                barrier.wait();
-                call(&app, i)
-            })
-        })
-        .collect();
-    threads
-        .into_iter()
-        .map(|t| t.join().expect("thread"))
-        .collect()
-}
-
 #[test]
 fn concurrent_token_creation_on_one_account_loses_no_token() {
     let app = Arc::new(slow_app());
-    let (id, _) = app.create_account(json!({ "name": "busy", "credential_type": "api_key" }));
-    let path = format!("/admin/v1/accounts/{id}/tokens");
-    let statuses = at_once(&app, move |app, i| {
-        app.admin("POST", &path, Some(json!({ "name": format!("t{i}") })))
-            .status
-    });
-    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
-    let listed = app.admin("GET", &format!("/admin/v1/accounts/{id}/tokens"), None);
-    let names = listed.json()["items"]
-        .as_array()
-        .map(|items| items.len())
-        .unwrap_or_default();
-    assert_eq!(
-        names, CALLS,
-        "every created token must still be on the account"
-    );
+    scenarios::token_creations_lose_nothing(&[app], "one", CALLS);
 }
 
 #[test]
 fn concurrent_group_joins_on_one_account_lose_no_membership() {
     let app = Arc::new(slow_app());
-    for i in 0..CALLS {
-        let r = app.admin(
-            "POST",
-            "/admin/v1/groups",
-            Some(json!({ "name": format!("g{i}") })),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-    }
-    let (id, _) = app.create_account(json!({ "name": "joiner", "credential_type": "api_key" }));
-    let statuses = at_once(&app, move |app, i| {
-        app.admin("PUT", &format!("/admin/v1/groups/g{i}/members/{id}"), None)
-            .status
-    });
-    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
-    let groups = app.admin("GET", "/admin/v1/groups", None).json();
-    let joined = groups["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|g| g["members"].as_array().is_some_and(|m| !m.is_empty()))
-        .count();
-    assert_eq!(joined, CALLS, "every join must have been kept");
+    scenarios::group_joins_lose_nothing(&[app], "one", CALLS);
+}
+
+/// Regression test for issue #18 item 1: eight concurrent creates of one
+/// account, group or role name give one `201` and seven `409`.
+#[test]
+fn issue18_concurrent_creates_of_one_name_give_one_201_and_409_for_the_rest() {
+    let app = Arc::new(slow_app());
+    scenarios::one_name_many_creates_give_one_201(&[app], "one", 8);
 }
 
 /// Regression test for issue #4: the bindings of one issuer are a single
@@ -124,7 +70,7 @@ fn concurrent_oidc_registrations_for_one_issuer_keep_every_binding() {
     // "Concurrency"); the race under test is between the ones that follow.
     let first = register(&app, "ci-0");
     assert_eq!(first.status, 201, "{}", first.text());
-    let statuses = at_once_n(&app, REGISTRATIONS, move |app, i| {
+    let statuses = scenarios::spread(&[Arc::clone(&app)], REGISTRATIONS, move |app, i| {
         register(app, &format!("ci-{}", i + 1)).status
     });
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
@@ -154,18 +100,5 @@ fn concurrent_oidc_registrations_for_one_issuer_keep_every_binding() {
 #[test]
 fn concurrent_group_grants_on_one_group_lose_no_flow() {
     let app = Arc::new(slow_app());
-    let r = app.admin("POST", "/admin/v1/groups", Some(json!({ "name": "ops" })));
-    assert_eq!(r.status, 201, "{}", r.text());
-    let flows = ["orders", "reports"];
-    let statuses = at_once_n(&app, flows.len(), move |app, i| {
-        app.admin(
-            "PUT",
-            &format!("/admin/v1/flows/{}/access/groups/ops", flows[i]),
-            None,
-        )
-        .status
-    });
-    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
-    let group = app.admin("GET", "/admin/v1/groups/ops", None).json();
-    assert_eq!(group["grants"], json!(["orders", "reports"]));
+    scenarios::group_grants_lose_nothing(&[app], "one");
 }

@@ -1,14 +1,17 @@
-//! `fermyon:spin/key-value@2.0.0` on SQLite, laid out like Spin's default
-//! store: one table `spin_key_value(store, key, value)` in
-//! `<state-dir>/sqlite_key_value.db`, so a state dir written by this host can
-//! be read by `spin up` and vice versa. Only the `default` store exists (no
-//! runtime config); a component may open only the labels its manifest lists
-//! (`access-denied` otherwise), and listing an undefined label fails startup,
-//! both as in Spin. Also home of the two test switches that observe or break
-//! the store: per-request call counts (`FLOWGATE_HOST_KV_LOG`) and injected
-//! faults (`FLOWGATE_HOST_KV_FAULTS`).
+//! `fermyon:spin/key-value@2.0.0` and `wasi:keyvalue` over the stores Spin
+//! offers: SQLite, laid out like Spin's (one table
+//! `spin_key_value(store, key, value)`, by default in
+//! `<state-dir>/sqlite_key_value.db`, so a state dir written by this host
+//! can be read by `spin up` and vice versa), and Redis as Spin 4.0.2's
+//! `crates/key-value-redis` drives it (see [`crate::redis_kv`]). Which label
+//! lives where comes from the runtime config file; without one only
+//! `default` exists, on SQLite. A component may open only the labels its
+//! manifest lists (`access-denied` otherwise), and listing an undefined
+//! label fails startup, both as in Spin. Also home of the two test switches
+//! that observe or break the store: per-request call counts
+//! (`FLOWGATE_HOST_KV_LOG`) and injected faults (`FLOWGATE_HOST_KV_FAULTS`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,9 +22,12 @@ use rusqlite::Connection;
 use wasmtime::component::Resource;
 
 use crate::bindings::fermyon::spin::key_value::{Error, Host, HostStore};
+use crate::redis_kv::{RedisCas, RedisStore};
+use crate::runtime_config::StoreConfig;
 use crate::server::InstanceState;
 
-/// The only store label defined without a runtime config file.
+/// The store label that always exists (on SQLite unless a runtime config
+/// file places it elsewhere).
 pub const DEFAULT_STORE: &str = "default";
 /// Spin's limit on stores open at once in one instance.
 const STORE_TABLE_CAPACITY: u32 = 256;
@@ -88,33 +94,35 @@ fn next_random() -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// The shared SQLite database behind every store label.
-pub struct KvBackend {
+/// Spin's file name of the default store in the state dir.
+pub const DEFAULT_SQLITE_FILE: &str = "sqlite_key_value.db";
+
+/// One SQLite database of Spin's layout (`crates/key-value-spin`).
+pub struct SqliteKv {
     conn: Mutex<Connection>,
-    faults: Faults,
 }
 
-impl std::fmt::Debug for KvBackend {
+impl std::fmt::Debug for SqliteKv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KvBackend")
-            .field("faults", &self.faults)
-            .finish()
+        f.debug_struct("SqliteKv").finish_non_exhaustive()
     }
 }
 
-impl KvBackend {
-    /// Opens (creating if needed) the database in `state_dir`, or an
-    /// in-memory one when there is no state dir.
-    pub fn open(state_dir: Option<&Path>, faults: Faults) -> Result<Self> {
-        let conn = match state_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).with_context(|| {
-                    format!(
-                        "failed to create key value store's parent directory: '{}",
-                        dir.display()
-                    )
-                })?;
-                Connection::open(dir.join("sqlite_key_value.db"))?
+impl SqliteKv {
+    /// Opens (creating if needed) the database file `path`, or an in-memory
+    /// one when there is none.
+    pub fn open(path: Option<&Path>) -> Result<Self> {
+        let conn = match path {
+            Some(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).with_context(|| {
+                        format!(
+                            "failed to create key value store's parent directory: '{}",
+                            dir.display()
+                        )
+                    })?;
+                }
+                Connection::open(path)?
             }
             None => Connection::open_in_memory()?,
         };
@@ -131,7 +139,6 @@ impl KvBackend {
         )?;
         Ok(Self {
             conn: Mutex::new(conn),
-            faults,
         })
     }
 
@@ -145,8 +152,7 @@ impl KvBackend {
         f(&conn).map_err(|e| Error::Other(format!("{e:?}")))
     }
 
-    /// Sets a value directly (used by `--key-value` at startup).
-    pub fn set(&self, store: &str, key: &str, value: &[u8]) -> std::result::Result<(), Error> {
+    fn set(&self, store: &str, key: &str, value: &[u8]) -> std::result::Result<(), Error> {
         self.with_conn(|c| {
             c.prepare_cached(
                 "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
@@ -180,22 +186,6 @@ impl KvBackend {
             let rows = stmt.query_map([store], |row| row.get::<_, String>(0))?;
             rows.collect()
         })
-    }
-
-    /// Applies the configured delay and maybe an injected failure.
-    async fn fault(&self) -> std::result::Result<(), Error> {
-        if !self.faults.is_active() {
-            return Ok(());
-        }
-        if !self.faults.delay.is_zero() {
-            tokio::time::sleep(self.faults.delay).await;
-        }
-        if self.faults.fail_probability > 0.0 && next_random() < self.faults.fail_probability {
-            return Err(Error::Other(
-                "injected fault (FLOWGATE_HOST_KV_FAULTS)".to_string(),
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -239,14 +229,185 @@ impl KvState {
     }
 }
 
-/// Checks the manifest's labels at startup, with Spin's message.
-pub fn check_labels(component: &str, labels: &[String]) -> Result<()> {
-    for label in labels {
-        if label != DEFAULT_STORE {
-            bail!("unknown key_value_stores label {label:?} for component {component:?}");
+/// Where one label's data lives.
+#[derive(Debug)]
+enum Backend {
+    /// Spin's `spin` store type: SQLite.
+    Sqlite(SqliteKv),
+    /// Spin's `redis` store type.
+    Redis(RedisStore),
+}
+
+/// Every store label of the application, and the fault switch.
+#[derive(Debug)]
+pub struct KvBackend {
+    stores: HashMap<String, Backend>,
+    faults: Faults,
+}
+
+impl KvBackend {
+    /// The stores of `configured` (from the runtime config file), plus
+    /// `default` on SQLite at `default_path` (in memory when `None`) unless
+    /// the runtime config places it elsewhere, as Spin's
+    /// `crates/runtime-config` does.
+    pub fn open(
+        configured: &std::collections::BTreeMap<String, StoreConfig>,
+        default_path: Option<&Path>,
+        faults: Faults,
+    ) -> Result<Self> {
+        let mut stores = HashMap::new();
+        for (label, config) in configured {
+            let backend = match config {
+                StoreConfig::Spin { path } => Backend::Sqlite(SqliteKv::open(path.as_deref())?),
+                StoreConfig::Redis { url } => Backend::Redis(RedisStore::new(url)?),
+            };
+            stores.insert(label.clone(), backend);
+        }
+        if !stores.contains_key(DEFAULT_STORE) {
+            stores.insert(
+                DEFAULT_STORE.to_owned(),
+                Backend::Sqlite(SqliteKv::open(default_path)?),
+            );
+        }
+        Ok(Self { stores, faults })
+    }
+
+    /// Checks the manifest's labels at startup, with Spin's message.
+    pub fn check_labels(&self, component: &str, labels: &[String]) -> Result<()> {
+        for label in labels {
+            if !self.stores.contains_key(label) {
+                bail!("unknown key_value_stores label {label:?} for component {component:?}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets a value of the `default` store directly (`--key-value`).
+    pub async fn seed(&self, key: &str, value: &[u8]) -> std::result::Result<(), Error> {
+        self.set(DEFAULT_STORE, key, value).await
+    }
+
+    fn backend(&self, label: &str) -> std::result::Result<&Backend, Error> {
+        self.stores.get(label).ok_or(Error::NoSuchStore)
+    }
+
+    /// What Spin does when a store is opened: Redis connects (once per
+    /// store, shared by later opens).
+    async fn open_store(&self, label: &str) -> std::result::Result<(), Error> {
+        match self.backend(label)? {
+            Backend::Sqlite(_) => Ok(()),
+            Backend::Redis(r) => r.connect().await.map(drop),
         }
     }
-    Ok(())
+
+    /// Applies the configured delay and maybe an injected failure.
+    async fn fault(&self) -> std::result::Result<(), Error> {
+        if !self.faults.is_active() {
+            return Ok(());
+        }
+        if !self.faults.delay.is_zero() {
+            tokio::time::sleep(self.faults.delay).await;
+        }
+        if self.faults.fail_probability > 0.0 && next_random() < self.faults.fail_probability {
+            return Err(Error::Other(
+                "injected fault (FLOWGATE_HOST_KV_FAULTS)".to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn get(&self, label: &str, key: &str) -> std::result::Result<Option<Vec<u8>>, Error> {
+        self.fault().await?;
+        match self.backend(label)? {
+            Backend::Sqlite(db) => db.get(label, key),
+            Backend::Redis(r) => r.get(key).await,
+        }
+    }
+
+    async fn set(&self, label: &str, key: &str, value: &[u8]) -> std::result::Result<(), Error> {
+        self.fault().await?;
+        match self.backend(label)? {
+            Backend::Sqlite(db) => db.set(label, key, value),
+            Backend::Redis(r) => r.set(key, value).await,
+        }
+    }
+
+    async fn delete(&self, label: &str, key: &str) -> std::result::Result<(), Error> {
+        self.fault().await?;
+        match self.backend(label)? {
+            Backend::Sqlite(db) => db.delete(label, key),
+            Backend::Redis(r) => r.delete(key).await,
+        }
+    }
+
+    async fn exists(&self, label: &str, key: &str) -> std::result::Result<bool, Error> {
+        self.fault().await?;
+        match self.backend(label)? {
+            // Spin's SQLite store implements `exists` as a `get`.
+            Backend::Sqlite(db) => db.get(label, key).map(|v| v.is_some()),
+            Backend::Redis(r) => r.exists(key).await,
+        }
+    }
+
+    async fn keys(&self, label: &str) -> std::result::Result<Vec<String>, Error> {
+        self.fault().await?;
+        match self.backend(label)? {
+            Backend::Sqlite(db) => db.keys(label),
+            Backend::Redis(r) => r.keys().await,
+        }
+    }
+
+    async fn increment(
+        &self,
+        label: &str,
+        key: &str,
+        delta: i64,
+    ) -> std::result::Result<i64, Error> {
+        self.fault().await?;
+        match self.backend(label)? {
+            Backend::Sqlite(db) => db.increment(label, key, delta),
+            Backend::Redis(r) => r.increment(key, delta).await,
+        }
+    }
+
+    /// Spin's `new_compare_and_swap`: on Redis a connection of its own.
+    async fn new_cas(&self, label: &str, key: &str) -> std::result::Result<KvCas, Error> {
+        let redis = match self.backend(label)? {
+            Backend::Sqlite(_) => None,
+            Backend::Redis(r) => Some(r.new_cas().await?),
+        };
+        Ok(KvCas {
+            label: label.to_owned(),
+            key: key.to_owned(),
+            seen: None,
+            redis,
+        })
+    }
+
+    /// `cas.current`: SQLite remembers the value; Redis `WATCH`es the key
+    /// on the swap's connection, then reads it.
+    async fn current(&self, cas: &mut KvCas) -> std::result::Result<Option<Vec<u8>>, Error> {
+        self.fault().await?;
+        match (self.backend(&cas.label)?, cas.redis.as_mut()) {
+            (Backend::Redis(_), Some(conn)) => conn.current(&cas.key).await,
+            (Backend::Sqlite(db), _) => {
+                let value = db.get(&cas.label, &cas.key)?;
+                cas.seen.clone_from(&value);
+                Ok(value)
+            }
+            (Backend::Redis(_), None) => Err(Error::Other("cas without a connection".into())),
+        }
+    }
+
+    /// `swap`: `Ok(false)` is Spin's `SwapError::CasFailed`.
+    async fn swap(&self, cas: &mut KvCas, value: &[u8]) -> std::result::Result<bool, Error> {
+        self.fault().await?;
+        match (self.backend(&cas.label)?, cas.redis.as_mut()) {
+            (Backend::Redis(_), Some(conn)) => conn.swap(&cas.key, value).await,
+            (Backend::Sqlite(db), _) => db.swap(&cas.label, &cas.key, cas.seen.as_deref(), value),
+            (Backend::Redis(_), None) => Err(Error::Other("cas without a connection".into())),
+        }
+    }
 }
 
 type KvResult<T> = wasmtime::Result<std::result::Result<T, Error>>;
@@ -264,11 +425,11 @@ impl HostStore for InstanceState {
         if !self.kv.allowed.contains(&label) {
             return Ok(Err(Error::AccessDenied));
         }
-        if label != DEFAULT_STORE {
-            return Ok(Err(Error::NoSuchStore));
-        }
         if self.kv.open >= STORE_TABLE_CAPACITY {
             return Ok(Err(Error::StoreTableFull));
+        }
+        if let Err(e) = self.kv.backend.open_store(&label).await {
+            return Ok(Err(e));
         }
         self.kv.open += 1;
         Ok(Ok(self.table.push(KvStore { label })?))
@@ -277,47 +438,31 @@ impl HostStore for InstanceState {
     async fn get(&mut self, store: Resource<KvStore>, key: String) -> KvResult<Option<Vec<u8>>> {
         let label = self.label(&store)?;
         self.kv.counts.get += 1;
-        if let Err(e) = self.kv.backend.fault().await {
-            return Ok(Err(e));
-        }
-        Ok(self.kv.backend.get(&label, &key))
+        Ok(self.kv.backend.get(&label, &key).await)
     }
 
     async fn set(&mut self, store: Resource<KvStore>, key: String, value: Vec<u8>) -> KvResult<()> {
         let label = self.label(&store)?;
         self.kv.counts.set += 1;
-        if let Err(e) = self.kv.backend.fault().await {
-            return Ok(Err(e));
-        }
-        Ok(self.kv.backend.set(&label, &key, &value))
+        Ok(self.kv.backend.set(&label, &key, &value).await)
     }
 
     async fn delete(&mut self, store: Resource<KvStore>, key: String) -> KvResult<()> {
         let label = self.label(&store)?;
         self.kv.counts.delete += 1;
-        if let Err(e) = self.kv.backend.fault().await {
-            return Ok(Err(e));
-        }
-        Ok(self.kv.backend.delete(&label, &key))
+        Ok(self.kv.backend.delete(&label, &key).await)
     }
 
     async fn exists(&mut self, store: Resource<KvStore>, key: String) -> KvResult<bool> {
         let label = self.label(&store)?;
         self.kv.counts.exists += 1;
-        if let Err(e) = self.kv.backend.fault().await {
-            return Ok(Err(e));
-        }
-        // Spin implements `exists` as a `get`.
-        Ok(self.kv.backend.get(&label, &key).map(|v| v.is_some()))
+        Ok(self.kv.backend.exists(&label, &key).await)
     }
 
     async fn get_keys(&mut self, store: Resource<KvStore>) -> KvResult<Vec<String>> {
         let label = self.label(&store)?;
         self.kv.counts.get_keys += 1;
-        if let Err(e) = self.kv.backend.fault().await {
-            return Ok(Err(e));
-        }
-        Ok(self.kv.backend.keys(&label))
+        Ok(self.kv.backend.keys(&label).await)
     }
 
     async fn drop(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {
@@ -327,17 +472,19 @@ impl HostStore for InstanceState {
     }
 }
 
-/// The guest-visible `wasi:keyvalue/atomics.cas` resource: a key and the
-/// value `current` last saw there (`None` until `current` is called), as in
-/// Spin's `key-value-spin` store.
+/// The guest-visible `wasi:keyvalue/atomics.cas` resource: a key and what
+/// `current` last saw there (`None` until `current` is called), as in
+/// Spin's `key-value-spin` store; on Redis, the swap's own connection, as in
+/// Spin's `key-value-redis` store.
 #[derive(Debug)]
 pub struct KvCas {
     label: String,
     key: String,
     seen: Option<Vec<u8>>,
+    redis: Option<RedisCas>,
 }
 
-impl KvBackend {
+impl SqliteKv {
     /// Sets `key` to `value` if it still holds `old`, in one statement under
     /// the connection's lock; `false` if it did not. With no `old` (nothing
     /// seen, or an absent key) Spin upserts unconditionally, and so does this.
@@ -362,10 +509,13 @@ impl KvBackend {
         }
     }
 
-    /// Adds `delta` to the little-endian i64 under `key` (0 if absent).
+    /// Adds `delta` to the little-endian i64 under `key` (0 if absent), in
+    /// a transaction as Spin's store does (another host process may share
+    /// the file).
     fn increment(&self, store: &str, key: &str, delta: i64) -> std::result::Result<i64, Error> {
         self.with_conn(|c| {
-            let old: Option<Vec<u8>> = c
+            let tx = c.unchecked_transaction()?;
+            let old: Option<Vec<u8>> = tx
                 .prepare_cached("SELECT value FROM spin_key_value WHERE store=$1 AND key=$2")?
                 .query_map([store, key], |row| row.get::<_, Vec<u8>>(0))?
                 .next()
@@ -381,11 +531,12 @@ impl KvBackend {
                 })?),
             };
             let new = old.wrapping_add(delta);
-            c.prepare_cached(
+            tx.prepare_cached(
                 "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3)
                  ON CONFLICT(store, key) DO UPDATE SET value=$3",
             )?
             .execute(rusqlite::params![store, key, new.to_le_bytes().to_vec()])?;
+            tx.commit()?;
             Ok(new)
         })
     }
@@ -393,13 +544,15 @@ impl KvBackend {
 
 mod wasi_kv {
     //! `wasi:keyvalue/store` and `wasi:keyvalue/atomics` (draft 2024-10-17)
-    //! over the same database, as Spin's `factor-key-value` serves them: the
-    //! same labels and access rules as `fermyon:spin/key-value`, a `cas`
-    //! whose `swap` compares against what `current` saw.
+    //! over the same stores, as Spin's `factor-key-value` serves them
+    //! (`crates/factor-key-value/src/host.rs` at `v4.0.2`; `v3.6.3` alike):
+    //! the same labels and access rules as `fermyon:spin/key-value`, and a
+    //! failed swap answered with a fresh `cas` that has already read the
+    //! key again.
 
     use wasmtime::component::Resource;
 
-    use super::{DEFAULT_STORE, KvCas, KvStore, STORE_TABLE_CAPACITY};
+    use super::{KvCas, KvStore, STORE_TABLE_CAPACITY};
     use crate::bindings::wasi::keyvalue::atomics::{self, CasError};
     use crate::bindings::wasi::keyvalue::store::{self, Error, KeyResponse};
     use crate::server::InstanceState;
@@ -426,11 +579,11 @@ mod wasi_kv {
             if !self.kv.allowed.contains(&identifier) {
                 return Ok(Err(Error::AccessDenied));
             }
-            if identifier != DEFAULT_STORE {
-                return Ok(Err(Error::NoSuchStore));
-            }
             if self.kv.open >= STORE_TABLE_CAPACITY {
                 return Ok(Err(Error::Other("store table full".into())));
+            }
+            if let Err(e) = self.kv.backend.open_store(&identifier).await {
+                return Ok(Err(convert(e)));
             }
             self.kv.open += 1;
             Ok(Ok(self.table.push(KvStore { label: identifier })?))
@@ -441,10 +594,7 @@ mod wasi_kv {
         async fn get(&mut self, bucket: Resource<KvStore>, key: String) -> Wasi<Option<Vec<u8>>> {
             let label = self.bucket_label(&bucket)?;
             self.kv.counts.get += 1;
-            if let Err(e) = self.kv.backend.fault().await {
-                return Ok(Err(convert(e)));
-            }
-            Ok(self.kv.backend.get(&label, &key).map_err(convert))
+            Ok(self.kv.backend.get(&label, &key).await.map_err(convert))
         }
 
         async fn set(
@@ -455,33 +605,24 @@ mod wasi_kv {
         ) -> Wasi<()> {
             let label = self.bucket_label(&bucket)?;
             self.kv.counts.set += 1;
-            if let Err(e) = self.kv.backend.fault().await {
-                return Ok(Err(convert(e)));
-            }
-            Ok(self.kv.backend.set(&label, &key, &value).map_err(convert))
+            Ok(self
+                .kv
+                .backend
+                .set(&label, &key, &value)
+                .await
+                .map_err(convert))
         }
 
         async fn delete(&mut self, bucket: Resource<KvStore>, key: String) -> Wasi<()> {
             let label = self.bucket_label(&bucket)?;
             self.kv.counts.delete += 1;
-            if let Err(e) = self.kv.backend.fault().await {
-                return Ok(Err(convert(e)));
-            }
-            Ok(self.kv.backend.delete(&label, &key).map_err(convert))
+            Ok(self.kv.backend.delete(&label, &key).await.map_err(convert))
         }
 
         async fn exists(&mut self, bucket: Resource<KvStore>, key: String) -> Wasi<bool> {
             let label = self.bucket_label(&bucket)?;
             self.kv.counts.exists += 1;
-            if let Err(e) = self.kv.backend.fault().await {
-                return Ok(Err(convert(e)));
-            }
-            Ok(self
-                .kv
-                .backend
-                .get(&label, &key)
-                .map(|v| v.is_some())
-                .map_err(convert))
+            Ok(self.kv.backend.exists(&label, &key).await.map_err(convert))
         }
 
         async fn list_keys(
@@ -491,14 +632,12 @@ mod wasi_kv {
         ) -> Wasi<KeyResponse> {
             let label = self.bucket_label(&bucket)?;
             self.kv.counts.get_keys += 1;
-            if let Err(e) = self.kv.backend.fault().await {
-                return Ok(Err(convert(e)));
-            }
             // Spin returns every key at once, without a cursor.
             Ok(self
                 .kv
                 .backend
                 .keys(&label)
+                .await
                 .map(|keys| KeyResponse { keys, cursor: None })
                 .map_err(convert))
         }
@@ -519,13 +658,11 @@ mod wasi_kv {
         ) -> Wasi<i64> {
             let label = self.bucket_label(&bucket)?;
             self.kv.counts.set += 1;
-            if let Err(e) = self.kv.backend.fault().await {
-                return Ok(Err(convert(e)));
-            }
             Ok(self
                 .kv
                 .backend
                 .increment(&label, &key, delta)
+                .await
                 .map_err(convert))
         }
 
@@ -535,23 +672,23 @@ mod wasi_kv {
             value: Vec<u8>,
         ) -> wasmtime::Result<std::result::Result<(), CasError>> {
             self.kv.counts.set += 1;
-            if let Err(e) = self.kv.backend.fault().await {
-                self.table.delete(cas)?;
-                return Ok(Err(CasError::StoreError(convert(e))));
-            }
-            let entry = self.table.get(&cas)?;
-            let (label, key, seen) = (entry.label.clone(), entry.key.clone(), entry.seen.clone());
-            match self.kv.backend.swap(&label, &key, seen.as_deref(), &value) {
-                Ok(true) => {
-                    self.table.delete(cas)?;
-                    Ok(Ok(()))
+            let mut entry = self.table.delete(cas)?;
+            match self.kv.backend.swap(&mut entry, &value).await {
+                Ok(true) => Ok(Ok(())),
+                Ok(false) => {
+                    // As Spin's factor: a new `cas` for the key, which reads
+                    // it (`current`) before it is handed back.
+                    let backend = self.kv.backend.clone();
+                    let mut fresh = match backend.new_cas(&entry.label, &entry.key).await {
+                        Ok(c) => c,
+                        Err(e) => return Ok(Err(CasError::StoreError(convert(e)))),
+                    };
+                    if let Err(e) = backend.current(&mut fresh).await {
+                        return Ok(Err(CasError::StoreError(convert(e))));
+                    }
+                    Ok(Err(CasError::CasFailed(self.table.push(fresh)?)))
                 }
-                // The guest gets its `cas` back, as the interface says.
-                Ok(false) => Ok(Err(CasError::CasFailed(cas))),
-                Err(e) => {
-                    self.table.delete(cas)?;
-                    Ok(Err(CasError::StoreError(convert(e))))
-                }
+                Err(e) => Ok(Err(CasError::StoreError(convert(e)))),
             }
         }
     }
@@ -559,27 +696,17 @@ mod wasi_kv {
     impl atomics::HostCas for InstanceState {
         async fn new(&mut self, bucket: Resource<KvStore>, key: String) -> Wasi<Resource<KvCas>> {
             let label = self.bucket_label(&bucket)?;
-            Ok(Ok(self.table.push(KvCas {
-                label,
-                key,
-                seen: None,
-            })?))
+            match self.kv.backend.new_cas(&label, &key).await {
+                Ok(cas) => Ok(Ok(self.table.push(cas)?)),
+                Err(e) => Ok(Err(convert(e))),
+            }
         }
 
         async fn current(&mut self, cas: Resource<KvCas>) -> Wasi<Option<Vec<u8>>> {
             self.kv.counts.get += 1;
-            if let Err(e) = self.kv.backend.fault().await {
-                return Ok(Err(convert(e)));
-            }
-            let entry = self.table.get(&cas)?;
-            let (label, key) = (entry.label.clone(), entry.key.clone());
-            match self.kv.backend.get(&label, &key) {
-                Ok(value) => {
-                    self.table.get_mut(&cas)?.seen.clone_from(&value);
-                    Ok(Ok(value))
-                }
-                Err(e) => Ok(Err(convert(e))),
-            }
+            let backend = self.kv.backend.clone();
+            let entry = self.table.get_mut(&cas)?;
+            Ok(backend.current(entry).await.map_err(convert))
         }
 
         async fn drop(&mut self, cas: Resource<KvCas>) -> wasmtime::Result<()> {
@@ -606,7 +733,7 @@ mod tests {
 
     #[test]
     fn swap_writes_only_over_the_value_seen() -> Result<()> {
-        let b = KvBackend::open(None, Faults::default())?;
+        let b = SqliteKv::open(None)?;
         let e = |e: Error| anyhow::anyhow!("{e:?}");
         b.set("default", "k", b"one").map_err(e)?;
         assert!(!b.swap("default", "k", Some(b"zero"), b"two").map_err(e)?);
@@ -620,17 +747,25 @@ mod tests {
 
     #[test]
     fn sqlite_roundtrip() -> Result<()> {
-        let b = KvBackend::open(None, Faults::default())?;
-        b.set("default", "k", b"v")
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        assert_eq!(
-            b.get("default", "k")
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?,
-            Some(b"v".to_vec())
-        );
-        assert_eq!(
-            b.get("other", "k").map_err(|e| anyhow::anyhow!("{e:?}"))?,
-            None
+        let b = SqliteKv::open(None)?;
+        let e = |e: Error| anyhow::anyhow!("{e:?}");
+        b.set("default", "k", b"v").map_err(e)?;
+        assert_eq!(b.get("default", "k").map_err(e)?, Some(b"v".to_vec()));
+        assert_eq!(b.get("other", "k").map_err(e)?, None);
+        Ok(())
+    }
+
+    #[test]
+    fn only_configured_labels_and_default_are_defined() -> Result<()> {
+        let mut configured = std::collections::BTreeMap::new();
+        configured.insert("cache".to_owned(), StoreConfig::Spin { path: None });
+        let kv = KvBackend::open(&configured, None, Faults::default())?;
+        kv.check_labels("c", &["default".into(), "cache".into()])?;
+        let refused = kv.check_labels("c", &["other".into()]);
+        assert!(
+            refused
+                .err()
+                .is_some_and(|e| e.to_string().contains("unknown key_value_stores label"))
         );
         Ok(())
     }

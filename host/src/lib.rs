@@ -22,7 +22,9 @@
 pub mod kv;
 pub mod manifest;
 pub mod outbound;
+pub mod redis_kv;
 pub mod routes;
+pub mod runtime_config;
 pub mod server;
 pub mod variables;
 

@@ -3,8 +3,9 @@
 //! `SPIN_HTTP_LISTEN_ADDR`), `--state-dir <dir>` (empty: in-memory store),
 //! `-e/--env NAME=VALUE` (WASI environment of every component, as in Spin),
 //! `--variable NAME=VALUE` (application variable, highest precedence),
-//! `--key-value KEY=VALUE` (written to the default store at startup) and
-//! `--disable-pooling`. See lib.rs for the test-only environment switches.
+//! `--key-value KEY=VALUE` (written to the default store at startup),
+//! `--runtime-config-file FILE` (env `RUNTIME_CONFIG_FILE`: key-value stores
+//! on SQLite or Redis) and `--disable-pooling`. See lib.rs for the test-only environment switches.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use flowgate_host::{HostConfig, StateDir};
 
 const USAGE: &str = "usage: flowgate-host up [-f|--from <spin.toml>] [--listen <addr>] \
 [--state-dir <dir>] [-e|--env NAME=VALUE]... [--variable NAME=VALUE]... \
-[--key-value KEY=VALUE]... [--disable-pooling]";
+[--key-value KEY=VALUE]... [--runtime-config-file FILE] [--disable-pooling]";
 
 fn pair(s: &str, what: &str) -> Result<(String, String)> {
     s.split_once('=')
@@ -70,6 +71,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<HostConfig> {
                 config.variables.cli.insert(k, v);
             }
             "--key-value" => config.key_values.push(pair(&value()?, "--key-value")?),
+            "--runtime-config-file" => {
+                config.runtime_config_file = Some(PathBuf::from(value()?));
+            }
             "--disable-pooling" => config.pooling = false,
             "-h" | "--help" => {
                 println!("{USAGE}");

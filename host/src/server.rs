@@ -36,6 +36,7 @@ use crate::kv::{Faults, KvBackend, KvCounts, KvState};
 use crate::manifest::Manifest;
 use crate::outbound::{AllowedHosts, OutboundHooks};
 use crate::routes::{RouteMatch, Router};
+use crate::runtime_config::RuntimeConfig;
 use crate::variables::{ComponentVariables, Resolved, VariableSources};
 
 /// Where key-value data lives, as `spin up --state-dir` chooses it.
@@ -71,6 +72,9 @@ pub struct HostConfig {
     pub kv_faults: Faults,
     /// Use wasmtime's pooling allocator (Spin's default too).
     pub pooling: bool,
+    /// `--runtime-config-file` (env `RUNTIME_CONFIG_FILE`): where the
+    /// key-value stores live.
+    pub runtime_config_file: Option<PathBuf>,
 }
 
 impl HostConfig {
@@ -94,6 +98,9 @@ impl HostConfig {
             kv_log: std::env::var_os("FLOWGATE_HOST_KV_LOG").map(PathBuf::from),
             kv_faults,
             pooling: true,
+            runtime_config_file: std::env::var_os("RUNTIME_CONFIG_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
         })
     }
 }
@@ -222,7 +229,7 @@ fn env_bytes(name: &str, default: usize) -> Result<usize> {
     }
 }
 
-fn load(config: &HostConfig) -> Result<App> {
+async fn load(config: &HostConfig) -> Result<App> {
     let manifest = Manifest::load(&config.manifest)?;
     let app_dir = config
         .manifest
@@ -233,17 +240,36 @@ fn load(config: &HostConfig) -> Result<App> {
     let resolved = Resolved::resolve(&manifest, &config.variables)?;
     let router = Router::build(&manifest.trigger.http)?;
 
-    let state_dir = match &config.state_dir {
-        StateDir::Default => Some(app_dir.join(".spin")),
-        StateDir::Unset => None,
-        StateDir::Path(p) => Some(p.clone()),
+    let runtime_config = match &config.runtime_config_file {
+        Some(path) => {
+            let parsed = RuntimeConfig::load(path)?;
+            if let Some(line) = crate::runtime_config::summary(&parsed, path) {
+                eprintln!("{line}");
+            }
+            parsed
+        }
+        None => RuntimeConfig::default(),
     };
+    // `--state-dir` wins; else the runtime config's `state_dir` ("" means
+    // none); else `.spin` next to the manifest (crates/runtime-config).
+    let state_dir = match (&config.state_dir, runtime_config.state_dir.as_deref()) {
+        (StateDir::Path(p), _) => Some(p.clone()),
+        (StateDir::Unset, _) => None,
+        (StateDir::Default, Some("")) => None,
+        (StateDir::Default, Some(dir)) => Some(PathBuf::from(dir)),
+        (StateDir::Default, None) => Some(app_dir.join(".spin")),
+    };
+    let default_file = state_dir
+        .as_deref()
+        .map(|d| d.join(crate::kv::DEFAULT_SQLITE_FILE));
     let kv = Arc::new(KvBackend::open(
-        state_dir.as_deref(),
+        &runtime_config.key_value_stores,
+        default_file.as_deref(),
         config.kv_faults.clone(),
     )?);
     for (k, v) in &config.key_values {
-        kv.set(crate::kv::DEFAULT_STORE, k, v.as_bytes())
+        kv.seed(k, v.as_bytes())
+            .await
             .map_err(|e| anyhow!("--key-value {k}: {e:?}"))?;
     }
 
@@ -293,6 +319,7 @@ fn load(config: &HostConfig) -> Result<App> {
         .filter(|(id, _)| used.contains(id.as_str()))
     {
         // Names, labels and templates were checked when the manifest loaded.
+        kv.check_labels(id, &c.key_value_stores)?;
         let mut values = HashMap::new();
         for (name, template) in &c.variables {
             values.insert(name.clone(), resolved.expand(template)?);
@@ -364,7 +391,7 @@ fn load(config: &HostConfig) -> Result<App> {
 /// Loads the application, binds the listener and starts serving in the
 /// background. Must be called inside a multi-thread tokio runtime.
 pub async fn start(config: HostConfig) -> Result<RunningHost> {
-    let app = Arc::new(load(&config)?);
+    let app = Arc::new(load(&config).await?);
     let listener = TcpListener::bind(config.listen).await.map_err(|err| {
         if err.kind() == std::io::ErrorKind::AddrInUse {
             anyhow!("{} is already in use.", config.listen)

@@ -7,10 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccountView, Admin, AdminError, Fields, check_description, field, not_found};
+use super::{AccountView, Admin, AdminError, Fields, check_description, field, names, not_found};
 use crate::account::Record;
 use crate::policy::is_identifier;
-use crate::store::group_key;
+use crate::store::{NameKind, group_key};
 
 /// A group as stored under `group/<name>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,10 +152,7 @@ impl Admin<'_> {
         let description = f.string("description")?.unwrap_or_default();
         check_description(&description)?;
         if self.stored_group(&name)?.is_some() {
-            return Err(AdminError::Conflict {
-                message: format!("a group named `{name}` already exists"),
-                flows: vec![],
-            });
+            return Err(names::taken(NameKind::Group, &name));
         }
         let now = self.clock.now();
         let group = Group {
@@ -165,7 +162,13 @@ impl Admin<'_> {
             created_at: now,
             updated_at: now,
         };
-        self.write_group(&group)?;
+        // The group record is the only write: it either happened or not.
+        self.create_named(
+            NameKind::Group,
+            &group.name,
+            || self.write_group(&group),
+            || {},
+        )?;
         Ok(GroupView {
             group,
             members: vec![],
@@ -219,6 +222,7 @@ impl Admin<'_> {
                 flows: vec![],
             });
         }
+        self.release_name(NameKind::Group, name)?;
         self.store.delete(&group_key(name))?;
         Ok(())
     }

@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Admin, AdminError, Fields, check_description, field, not_found};
+use super::{Admin, AdminError, Fields, check_description, field, names, not_found};
 use crate::policy::is_identifier;
-use crate::store::role_key;
+use crate::store::{NameKind, role_key};
 
 /// Every management permission. A permission ending in `:read` never changes
 /// anything; the `auditor` role holds exactly those.
@@ -143,10 +143,7 @@ impl Admin<'_> {
         permissions.sort();
         permissions.dedup();
         if built_in(&name).is_some() || self.stored_role(&name)?.is_some() {
-            return Err(AdminError::Conflict {
-                message: format!("a role named `{name}` already exists"),
-                flows: vec![],
-            });
+            return Err(names::taken(NameKind::Role, &name));
         }
         let role = Role {
             name,
@@ -156,7 +153,13 @@ impl Admin<'_> {
         };
         let bytes =
             serde_json::to_vec(&role).map_err(|_| AdminError::Corrupt(role.name.clone()))?;
-        self.store.set(&role_key(&role.name), &bytes)?;
+        // The role record is the only write: it either happened or not.
+        self.create_named(
+            NameKind::Role,
+            &role.name,
+            || Ok(self.store.set(&role_key(&role.name), &bytes)?),
+            || {},
+        )?;
         Ok(role.into())
     }
 
@@ -217,6 +220,7 @@ impl Admin<'_> {
                 flows: vec![],
             });
         }
+        self.release_name(NameKind::Role, name)?;
         self.store.delete(&role_key(name))?;
         Ok(())
     }

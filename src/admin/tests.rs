@@ -445,5 +445,6 @@ fn audit_log_filters_by_actor_and_target() {
 }
 
 mod import;
+mod names;
 mod roles_groups;
 mod rotation;

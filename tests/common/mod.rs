@@ -9,6 +9,8 @@ pub mod caddy;
 pub mod gateway;
 pub mod http;
 pub mod nginx;
+pub mod redis;
+pub mod scenarios;
 pub mod servers;
 pub mod upstream;
 
@@ -73,6 +75,9 @@ pub struct Options {
     pub issuers: Vec<String>,
     /// The server binary, instead of the test host or `FLOWGATE_SPIN`.
     pub program: Option<PathBuf>,
+    /// A Spin runtime config file (`--runtime-config-file`, which both the
+    /// test host and `spin up` take), e.g. to put the store on Redis.
+    pub runtime_config: Option<PathBuf>,
 }
 
 /// A running app.
@@ -136,6 +141,7 @@ impl Options {
             env: vec![],
             state_dir: None,
             key_values: vec![],
+            runtime_config: None,
             issuers: vec![],
             program: None,
         }
@@ -206,6 +212,12 @@ impl Options {
         path
     }
 
+    /// Starts the app with this Spin runtime config file.
+    pub fn runtime_config(mut self, path: &Path) -> Self {
+        self.runtime_config = Some(path.to_owned());
+        self
+    }
+
     /// Writes `value` under `key` in the `default` store at startup.
     pub fn key_value(mut self, key: &str, value: &str) -> Self {
         self.key_values.push((key.into(), value.into()));
@@ -259,6 +271,9 @@ impl Options {
             .stdin(Stdio::null());
         for (key, value) in &self.key_values {
             cmd.arg("--key-value").arg(format!("{key}={value}"));
+        }
+        if let Some(path) = &self.runtime_config {
+            cmd.arg("--runtime-config-file").arg(path);
         }
         for (name, value) in &self.variables {
             let key = format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase());
@@ -563,6 +578,32 @@ pub fn group_members(group: u32) -> Vec<(u32, String)> {
         }
     }
     found
+}
+
+/// Runs `n` calls at once, one per thread released together; returns
+/// their results in call order.
+pub fn at_once<T: Send + 'static>(
+    n: usize,
+    call: impl Fn(usize) -> T + Send + Sync + 'static,
+) -> Vec<T> {
+    let call = std::sync::Arc::new(call);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|i| {
+            let (call, barrier) = (
+                std::sync::Arc::clone(&call),
+                std::sync::Arc::clone(&barrier),
+            );
+            std::thread::spawn(move || {
+                barrier.wait();
+                call(i)
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect()
 }
 
 /// Whether `haystack` contains `needle`.

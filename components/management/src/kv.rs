@@ -9,15 +9,16 @@
 //!
 //! Both interfaces reach the same store in Spin (and in the test host), so
 //! reads through `fermyon:spin/key-value` and swaps through `wasi:keyvalue`
-//! see one another.
+//! see one another. Every swap goes through the core's `swap_record`, which
+//! settles a reported `cas-failed` by reading the record back: Spin's Redis
+//! store reports it after every swap, applied or not (docs/store.md).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
+use flowgate::store::swap::{self, Swap};
 use flowgate::store::{Store, StoreError};
-use flowgate_spin::SpinStore;
-
-use flowgate_spin::keyvalue::{atomics, store as wasi_store};
+use flowgate_spin::{Atomics, SpinStore, WasiRandom};
 
 /// Prefixes of the keys whose writes are compare-and-swaps: the records
 /// that management reads, changes and writes back, and that two calls may
@@ -34,7 +35,7 @@ fn is_record(key: &str) -> bool {
 /// request.
 pub struct CasStore {
     plain: SpinStore,
-    bucket: wasi_store::Bucket,
+    atomics: Atomics,
     /// The bytes of each record as first read (or last written) here.
     seen: RefCell<HashMap<String, Option<Vec<u8>>>>,
     contended: Cell<bool>,
@@ -43,12 +44,9 @@ pub struct CasStore {
 impl CasStore {
     /// Opens the `default` store through both interfaces.
     pub fn open_default() -> Result<Self, StoreError> {
-        let plain = SpinStore::open_default()?;
-        let bucket = wasi_store::open("default")
-            .map_err(|e| StoreError(format!("wasi:keyvalue open: {e:?}")))?;
         Ok(Self {
-            plain,
-            bucket,
+            plain: SpinStore::open_default()?,
+            atomics: Atomics::open_default()?,
             seen: RefCell::new(HashMap::new()),
             contended: Cell::new(false),
         })
@@ -66,22 +64,12 @@ impl CasStore {
         StoreError(format!("{key} changed concurrently"))
     }
 
-    /// Writes `value` under `key` if it still holds `expected`.
-    fn swap(&self, key: &str, expected: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        let cas = atomics::Cas::new(&self.bucket, key)
-            .map_err(|e| StoreError(format!("cas new: {e:?}")))?;
-        // The swap compares against what `current` saw, so `current` must
-        // come first; if it already differs, the swap would be wrong anyway.
-        let current = cas
-            .current()
-            .map_err(|e| StoreError(format!("cas current: {e:?}")))?;
-        if current.as_deref() != Some(expected) {
-            return Err(self.contention(key));
-        }
-        match atomics::swap(cas, value) {
-            Ok(()) => Ok(()),
-            Err(atomics::CasError::CasFailed(_)) => Err(self.contention(key)),
-            Err(atomics::CasError::StoreError(e)) => Err(StoreError(format!("cas swap: {e:?}"))),
+    /// Writes `value` under `key` if it still holds `expected`; returns the
+    /// bytes written (stamped with their revision).
+    fn swap(&self, key: &str, expected: &[u8], value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        match swap::swap_from(&self.atomics, key, Some(expected), value, &WasiRandom)? {
+            Swap::Written(bytes) => Ok(bytes),
+            Swap::Conflict => Err(self.contention(key)),
         }
     }
 }
@@ -102,26 +90,28 @@ impl Store for CasStore {
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        let seen = if is_record(key) {
-            self.seen.borrow().get(key).cloned()
-        } else {
-            None
-        };
-        match seen {
+        if !is_record(key) {
+            return self.plain.set(key, value);
+        }
+        let seen = self.seen.borrow().get(key).cloned();
+        let written = match seen {
             // Read before in this request: only if nobody wrote meanwhile.
             Some(Some(expected)) => self.swap(key, &expected, value)?,
-            // Read as absent, or never read (a new account under a fresh
-            // random id, a new group, an issuer's first binding): a plain
-            // write. Spin's swap from "absent" is an unconditional upsert
-            // anyway, so two first writes of one key can still race
+            // Read as absent, or never read: a new record (a fresh random
+            // id, a group whose name this call won, an issuer's first
+            // binding). A plain write, stamped like every record so that
+            // later swaps can settle a doubtful answer. Spin's swap from
+            // "absent" is an unconditional upsert anyway
             // (docs/management.md, "Concurrency").
-            Some(None) | None => self.plain.set(key, value)?,
-        }
-        if is_record(key) {
-            self.seen
-                .borrow_mut()
-                .insert(key.to_owned(), Some(value.to_vec()));
-        }
+            Some(None) | None => {
+                let (stamped, _) = swap::stamp(value, None, &WasiRandom)?;
+                self.plain.set(key, &stamped)?;
+                stamped
+            }
+        };
+        // A later write of the record in this request is a swap from what
+        // this one stored.
+        self.seen.borrow_mut().insert(key.to_owned(), Some(written));
         Ok(())
     }
 
@@ -132,5 +122,9 @@ impl Store for CasStore {
 
     fn keys(&self) -> Result<Vec<String>, StoreError> {
         self.plain.keys()
+    }
+
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        self.atomics.increment(key, delta)
     }
 }

@@ -4,7 +4,7 @@
 #![deny(unsafe_code)]
 
 use flowgate::env::{Clock, Random};
-use flowgate::store::{Store, StoreError};
+use flowgate::store::{Store, StoreError, swap};
 use spin_sdk::key_value;
 
 /// Bindings for the parts of `wasi:keyvalue` flowgate uses (WIT in `wit/`):
@@ -53,13 +53,72 @@ impl Store for SpinStore {
             .get_keys()
             .map_err(|e| StoreError(format!("get_keys: {e}")))
     }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        // Opened per call: the hot path never increments, and opening is
+        // not a store operation.
+        Atomics::open_default()?.increment(key, delta)
+    }
+}
+
+/// `wasi:keyvalue` on the `default` store: compare-and-swap and increment.
+/// Every swap goes through [`flowgate::store::swap::swap_from`], which
+/// settles a reported `cas-failed` by reading the record again (Spin's Redis
+/// store reports it after every swap, applied or not).
+pub struct Atomics {
+    bucket: keyvalue::store::Bucket,
+}
+
+impl Atomics {
+    /// Opens the `default` store through `wasi:keyvalue`.
+    pub fn open_default() -> Result<Self, StoreError> {
+        keyvalue::store::open("default")
+            .map(|bucket| Self { bucket })
+            .map_err(|e| StoreError(format!("wasi:keyvalue open: {e:?}")))
+    }
+
+    /// Adds `delta` to the counter under `key` (`INCRBY` on Redis).
+    pub fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        keyvalue::atomics::increment(&self.bucket, key, delta)
+            .map_err(|e| StoreError(format!("increment: {e:?}")))
+    }
+}
+
+impl swap::Atomics for Atomics {
+    type Cas = keyvalue::atomics::Cas;
+
+    fn watch(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), StoreError> {
+        let cas = keyvalue::atomics::Cas::new(&self.bucket, key)
+            .map_err(|e| StoreError(format!("cas: {e:?}")))?;
+        let value = cas
+            .current()
+            .map_err(|e| StoreError(format!("cas current: {e:?}")))?;
+        Ok((cas, value))
+    }
+
+    fn swap(&self, cas: Self::Cas, value: &[u8]) -> Result<swap::SwapReport, StoreError> {
+        use keyvalue::atomics::CasError;
+        match keyvalue::atomics::swap(cas, value) {
+            Ok(()) => Ok(swap::SwapReport::Swapped),
+            Err(CasError::CasFailed(_)) => Ok(swap::SwapReport::CasFailed),
+            Err(CasError::StoreError(e)) => Err(StoreError(format!("cas swap: {e:?}"))),
+        }
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.bucket
+            .get(key)
+            .map_err(|e| StoreError(format!("get: {e:?}")))
+    }
 }
 
 /// An account record read so that it can be written back only if nobody
-/// changed it meanwhile: `wasi:keyvalue` compare-and-swap. Reading it costs
-/// the same one read as a plain `get`.
+/// changed it meanwhile. The read is a plain `get`: a compare-and-swap
+/// starts only when there is something to write (on Spin's Redis store each
+/// one opens a connection of its own and `WATCH`es the key, too dear for
+/// every request).
 pub struct SwappableRecord {
-    cas: keyvalue::atomics::Cas,
+    atomics: Atomics,
+    key: String,
     /// The bytes read (`None`: no such key).
     pub value: Option<Vec<u8>>,
 }
@@ -67,24 +126,27 @@ pub struct SwappableRecord {
 impl SwappableRecord {
     /// Reads `key` of the `default` store.
     pub fn read(key: &str) -> Result<Self, StoreError> {
-        use keyvalue::{atomics, store};
-        let bucket = store::open("default").map_err(|e| StoreError(format!("open: {e:?}")))?;
-        let cas = atomics::Cas::new(&bucket, key).map_err(|e| StoreError(format!("cas: {e:?}")))?;
-        let value = cas
-            .current()
-            .map_err(|e| StoreError(format!("get: {e:?}")))?;
-        Ok(Self { cas, value })
+        let atomics = Atomics::open_default()?;
+        let value = swap::Atomics::get(&atomics, key)?;
+        Ok(Self {
+            atomics,
+            key: key.to_owned(),
+            value,
+        })
     }
 
-    /// Writes `value` if the record still holds what was read. `Ok(false)`:
-    /// someone else wrote it first, and nothing was written.
+    /// Writes `value` (a JSON object) if the record still holds what was
+    /// read. `Ok(false)`: someone else wrote it first, and nothing was
+    /// written.
     pub fn swap(self, value: &[u8]) -> Result<bool, StoreError> {
-        use keyvalue::atomics::{CasError, swap};
-        match swap(self.cas, value) {
-            Ok(()) => Ok(true),
-            Err(CasError::CasFailed(_)) => Ok(false),
-            Err(CasError::StoreError(e)) => Err(StoreError(format!("swap: {e:?}"))),
-        }
+        let outcome = swap::swap_from(
+            &self.atomics,
+            &self.key,
+            self.value.as_deref(),
+            value,
+            &WasiRandom,
+        )?;
+        Ok(matches!(outcome, swap::Swap::Written(_)))
     }
 }
 
