@@ -595,10 +595,19 @@ fn each_authorizer_request_costs_at_most_one_store_read() {
             .find_map(|w| w.strip_prefix("get="))
             .and_then(|n| n.parse().ok())
             .expect("get count");
-        assert!(gets <= 1, "more than one read: {line}");
+        // Recording `last_used` is a compare-and-swap whose `current` is a
+        // read of its own (docs/store.md: the request reads the account
+        // plainly, since a compare-and-swap opens a Redis connection under
+        // Spin); every other request reads at most once.
+        let most_reads = if line.contains(" set=1 ") { 2 } else { 1 };
+        assert!(gets <= most_reads, "more reads than allowed: {line}");
     }
     assert!(
-        lines.iter().filter(|l| l.contains(" get=1 ")).count() >= 6,
+        lines
+            .iter()
+            .filter(|l| l.contains(" get=1 ") || l.contains(" get=2 set=1 "))
+            .count()
+            >= 6,
         "{text}"
     );
 }
