@@ -318,7 +318,8 @@ async fn load(config: &HostConfig) -> Result<App> {
         .iter()
         .filter(|(id, _)| used.contains(id.as_str()))
     {
-        // Names, labels and templates were checked when the manifest loaded.
+        // Names and templates were checked when the manifest loaded; labels
+        // need the runtime config, which may define more than `default`.
         kv.check_labels(id, &c.key_value_stores)?;
         let mut values = HashMap::new();
         for (name, template) in &c.variables {
