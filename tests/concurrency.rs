@@ -9,9 +9,7 @@ mod common;
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::servers::{Programmed, oidc_issuer};
+use common::servers::oidc_issuer;
 use common::{App, Options, scenarios, start};
 use jwt_simple::prelude::*;
 use serde_json::json;
