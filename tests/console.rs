@@ -150,7 +150,7 @@ fn console_in_chromium_manages_every_credential_type_and_screen() {
         Options::new()
             .variable("trusted_proxy_token", Some(PROXY_TOKEN))
             .variable("issuer", Some(ISSUER))
-            .variable("oidc_issuer_origin", Some(&idp.origin())),
+            .trust_issuer(&idp.origin()),
     );
     let artifacts = common::root()
         .join("target/console")
