@@ -20,9 +20,10 @@ use crate::oidc::{self, Binding, Bindings, IssuerRecord};
 use crate::policy::{Flow, flow_by_id, is_identifier};
 use crate::secret::{NewSecret, SecretKind, generate_id, is_id};
 use crate::store::{
-    NameKind, Store, StoreError, account_key, certificate_key, grant_key, grant_prefix, name_key,
+    NameKind, Store, StoreError, account_key, certificate_key, grant_key, name_key,
 };
 use credentials::public_key_material;
+use crate::store::index::distinct;
 
 /// Longest accepted description.
 const MAX_DESCRIPTION: usize = 1024;
@@ -549,13 +550,7 @@ impl Admin<'_> {
 
     /// Every account record, by id.
     pub fn records(&self) -> Result<Vec<Record>, AdminError> {
-        let mut ids: Vec<String> = self
-            .store
-            .keys()?
-            .into_iter()
-            .filter_map(|k| k.strip_prefix("acct/").map(str::to_owned))
-            .collect();
-        ids.sort();
+        let ids = self.indexed_accounts()?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             match self.record(&id) {
@@ -743,6 +738,11 @@ impl Admin<'_> {
             created_at: now,
             updated_at: now,
         };
+        // Index entries first (src/admin/index.rs): never a record without.
+        index::accounts().add(self.store, &id)?;
+        for flow in &direct {
+            index::flow_grants(flow).add(self.store, &id)?;
+        }
         self.write(&Record {
             account: account.clone(),
             extension: Extension {
@@ -909,14 +909,8 @@ impl Admin<'_> {
     /// `GET /admin/v1/accounts`.
     pub fn list_accounts(&self, query: &AccountQuery) -> Result<Page<AccountView>, AdminError> {
         let limit = query.limit.clamp(1, 200);
-        let mut ids: Vec<String> = self
-            .store
-            .keys()?
-            .into_iter()
-            .filter_map(|k| k.strip_prefix("acct/").map(str::to_owned))
-            .filter(|id| query.after.as_ref().is_none_or(|after| id > after))
-            .collect();
-        ids.sort();
+        let mut ids = self.indexed_accounts()?;
+        ids.retain(|id| query.after.as_ref().is_none_or(|after| id > after));
         let mut items = Vec::new();
         let mut next = None;
         let now = self.clock.now();
@@ -1154,7 +1148,7 @@ impl Admin<'_> {
             record.account.updated_at = self.clock.now();
             self.write(&record)?;
         }
-        self.store.set(&grant_key(flow_id, id), b"")?;
+        self.mark_grant(flow_id, id)?;
         Ok(AccountView::from(&record))
     }
 
@@ -1177,14 +1171,8 @@ impl Admin<'_> {
     /// `GET /admin/v1/flows/{flow}/access`: the accounts that may invoke it.
     pub fn flow_access(&self, flow_id: &str) -> Result<Vec<AccountView>, AdminError> {
         self.flow(flow_id)?;
-        let prefix = grant_prefix(flow_id);
-        let mut ids: Vec<String> = self
-            .store
-            .keys()?
-            .into_iter()
-            .filter_map(|k| k.strip_prefix(&prefix).map(str::to_owned))
-            .collect();
-        ids.sort();
+        self.indexed()?;
+        let ids = distinct(index::flow_grants(flow_id).entries(self.store)?);
         let mut out = Vec::new();
         for id in ids {
             match self.record(&id) {
@@ -1205,6 +1193,7 @@ impl Admin<'_> {
     pub fn audit(&self, entry: &AuditEntry) -> Result<(), AdminError> {
         let key = format!("audit/{:012}-{}", entry.time, generate_id(self.random));
         let bytes = serde_json::to_vec(entry).map_err(|_| AdminError::Corrupt(key.clone()))?;
+        index::audit_day(index::day_of(entry.time)).add(self.store, &key)?;
         self.store.set(&key, &bytes)?;
         Ok(())
     }
@@ -1221,17 +1210,10 @@ impl Admin<'_> {
             before,
         } = *query;
         let limit = limit.clamp(1, 200);
-        let mut keys: Vec<String> = self
-            .store
-            .keys()?
-            .into_iter()
-            .filter(|k| k.starts_with("audit/"))
-            .filter(|k| before.is_none_or(|b| k.as_str() < b))
-            .collect();
-        keys.sort_unstable_by(|a, b| b.cmp(a));
         let mut items = Vec::new();
         let mut next = None;
-        for key in keys {
+        for key in self.audit_keys_newest_first(before)? {
+            let key = key?;
             let Some(bytes) = self.store.get(&key)? else {
                 continue;
             };
@@ -1309,6 +1291,8 @@ pub mod access;
 pub mod credentials;
 pub mod export;
 pub mod groups;
+pub mod index;
+mod index_reads;
 mod names;
 pub mod prune;
 pub mod query;

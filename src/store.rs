@@ -10,8 +10,12 @@
 //! - `role/<name>`: a custom management role;
 //! - `group/<name>`: a group and the flows granted to it;
 //! - `claim/<kind>/<name>`: the counter that elects the one creator of a
-//!   name ([`claim_key`]).
+//!   name ([`claim_key`]);
+//! - `ix/...`: index records ([`index`], [`expiry`]), so that listing and
+//!   pruning never list the store's keys.
 
+pub mod expiry;
+pub mod index;
 pub mod swap;
 
 /// A failure of the store itself. The caller answers `503`: fail closed.
@@ -107,12 +111,20 @@ pub fn group_key(name: &str) -> String {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     map: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
+    /// How many times [`Store::keys`] was called.
+    listings: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryStore {
     fn map(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, Vec<u8>>> {
         // A poisoned lock only means another test panicked; the map is intact.
         self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many times the keys were listed, for tests that a path never
+    /// lists them (issue 16).
+    pub fn key_listings(&self) -> usize {
+        self.listings.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every value, for tests that look for leaked secrets.
@@ -137,6 +149,8 @@ impl Store for MemoryStore {
         Ok(())
     }
     fn keys(&self) -> Result<Vec<String>, StoreError> {
+        self.listings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(self.map().keys().cloned().collect())
     }
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {

@@ -561,8 +561,12 @@ impl Admin<'_> {
         for (mut record, stored) in accounts {
             record.account.grants =
                 self.effective_grants(&record.direct_grants(), &record.account.groups, None)?;
-            self.write(&record)?;
             let id = record.account.id.clone();
+            if stored.is_none() {
+                // A new account: its index entry first (issue 16).
+                super::index::accounts().add(self.store, &id)?;
+            }
+            self.write(&record)?;
             if let Some(old) = &stored {
                 // Certificates the import drops: the record first (done), then
                 // the index, unless it already names another account.
@@ -591,7 +595,7 @@ impl Admin<'_> {
             self.store
                 .set(&name_key(&record.account.name), id.as_bytes())?;
             for flow in record.direct_grants() {
-                self.store.set(&grant_key(&flow, &id), b"")?;
+                self.mark_grant(&flow, &id)?;
             }
         }
         if !groups.is_empty() {

@@ -15,7 +15,9 @@
 use serde::Serialize;
 
 use crate::assertion::REPLAY_PREFIX;
-use crate::store::{Store, StoreError};
+use super::index;
+use crate::store::index::distinct;
+use crate::store::{Store, StoreError, expiry};
 use crate::token::LEEWAY_SECONDS;
 use crate::verified::{self, Entry};
 
@@ -44,8 +46,8 @@ pub struct Deleted {
 pub struct Pruned {
     /// Records deleted, by kind.
     pub deleted: Deleted,
-    /// Records of the three kinds left in place: not yet expired by more
-    /// than the margin, or unreadable.
+    /// Records of the three kinds this run examined and left in place: not
+    /// yet expired by more than the margin, or unreadable.
     pub kept: usize,
 }
 
@@ -90,29 +92,76 @@ impl Deleted {
     }
 }
 
-/// Deletes every `jti/`, `revoked/` and `vtok/` record whose expiry lies
-/// more than [`PRUNE_MARGIN_SECONDS`] before `now`. Other keys are not
-/// read. A key gone between listing and reading counts nowhere. Stops at
-/// the first store failure; what was deleted until then stays deleted, and
+/// Whether `key` is a record with its own expiry, which prune handles.
+pub fn is_expiring(key: &str) -> bool {
+    Kind::of(key).is_some()
+}
+
+/// Deletes the `jti/`, `revoked/` and `vtok/` records whose expiry lies
+/// more than [`PRUNE_MARGIN_SECONDS`] before `now`, reading only what the
+/// expiry index ([`crate::store::expiry`]) files as expired: the migration's
+/// backlog, then every hourly bucket wholly past the margin, each removed
+/// once done. No key listing (but the one-time migration). A record found
+/// not yet expired is filed again under its expiry; an unreadable one is
+/// kept, counted, and filed an hour on, never deleted on a guess. A key gone
+/// since it was filed counts nowhere. Stops at the first store failure;
+/// what was deleted until then stays deleted, the bucket stays filed, and
 /// running it again finishes the job.
 pub fn prune_expired(store: &dyn Store, now: u64) -> Result<Pruned, StoreError> {
+    index::ensure_indexed(store, now, &is_expiring)?;
     let mut pruned = Pruned::default();
-    for key in store.keys()? {
-        let Some(kind) = Kind::of(&key) else {
-            continue;
-        };
-        let Some(value) = store.get(&key)? else {
-            continue;
-        };
-        match kind.expiry(&value) {
-            Some(expiry) if now.saturating_sub(expiry) > PRUNE_MARGIN_SECONDS => {
-                store.delete(&key)?;
-                pruned.deleted.count(kind);
-            }
-            _ => pruned.kept += 1,
+    let backlog = index::expiry_backlog();
+    if !backlog.is_empty(store)? {
+        for key in distinct(backlog.entries(store)?) {
+            examine(store, &key, now, &mut pruned)?;
         }
+        backlog.remove(store)?;
+    }
+    let Some(mut bucket) = expiry::cursor(store)? else {
+        return Ok(pruned);
+    };
+    let start = bucket;
+    while expiry::is_past(bucket, now, PRUNE_MARGIN_SECONDS) {
+        let filed = expiry::bucket(bucket);
+        if !filed.is_empty(store)? {
+            for key in distinct(filed.entries(store)?) {
+                examine(store, &key, now, &mut pruned)?;
+            }
+            filed.remove(store)?;
+            expiry::set_cursor(store, bucket + 1)?;
+        }
+        bucket += 1;
+    }
+    if bucket != start {
+        expiry::set_cursor(store, bucket)?;
     }
     Ok(pruned)
+}
+
+/// Deletes the record under `key` if expired beyond the margin; otherwise
+/// keeps it and files it again.
+fn examine(store: &dyn Store, key: &str, now: u64, pruned: &mut Pruned) -> Result<(), StoreError> {
+    let Some(kind) = Kind::of(key) else {
+        return Ok(());
+    };
+    let Some(value) = store.get(key)? else {
+        return Ok(());
+    };
+    match kind.expiry(&value) {
+        Some(expiry) if now.saturating_sub(expiry) > PRUNE_MARGIN_SECONDS => {
+            store.delete(key)?;
+            pruned.deleted.count(kind);
+        }
+        Some(expiry) => {
+            expiry::schedule(store, key, expiry, now)?;
+            pruned.kept += 1;
+        }
+        None => {
+            expiry::schedule(store, key, now + expiry::BUCKET_SECONDS, now)?;
+            pruned.kept += 1;
+        }
+    }
+    Ok(())
 }
 
 impl super::Admin<'_> {
@@ -151,18 +200,30 @@ mod tests {
         store
     }
 
+    /// The keys of records (the index's own keys left out).
     fn keys(store: &MemoryStore) -> Vec<String> {
-        store.keys().expect("keys")
+        store
+            .dump()
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| !k.starts_with(crate::store::index::INDEX_PREFIX))
+            .collect()
     }
 
     fn text(n: u64) -> Vec<u8> {
         n.to_string().into_bytes()
     }
 
+    /// A time by which every record filed at `NOW` is in a bucket past the
+    /// margin.
+    const LATER: u64 = NOW + 2 * expiry::BUCKET_SECONDS;
+
     #[test]
     fn records_expired_beyond_the_margin_go_and_the_rest_stay() {
         let old = NOW - PRUNE_MARGIN_SECONDS - 1;
         let edge = NOW - PRUNE_MARGIN_SECONDS;
+        // Written by the old layout: no index entries; the first prune's
+        // migration files them in its backlog.
         let s = store(&[
             ("jti/c1/old", text(old)),
             ("jti/c1/edge", text(edge)),
@@ -188,22 +249,35 @@ mod tests {
                 kept: 4,
             }
         );
-        assert_eq!(
-            keys(&s),
-            [
-                "acct/a",
-                "audit/000000000001-x",
-                "cert/t",
-                "jti/c1/edge",
-                "jti/c1/live",
-                "revoked/live",
-                "vtok/just-expired",
-            ]
-        );
-        // Nothing left to do the second time.
+        let left = [
+            "acct/a",
+            "audit/000000000001-x",
+            "cert/t",
+            "jti/c1/edge",
+            "jti/c1/live",
+            "revoked/live",
+            "vtok/just-expired",
+        ];
+        assert_eq!(keys(&s), left);
+        // The kept ones are filed under their expiry: nothing to examine
+        // until their hour is past.
         let again = prune_expired(&s, NOW).expect("prune");
-        assert_eq!(again.deleted, Deleted::default());
-        assert_eq!(again.kept, 4);
+        assert_eq!(again, Pruned::default());
+        assert_eq!(keys(&s), left);
+        let later = prune_expired(&s, LATER).expect("prune");
+        assert_eq!(
+            later,
+            Pruned {
+                deleted: Deleted {
+                    jti: 2,
+                    revoked: 1,
+                    vtok: 1
+                },
+                kept: 0,
+            }
+        );
+        assert_eq!(keys(&s), ["acct/a", "audit/000000000001-x", "cert/t"]);
+        assert_eq!(s.key_listings(), 1, "only the migration lists keys");
     }
 
     #[test]
@@ -213,12 +287,14 @@ mod tests {
         // The token no longer verifies anywhere, but the margin is not over.
         let pruned = prune_expired(&s, NOW).expect("prune");
         assert_eq!(pruned.kept, 2);
-        let later = prune_expired(&s, exp + PRUNE_MARGIN_SECONDS + 1).expect("prune");
+        let at_margin = prune_expired(&s, exp + PRUNE_MARGIN_SECONDS).expect("prune");
+        assert_eq!(at_margin.deleted, Deleted::default());
+        let later = prune_expired(&s, LATER).expect("prune");
         assert_eq!(later.deleted.revoked + later.deleted.vtok, 2);
     }
 
     #[test]
-    fn unreadable_values_are_kept_and_counted() {
+    fn unreadable_values_are_kept_counted_and_looked_at_again_later() {
         let s = store(&[
             ("jti/c/x", b"soon".to_vec()),
             ("jti/c/y", vec![0xff, 0xfe]),
@@ -231,6 +307,9 @@ mod tests {
         assert_eq!(pruned.deleted, Deleted::default());
         assert_eq!(pruned.kept, 5);
         assert_eq!(keys(&s), before);
+        let later = prune_expired(&s, LATER).expect("prune");
+        assert_eq!((later.deleted, later.kept), (Deleted::default(), 5));
+        assert_eq!(keys(&s), before);
     }
 
     #[test]
@@ -238,5 +317,62 @@ mod tests {
         let s = store(&[("jti/c/x", text(NOW)), ("vtok/a", vtok(NOW, false))]);
         let pruned = prune_expired(&s, 5).expect("prune");
         assert_eq!((pruned.deleted, pruned.kept), (Deleted::default(), 2));
+    }
+
+    #[test]
+    fn issue16_prune_reads_only_expired_buckets_never_the_key_list() {
+        let s = MemoryStore::default();
+        prune_expired(&s, NOW).expect("the migration of an empty store");
+        assert_eq!(s.key_listings(), 1);
+        // 2,000 live records filed as the authorizer files them, and 3
+        // expired ones.
+        for i in 0..2_000 {
+            let key = format!("vtok/live-{i}");
+            expiry::schedule(&s, &key, NOW + 86_400, NOW).expect("filed");
+            s.set(&key, &vtok(NOW + 86_400, false)).expect("set");
+        }
+        for i in 0..3 {
+            let key = format!("jti/c/{i}");
+            expiry::schedule(&s, &key, NOW + 10, NOW).expect("filed");
+            s.set(&key, &text(NOW + 10)).expect("set");
+        }
+        let reads = std::cell::Cell::new(0);
+        let counting = Counting {
+            inner: &s,
+            reads: &reads,
+        };
+        let pruned = prune_expired(&counting, LATER).expect("prune");
+        assert_eq!(pruned.deleted.jti, 3);
+        assert_eq!(pruned.kept, 0);
+        assert_eq!(s.key_listings(), 1, "no listing after the migration");
+        // The marker, the cursor, one bucket's counter, slots and records:
+        // nothing of the 2,000 live records' bucket.
+        assert!(reads.get() < 20, "{} reads", reads.get());
+    }
+
+    /// Counts reads of a store.
+    struct Counting<'a> {
+        inner: &'a MemoryStore,
+        reads: &'a std::cell::Cell<usize>,
+    }
+
+    impl Store for Counting<'_> {
+        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            self.reads.set(self.reads.get() + 1);
+            self.inner.get(key)
+        }
+        fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+            self.inner.set(key, value)
+        }
+        fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.inner.delete(key)
+        }
+        fn keys(&self) -> Result<Vec<String>, StoreError> {
+            self.inner.keys()
+        }
+        fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+            self.reads.set(self.reads.get() + 1);
+            self.inner.increment(key, delta)
+        }
     }
 }

@@ -448,3 +448,4 @@ mod import;
 mod names;
 mod roles_groups;
 mod rotation;
+mod index;

@@ -380,6 +380,10 @@ fn first_use(
         deny("access token revoked", Some(&verified.subject), path);
         return Err(Outcome::Unauthorized { basic: false });
     }
+    // Issue 16: filed for prune before it is written.
+    if let Some(e) = flowgate::store::expiry::schedule_or_report(store, &[key], verified.expires_at, now) {
+        eprintln!("flowgate authorizer: {e}");
+    }
     if let Err(e) = store.set(key, &Entry::verified(&verified).to_bytes()) {
         // The token is valid; only the saving for next time is lost.
         eprintln!("flowgate authorizer: verified-token entry not written: {e}");

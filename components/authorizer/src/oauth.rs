@@ -11,7 +11,7 @@ use flowgate::certificate::is_forwarded;
 use flowgate::env::{Clock as _, Random as _};
 use flowgate::oauth::{Form, OAuthError, check_grant_type, client_credentials, scope_for};
 use flowgate::secret::{ParsedSecret, SecretKind, is_id};
-use flowgate::store::{Store as _, account_key};
+use flowgate::store::{Store as _, account_key, expiry};
 use flowgate::token::{AccessToken, Confirmation, NewAccessToken};
 use flowgate_flows::FLOWS;
 use flowgate_spin::{SpinStore, SwappableRecord, WasiClock, WasiRandom};
@@ -137,6 +137,10 @@ fn assertion_client(form: &Form, config: &Config, store: &SpinStore) -> Result<C
     let replay = assertion::replay_key(&claimed, &verified.jti);
     if store.get(&replay).map_err(unavailable)?.is_some() {
         return Err(refused(&claimed, "client assertion jti replayed"));
+    }
+    // Issue 16: filed for prune before it is written.
+    if let Some(e) = expiry::schedule_or_report(store, &[&replay], verified.expires_at, WasiClock.now()) {
+        eprintln!("flowgate authorizer: {e}");
     }
     store
         .set(&replay, verified.expires_at.to_string().as_bytes())
@@ -330,7 +334,16 @@ pub fn revoke(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Re
         if let Some((verified, token)) = verified {
             // `revoked/<jti>` first, then the verified-token entry: a first
             // use racing with this finds one or the other
-            // (`flowgate::verified`).
+            // (`flowgate::verified`). Both filed for prune first (issue 16).
+            let keys = [revoked_key(&verified.id), config.verified_key(&token)];
+            if let Some(e) = expiry::schedule_or_report(
+                &store,
+                &[&keys[0], &keys[1]],
+                verified.expires_at,
+                WasiClock.now(),
+            ) {
+                eprintln!("flowgate authorizer: {e}");
+            }
             store
                 .set(
                     &revoked_key(&verified.id),

@@ -1,0 +1,131 @@
+//! The indexes management reads instead of listing the store's keys
+//! (issue 16, target 5; docs/store.md, "Indexes"), and the migration that
+//! builds them for a store written before they existed.
+//!
+//! - `acct`: every account id ever created (deleted ones stay: the record
+//!   decides, and ids are never reused);
+//! - `grant/<flow>`: the accounts given a direct grant to `<flow>` (revoked
+//!   ones stay until the record says otherwise);
+//! - `audit/<day>`: the audit keys of one UTC day (`time / 86400`), walked
+//!   from the newest day back to `ix/audit/first`;
+//! - `exp/<hour>` and `exp/backlog`: the expiry index
+//!   ([`crate::store::expiry`]); the backlog holds the expiring records the
+//!   migration found, examined by the next prune.
+//!
+//! Every write of an indexed thing adds its entry first, then writes the
+//! thing: an entry may stand for nothing (skipped), a thing is never
+//! without its entry.
+
+use crate::store::expiry;
+use crate::store::index::Index;
+use crate::store::{Store, StoreError};
+
+/// Set once the migration has run: the store's indexes are complete.
+pub const MIGRATED_KEY: &str = "ix/version";
+/// The layout version [`MIGRATED_KEY`] holds.
+const VERSION: &[u8] = b"1";
+/// The first day the audit index covers (decimal text).
+pub const AUDIT_FIRST_KEY: &str = "ix/audit/first";
+
+const DAY_SECONDS: u64 = 86_400;
+
+/// The account index.
+pub fn accounts() -> Index {
+    Index::new("acct")
+}
+
+/// The index of a flow's direct grants.
+pub fn flow_grants(flow: &str) -> Index {
+    Index::new(format!("grant/{flow}"))
+}
+
+/// The index of one day's audit entries.
+pub fn audit_day(day: u64) -> Index {
+    Index::new(format!("audit/{day}"))
+}
+
+/// The day an audit key (`audit/<time>-<id>`) or time falls on.
+pub fn day_of(time: u64) -> u64 {
+    time / DAY_SECONDS
+}
+
+/// The time an audit key names, if it is one.
+pub fn audit_key_time(key: &str) -> Option<u64> {
+    key.strip_prefix("audit/")?.split('-').next()?.parse().ok()
+}
+
+/// The expiring records the migration found, for the next prune.
+pub fn expiry_backlog() -> Index {
+    Index::new("exp/backlog")
+}
+
+/// The first day of the audit index.
+pub fn audit_first_day(store: &dyn Store) -> Result<Option<u64>, StoreError> {
+    match store.get(AUDIT_FIRST_KEY)? {
+        None => Ok(None),
+        Some(bytes) => std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .map(Some)
+            .ok_or_else(|| StoreError(format!("{AUDIT_FIRST_KEY} is not a number"))),
+    }
+}
+
+/// Runs [`migrate`] unless it ran before: one read when it did. Listing and
+/// pruning call this first.
+pub fn ensure_indexed(
+    store: &dyn Store,
+    now: u64,
+    expiring: &dyn Fn(&str) -> bool,
+) -> Result<(), StoreError> {
+    if store.get(MIGRATED_KEY)?.is_none() {
+        migrate(store, now, expiring)?;
+    }
+    Ok(())
+}
+
+/// Builds every index from one listing of the store's keys: the only key
+/// listing left, run once per store. Idempotent: running it again (after a
+/// failure midway, or twice at once) adds duplicate entries, which readers
+/// drop. `expiring` says which keys are records with their own expiry.
+pub fn migrate(
+    store: &dyn Store,
+    now: u64,
+    expiring: &dyn Fn(&str) -> bool,
+) -> Result<(), StoreError> {
+    let keys = store.keys()?;
+    let mut ids = Vec::new();
+    let mut grants: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    let mut audit: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    let mut backlog = Vec::new();
+    for key in &keys {
+        if let Some(id) = key.strip_prefix("acct/") {
+            ids.push(id.to_owned());
+        } else if let Some((flow, id)) = key
+            .strip_prefix("grant/")
+            .and_then(|rest| rest.split_once('/'))
+        {
+            grants.entry(flow).or_default().push(id.to_owned());
+        } else if let Some(time) = audit_key_time(key) {
+            audit.entry(day_of(time)).or_default().push(key.clone());
+        } else if expiring(key) {
+            backlog.push(key.clone());
+        }
+    }
+    accounts().add_all(store, &ids)?;
+    for (flow, ids) in &grants {
+        flow_grants(flow).add_all(store, ids)?;
+    }
+    for (day, keys) in &audit {
+        audit_day(*day).add_all(store, keys)?;
+    }
+    let first = audit.keys().next().copied().unwrap_or(day_of(now));
+    if audit_first_day(store)?.is_none_or(|stored| first < stored) {
+        store.set(AUDIT_FIRST_KEY, first.to_string().as_bytes())?;
+    }
+    expiry_backlog().add_all(store, &backlog)?;
+    if expiry::cursor(store)?.is_none() {
+        expiry::set_cursor(store, expiry::bucket_of(now))?;
+    }
+    store.set(MIGRATED_KEY, VERSION)
+}
