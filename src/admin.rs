@@ -19,11 +19,11 @@ use crate::hash::{Domain, Pepper};
 use crate::oidc::{self, Binding, Bindings, IssuerRecord};
 use crate::policy::{Flow, flow_by_id, is_identifier};
 use crate::secret::{NewSecret, SecretKind, generate_id, is_id};
+use crate::store::index::distinct;
 use crate::store::{
     NameKind, Store, StoreError, account_key, certificate_key, grant_key, name_key,
 };
 use credentials::public_key_material;
-use crate::store::index::distinct;
 
 /// Longest accepted description.
 const MAX_DESCRIPTION: usize = 1024;

@@ -127,6 +127,15 @@ impl MemoryStore {
         self.listings.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Every key and value but the index records (`ix/`, [`index`]): what
+    /// tests of "changes nothing" compare. Index entries are bookkeeping
+    /// that may outlive what they name (docs/store.md, "Indexes").
+    pub fn records(&self) -> Vec<(String, Vec<u8>)> {
+        let mut all = self.dump();
+        all.retain(|(k, _)| !k.starts_with(index::INDEX_PREFIX));
+        all
+    }
+
     /// Every value, for tests that look for leaked secrets.
     pub fn dump(&self) -> Vec<(String, Vec<u8>)> {
         self.map()

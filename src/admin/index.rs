@@ -61,14 +61,7 @@ pub fn expiry_backlog() -> Index {
 
 /// The first day of the audit index.
 pub fn audit_first_day(store: &dyn Store) -> Result<Option<u64>, StoreError> {
-    match store.get(AUDIT_FIRST_KEY)? {
-        None => Ok(None),
-        Some(bytes) => std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|t| t.parse().ok())
-            .map(Some)
-            .ok_or_else(|| StoreError(format!("{AUDIT_FIRST_KEY} is not a number"))),
-    }
+    crate::store::index::stored_number(store, AUDIT_FIRST_KEY)
 }
 
 /// Runs [`migrate`] unless it ran before: one read when it did. Listing and

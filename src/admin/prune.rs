@@ -14,8 +14,8 @@
 
 use serde::Serialize;
 
-use crate::assertion::REPLAY_PREFIX;
 use super::index;
+use crate::assertion::REPLAY_PREFIX;
 use crate::store::index::distinct;
 use crate::store::{Store, StoreError, expiry};
 use crate::token::LEEWAY_SECONDS;
@@ -112,9 +112,8 @@ pub fn prune_expired(store: &dyn Store, now: u64) -> Result<Pruned, StoreError> 
     let mut pruned = Pruned::default();
     let backlog = index::expiry_backlog();
     if !backlog.is_empty(store)? {
-        for key in distinct(backlog.entries(store)?) {
-            examine(store, &key, now, &mut pruned)?;
-        }
+        let keys = distinct(backlog.entries(store)?);
+        examine_all(store, &keys, now, &mut pruned)?;
         backlog.remove(store)?;
     }
     let Some(mut bucket) = expiry::cursor(store)? else {
@@ -124,9 +123,8 @@ pub fn prune_expired(store: &dyn Store, now: u64) -> Result<Pruned, StoreError> 
     while expiry::is_past(bucket, now, PRUNE_MARGIN_SECONDS) {
         let filed = expiry::bucket(bucket);
         if !filed.is_empty(store)? {
-            for key in distinct(filed.entries(store)?) {
-                examine(store, &key, now, &mut pruned)?;
-            }
+            let keys = distinct(filed.entries(store)?);
+            examine_all(store, &keys, now, &mut pruned)?;
             filed.remove(store)?;
             expiry::set_cursor(store, bucket + 1)?;
         }
@@ -138,28 +136,41 @@ pub fn prune_expired(store: &dyn Store, now: u64) -> Result<Pruned, StoreError> 
     Ok(pruned)
 }
 
-/// Deletes the record under `key` if expired beyond the margin; otherwise
-/// keeps it and files it again.
-fn examine(store: &dyn Store, key: &str, now: u64, pruned: &mut Pruned) -> Result<(), StoreError> {
-    let Some(kind) = Kind::of(key) else {
-        return Ok(());
-    };
-    let Some(value) = store.get(key)? else {
-        return Ok(());
-    };
-    match kind.expiry(&value) {
-        Some(expiry) if now.saturating_sub(expiry) > PRUNE_MARGIN_SECONDS => {
-            store.delete(key)?;
-            pruned.deleted.count(kind);
-        }
-        Some(expiry) => {
-            expiry::schedule(store, key, expiry, now)?;
-            pruned.kept += 1;
-        }
-        None => {
-            expiry::schedule(store, key, now + expiry::BUCKET_SECONDS, now)?;
-            pruned.kept += 1;
-        }
+/// Deletes each record under `keys` that expired beyond the margin; the
+/// others are kept and filed again, in bulk per bucket (a migration's
+/// backlog may hold millions): under their expiry, or an hour on when
+/// unreadable.
+fn examine_all(
+    store: &dyn Store,
+    keys: &[String],
+    now: u64,
+    pruned: &mut Pruned,
+) -> Result<(), StoreError> {
+    let mut refile: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    for key in keys {
+        let Some(kind) = Kind::of(key) else {
+            continue;
+        };
+        let Some(value) = store.get(key)? else {
+            continue;
+        };
+        let due = match kind.expiry(&value) {
+            Some(expiry) if now.saturating_sub(expiry) > PRUNE_MARGIN_SECONDS => {
+                store.delete(key)?;
+                pruned.deleted.count(kind);
+                continue;
+            }
+            Some(expiry) => expiry,
+            None => now + expiry::BUCKET_SECONDS,
+        };
+        pruned.kept += 1;
+        refile
+            .entry(expiry::bucket_of(due.max(now)))
+            .or_default()
+            .push(key.clone());
+    }
+    for (bucket, keys) in &refile {
+        expiry::bucket(*bucket).add_all(store, keys)?;
     }
     Ok(())
 }

@@ -56,14 +56,7 @@ pub fn schedule_or_report(
 /// The first bucket not yet pruned; `None` before the index exists
 /// (the migration sets it).
 pub fn cursor(store: &dyn Store) -> Result<Option<u64>, StoreError> {
-    match store.get(CURSOR_KEY)? {
-        None => Ok(None),
-        Some(bytes) => std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|t| t.parse().ok())
-            .map(Some)
-            .ok_or_else(|| StoreError(format!("{CURSOR_KEY} is not a number"))),
-    }
+    super::index::stored_number(store, CURSOR_KEY)
 }
 
 /// Moves the cursor to `bucket`.

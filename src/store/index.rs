@@ -170,6 +170,18 @@ impl Index {
     }
 }
 
+/// A whole number stored as decimal text under `key` (a cursor), if any.
+pub fn stored_number(store: &dyn Store, key: &str) -> Result<Option<u64>, StoreError> {
+    match store.get(key)? {
+        None => Ok(None),
+        Some(bytes) => std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .map(Some)
+            .ok_or_else(|| StoreError(format!("{key} is not a number"))),
+    }
+}
+
 fn page_bytes(values: &[String]) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(values).map_err(|_| StoreError("an index page could not be written".into()))
 }
@@ -259,7 +271,8 @@ mod tests {
             })
             .collect();
         for t in threads {
-            t.join().map_err(|_| StoreError("thread panicked".into()))??;
+            t.join()
+                .map_err(|_| StoreError("thread panicked".into()))??;
         }
         let read = distinct(Index::new("t").entries(store.as_ref())?);
         assert_eq!(read.len(), 1600);

@@ -220,7 +220,15 @@ pub fn account_creates_all_listed(hosts: &[Arc<App>], tag: &str, n: usize) {
         .map(|a| a["name"].as_str().unwrap_or_default().to_owned())
         .collect();
     for i in 0..n {
-        assert!(listed.contains(&name(i)), "{} not listed: {listed:?}", name(i));
-        assert!(granted.contains(&name(i)), "{} not in access: {access}", name(i));
+        assert!(
+            listed.contains(&name(i)),
+            "{} not listed: {listed:?}",
+            name(i)
+        );
+        assert!(
+            granted.contains(&name(i)),
+            "{} not in access: {access}",
+            name(i)
+        );
     }
 }

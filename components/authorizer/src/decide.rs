@@ -381,7 +381,9 @@ fn first_use(
         return Err(Outcome::Unauthorized { basic: false });
     }
     // Issue 16: filed for prune before it is written.
-    if let Some(e) = flowgate::store::expiry::schedule_or_report(store, &[key], verified.expires_at, now) {
+    if let Some(e) =
+        flowgate::store::expiry::schedule_or_report(store, &[key], verified.expires_at, now)
+    {
         eprintln!("flowgate authorizer: {e}");
     }
     if let Err(e) = store.set(key, &Entry::verified(&verified).to_bytes()) {

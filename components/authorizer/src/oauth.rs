@@ -139,7 +139,9 @@ fn assertion_client(form: &Form, config: &Config, store: &SpinStore) -> Result<C
         return Err(refused(&claimed, "client assertion jti replayed"));
     }
     // Issue 16: filed for prune before it is written.
-    if let Some(e) = expiry::schedule_or_report(store, &[&replay], verified.expires_at, WasiClock.now()) {
+    if let Some(e) =
+        expiry::schedule_or_report(store, &[&replay], verified.expires_at, WasiClock.now())
+    {
         eprintln!("flowgate authorizer: {e}");
     }
     store

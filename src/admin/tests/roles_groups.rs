@@ -63,7 +63,7 @@ fn unknown_roles_and_groups_are_named_and_change_nothing() {
             .expect_err("refused");
         assert_eq!(field_of(err), expected);
     }
-    assert!(env.store.dump().is_empty(), "{}", env.dump_text());
+    assert!(env.store.records().is_empty(), "{}", env.dump_text());
     let id = create(
         &env,
         r#"{"name":"a","credential_type":"api_key","roles":["auditor"]}"#,
@@ -217,7 +217,7 @@ fn export_holds_digests_only_and_import_is_idempotent() {
     let bytes = text.as_bytes();
     let plan = other.admin().import(bytes, true).expect("plan");
     assert_eq!(plan.changes.len(), 3, "{plan:?}");
-    assert!(other.store.dump().is_empty(), "a dry run wrote");
+    assert!(other.store.records().is_empty(), "a dry run wrote");
     other.admin().import(bytes, false).expect("applied");
     let copy = other.admin().account(&created.account.id).expect("copied");
     assert_eq!(copy.grants, vec!["orders", "reports"]);
