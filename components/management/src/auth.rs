@@ -13,7 +13,7 @@ use flowgate::store::{Store as _, account_key};
 use flowgate_spin::{SpinStore, WasiClock, variable};
 use spin_sdk::http::{Request, Response};
 
-use crate::routes::error_response;
+use crate::response::error_response;
 
 /// The shortest admin token accepted; a shorter one is a configuration error.
 const MIN_ADMIN_TOKEN: usize = 16;
