@@ -9,7 +9,8 @@ use flowgate::authz;
 use flowgate::env::Clock as _;
 use flowgate::hash::{Domain, PEPPER_VARIABLE, Pepper};
 use flowgate::secret::{ParsedSecret, SecretKind};
-use flowgate::store::{Store as _, account_key};
+use flowgate::store::Store as _;
+use flowgate::store::keys::account_key;
 use flowgate_spin::{SpinStore, WasiClock, variable};
 use spin_sdk::http::{Request, Response};
 
