@@ -19,7 +19,8 @@ use crate::hash::Domain;
 use crate::oidc::IssuerRecord;
 use crate::policy::flow_by_id;
 use crate::secret::{NewSecret, SecretKind, generate_id};
-use crate::store::{NameKind, account_key, certificate_key, grant_key, name_key};
+use crate::store::NameKind;
+use crate::store::keys::{account_id_of, account_key, certificate_key, grant_key, name_key};
 
 /// Filters and paging of the account list.
 #[derive(Debug, Default)]
@@ -299,7 +300,7 @@ impl Admin<'_> {
             .store
             .keys()?
             .into_iter()
-            .filter_map(|k| k.strip_prefix("acct/").map(str::to_owned))
+            .filter_map(|k| account_id_of(&k).map(str::to_owned))
             .filter(|id| query.after.as_ref().is_none_or(|after| id > after))
             .collect();
         ids.sort();

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{Admin, AdminError, Page};
 use crate::secret::generate_id;
+use crate::store::keys::{AUDIT_PREFIX, audit_key};
 
 /// One entry of the audit log.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -36,7 +37,7 @@ pub struct AuditQuery<'q> {
 impl Admin<'_> {
     /// Appends an audit entry. Audit keys sort by time.
     pub fn audit(&self, entry: &AuditEntry) -> Result<(), AdminError> {
-        let key = format!("audit/{:012}-{}", entry.time, generate_id(self.random));
+        let key = audit_key(entry.time, &generate_id(self.random));
         let bytes = serde_json::to_vec(entry).map_err(|_| AdminError::Corrupt(key.clone()))?;
         self.store.set(&key, &bytes)?;
         Ok(())
@@ -58,7 +59,7 @@ impl Admin<'_> {
             .store
             .keys()?
             .into_iter()
-            .filter(|k| k.starts_with("audit/"))
+            .filter(|k| k.starts_with(AUDIT_PREFIX))
             .filter(|k| before.is_none_or(|b| k.as_str() < b))
             .collect();
         keys.sort_unstable_by(|a, b| b.cmp(a));

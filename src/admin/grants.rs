@@ -3,7 +3,7 @@
 //! The record's `grants` decide; the `grant/<flow>/<id>` index only lists.
 
 use super::{AccountView, Admin, AdminError};
-use crate::store::{grant_key, grant_prefix};
+use crate::store::keys::{grant_key, grant_prefix};
 
 impl Admin<'_> {
     /// `PUT /admin/v1/flows/{flow}/access/{account_id}`. Idempotent.

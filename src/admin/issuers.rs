@@ -5,6 +5,7 @@
 use super::{Admin, AdminError, Fetch, Fields, field};
 use crate::account::OidcSettings;
 use crate::oidc::{self, Binding, Bindings, IssuerRecord};
+use crate::store::keys;
 
 impl Admin<'_> {
     /// Checks an `oidc` account's issuer, audience and rule, then fetches the
@@ -63,7 +64,7 @@ impl Admin<'_> {
         settings: &OidcSettings,
         jwks: &IssuerRecord,
     ) -> Result<(), AdminError> {
-        let key = oidc::bindings_key(&settings.issuer);
+        let key = keys::bindings_key(&settings.issuer);
         let mut bindings: Bindings = match self.store.get(&key)? {
             Some(bytes) => {
                 serde_json::from_slice(&bytes).map_err(|_| AdminError::Corrupt(key.clone()))?
@@ -80,7 +81,7 @@ impl Admin<'_> {
         // The cache first: it is only a cache, and the bindings write (a
         // compare-and-swap that may ask for a re-run) is then the last.
         let cache = serde_json::to_vec(jwks).map_err(|_| AdminError::Corrupt(key.clone()))?;
-        self.store.set(&oidc::jwks_key(&settings.issuer), &cache)?;
+        self.store.set(&keys::jwks_key(&settings.issuer), &cache)?;
         self.store.set(&key, &bytes)?;
         Ok(())
     }
@@ -91,7 +92,7 @@ impl Admin<'_> {
         id: &str,
         settings: &OidcSettings,
     ) -> Result<(), AdminError> {
-        let key = oidc::bindings_key(&settings.issuer);
+        let key = keys::bindings_key(&settings.issuer);
         let Some(bytes) = self.store.get(&key)? else {
             return Ok(());
         };

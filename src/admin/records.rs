@@ -5,7 +5,7 @@ use super::{Admin, AdminError, field, not_found};
 use crate::account::{Account, Extension, Record, Scope};
 use crate::policy::{Flow, flow_by_id};
 use crate::secret::is_id;
-use crate::store::account_key;
+use crate::store::keys::{account_id_of, account_key};
 
 impl Admin<'_> {
     /// Reads an account record.
@@ -31,7 +31,7 @@ impl Admin<'_> {
             .store
             .keys()?
             .into_iter()
-            .filter_map(|k| k.strip_prefix("acct/").map(str::to_owned))
+            .filter_map(|k| account_id_of(&k).map(str::to_owned))
             .collect();
         ids.sort();
         let mut out = Vec::with_capacity(ids.len());

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::*;
-use crate::store::certificate_key;
+use crate::store::keys::certificate_key;
 
 /// An exported `mtls` account `id` named `name` holding certificates with
 /// the thumbprints `prints` (each 43 characters of base64url).
