@@ -18,6 +18,7 @@
 
 use crate::store::expiry;
 use crate::store::index::Index;
+use crate::store::keys::{AUDIT_PREFIX, GRANT_PREFIX, account_id_of};
 use crate::store::{Store, StoreError};
 
 /// Set once the migration has run: the store's indexes are complete.
@@ -51,7 +52,11 @@ pub fn day_of(time: u64) -> u64 {
 
 /// The time an audit key names, if it is one.
 pub fn audit_key_time(key: &str) -> Option<u64> {
-    key.strip_prefix("audit/")?.split('-').next()?.parse().ok()
+    key.strip_prefix(AUDIT_PREFIX)?
+        .split('-')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The expiring records the migration found, for the next prune.
@@ -92,10 +97,10 @@ pub fn migrate(
     let mut audit: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
     let mut backlog = Vec::new();
     for key in &keys {
-        if let Some(id) = key.strip_prefix("acct/") {
+        if let Some(id) = account_id_of(key) {
             ids.push(id.to_owned());
         } else if let Some((flow, id)) = key
-            .strip_prefix("grant/")
+            .strip_prefix(GRANT_PREFIX)
             .and_then(|rest| rest.split_once('/'))
         {
             grants.entry(flow).or_default().push(id.to_owned());

@@ -3,8 +3,9 @@
 //! index writes of a grant. No key listing here (issue 16, target 5).
 
 use super::index::{self, audit_day, audit_first_day, audit_key_time, day_of};
-use super::{Admin, AdminError, grant_key, prune};
+use super::{Admin, AdminError, prune};
 use crate::store::index::distinct;
+use crate::store::keys::grant_key;
 
 impl Admin<'_> {
     /// Builds the indexes of a store written before they existed (once;

@@ -28,7 +28,7 @@
 use super::{Store, StoreError};
 
 /// Prefix of every index key.
-pub const INDEX_PREFIX: &str = "ix/";
+pub use super::keys::INDEX_PREFIX;
 
 /// Slots per page.
 pub const PAGE_SLOTS: u64 = 256;
