@@ -41,11 +41,10 @@ pub fn required(
     if binary.is_some() {
         return binary;
     }
-    if std::env::var(skip_variable).as_deref() == Ok("1") {
-        eprintln!(
-            "\n\n*** SKIPPED: {test_file} did not run: the gateway is not installed \
-             and {skip_variable}=1 ***\n\n"
-        );
+    if super::skip::skip_requested(
+        skip_variable,
+        &format!("the gateway {test_file} drives is not installed"),
+    ) {
         return None;
     }
     panic!(
