@@ -36,7 +36,8 @@ fn basic_account_authenticates_with_its_name_and_password() {
         basic("erp-sync", &extra_colon),
         basic("erp-sync", "guess"),
         basic("erp-sync", ""),
-        format!("Basic {}", STANDARD.encode(format!("erp-sync{password}"))), // no colon,
+        // No colon between the name and the password.
+        format!("Basic {}", STANDARD.encode(format!("erp-sync{password}"))),
         "Basic !!!not-base64".to_owned(),
     ] {
         assert_eq!(
