@@ -460,12 +460,7 @@ impl Checked<'_> {
 
 /// A fresh self-signed client certificate (PEM), valid until 2099.
 fn certificate() -> String {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params =
-        rcgen::CertificateParams::new(vec!["client.flowgate.test".into()]).expect("params");
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2099, 1, 1);
-    params.self_signed(&key).expect("self-signed").pem()
+    common::certs::certificate("client.flowgate.test").pem
 }
 
 /// A fresh Ed25519 public key (PEM).

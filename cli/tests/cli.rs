@@ -420,11 +420,7 @@ fn roles_groups_flows_audit_and_prune_run_from_the_cli() {
 
 /// A self-signed client certificate valid until the first day of `year`.
 fn certificate(year: i32) -> String {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params = rcgen::CertificateParams::new(vec!["client.cli.test".into()]).expect("params");
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = rcgen::date_time_ymd(year, 1, 1);
-    params.self_signed(&key).expect("self-signed").pem()
+    common::certs::certificate_until("client.cli.test", year).pem
 }
 
 #[test]
