@@ -176,11 +176,13 @@ pub enum Seen {
 
 /// Reads `token`'s entry under `key` (one read).
 pub fn lookup<S: Store + ?Sized>(store: &S, key: &str, now: u64) -> Result<Seen, StoreError> {
-    Ok(match store.get(key)?.map(|bytes| Entry::check(&bytes, now)) {
-        Some(Ok(token)) => Seen::Verified(token),
-        Some(Err(e @ (EntryError::Revoked | EntryError::Expired))) => Seen::Refused(e),
-        None | Some(Err(EntryError::Unreadable)) => Seen::New,
-    })
+    Ok(
+        match store.get(key)?.map(|bytes| Entry::check(&bytes, now)) {
+            Some(Ok(token)) => Seen::Verified(token),
+            Some(Err(e @ (EntryError::Revoked | EntryError::Expired))) => Seen::Refused(e),
+            None | Some(Err(EntryError::Unreadable)) => Seen::New,
+        },
+    )
 }
 
 /// Why the first use of a token does not go through.
@@ -241,7 +243,11 @@ where
 /// Revokes `token` (`/oauth2/revoke`): `revoked/<jti>` first, kept until
 /// the token expires, then a revoked entry under its `key`, so that a first
 /// use racing with this finds one or the other.
-pub fn revoke<S: Store + ?Sized>(store: &S, key: &str, token: &AccessToken) -> Result<(), StoreError> {
+pub fn revoke<S: Store + ?Sized>(
+    store: &S,
+    key: &str,
+    token: &AccessToken,
+) -> Result<(), StoreError> {
     store.set(
         &revoked_key(&token.id),
         token.expires_at.to_string().as_bytes(),
@@ -371,8 +377,7 @@ mod tests {
     fn first_use_records_the_token_and_later_lookups_need_no_verification() {
         let store = crate::store::MemoryStore::default();
         assert_eq!(lookup(&store, "vtok/k", 1_100), Ok(Seen::New));
-        let (t, warning) =
-            first_use(&store, "vtok/k", || Ok::<_, ()>(token(None))).expect("valid");
+        let (t, warning) = first_use(&store, "vtok/k", || Ok::<_, ()>(token(None))).expect("valid");
         assert_eq!((t, warning), (token(None), None));
         assert_eq!(
             lookup(&store, "vtok/k", 1_100),

@@ -94,12 +94,21 @@ mod tests {
         let random = CountingRandom(Cell::new(5));
         let key = NewSecret::generate(SecretKind::ApiKey, "abcdefghijklmnop", &random);
         let token = NewSecret::generate(SecretKind::ApiToken, "abcdefghijklmnop", &random);
-        assert_eq!(decide("Authorization", &format!("Bearer {ADMIN}")).as_deref(), Ok("bootstrap"));
+        assert_eq!(
+            decide("Authorization", &format!("Bearer {ADMIN}")).as_deref(),
+            Ok("bootstrap")
+        );
         assert_eq!(decide("X-API-Key", key.expose()).as_deref(), Ok("ApiKey"));
         let bearer_key = format!("Bearer {}", key.expose());
-        assert_eq!(decide("Authorization", &bearer_key).as_deref(), Ok("ApiKey"));
+        assert_eq!(
+            decide("Authorization", &bearer_key).as_deref(),
+            Ok("ApiKey")
+        );
         let bearer_token = format!("Bearer {}", token.expose());
-        assert_eq!(decide("Authorization", &bearer_token).as_deref(), Ok("ApiToken"));
+        assert_eq!(
+            decide("Authorization", &bearer_token).as_deref(),
+            Ok("ApiToken")
+        );
     }
 
     #[test]

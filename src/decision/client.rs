@@ -157,11 +157,7 @@ pub fn authenticate_secret_client(
     let principal = authenticate(record, secret, None, pepper, now)
         .map_err(|e| refused(secret.account_id(), basic, e))?;
     if principal.credential_type() != CredentialType::ClientSecret {
-        return Err(refused(
-            secret.account_id(),
-            basic,
-            AuthnFailure::WrongKind,
-        ));
+        return Err(refused(secret.account_id(), basic, AuthnFailure::WrongKind));
     }
     Ok(principal)
 }
@@ -236,7 +232,9 @@ mod tests {
         let f = form("grant_type=client_credentials&client_id=abcdefghijklmnop");
         assert!(matches!(
             client_method(&[], true, &f),
-            Ok(ClientMethod::Certificate { client_id: "abcdefghijklmnop" })
+            Ok(ClientMethod::Certificate {
+                client_id: "abcdefghijklmnop"
+            })
         ));
         let f = form("grant_type=client_credentials");
         assert!(matches!(

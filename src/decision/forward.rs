@@ -120,11 +120,7 @@ mod tests {
     use super::*;
 
     fn t(raw: &str, method: &str, headers: &[(&str, &str)]) -> Result<Target, ForwardError> {
-        target(
-            raw,
-            method,
-            headers.iter().map(|(n, v)| (*n, v.as_bytes())),
-        )
+        target(raw, method, headers.iter().map(|(n, v)| (*n, v.as_bytes())))
     }
 
     fn ok(raw: &str, method: &str, headers: &[(&str, &str)]) -> (String, String) {
@@ -216,14 +212,22 @@ mod tests {
     fn unsafe_paths_bad_methods_and_other_routes_are_refused() {
         for uri in ["/flows/%2e%2e/x", "relative", "/a\\b", "/a%00b", "/a%2fb"] {
             assert_eq!(
-                t("/authorize", "GET", &[("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", uri)]),
+                t(
+                    "/authorize",
+                    "GET",
+                    &[("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", uri)]
+                ),
                 Err(ForwardError::UnsafePath),
                 "{uri}"
             );
         }
         for method in ["get", "", "G T", "GET\r"] {
             assert_eq!(
-                t("/authorize", "GET", &[("X-Forwarded-Method", method), ("X-Forwarded-Uri", "/a")]),
+                t(
+                    "/authorize",
+                    "GET",
+                    &[("X-Forwarded-Method", method), ("X-Forwarded-Uri", "/a")]
+                ),
                 Err(ForwardError::Method),
                 "{method:?}"
             );

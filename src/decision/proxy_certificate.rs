@@ -167,7 +167,10 @@ mod tests {
                 ProxyCertError::ProxyTokenCount,
             ),
             (
-                &[("Client-Cert", &cert), ("X-Flowgate-Proxy-Token", "wrong-token-0123456789")],
+                &[
+                    ("Client-Cert", &cert),
+                    ("X-Flowgate-Proxy-Token", "wrong-token-0123456789"),
+                ],
                 Ok(TOKEN),
                 ProxyCertError::WrongProxyToken,
             ),

@@ -60,7 +60,11 @@ fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath
     );
 }
 
-fn unauthorized(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath) -> Outcome {
+fn unauthorized(
+    reason: impl std::fmt::Display,
+    account: Option<&str>,
+    path: &NormalPath,
+) -> Outcome {
     deny(reason, account, path);
     Outcome::Unauthorized { basic: false }
 }
@@ -277,10 +281,12 @@ fn decide_access_token(
         Ok(Seen::Verified(t)) => t,
         Ok(Seen::Refused(e)) => return unauthorized(e, None, path),
         Ok(Seen::New) => {
+            // A key variable that cannot be used is the system's fault
+            // (503); a token that does not verify is the caller's (401).
             let verify = || {
-                let keys = config::keys_from(ring.current, ring.previous)?;
+                let keys = config::keys_from(ring.current, ring.previous).map_err(Err)?;
                 keys.verify_access_token(token, issuer, audience, now)
-                    .map_err(|e| e.to_string())
+                    .map_err(Ok)
             };
             match flowgate::verified::first_use(&store, &key, verify) {
                 Ok((t, None)) => t,
@@ -289,7 +295,8 @@ fn decide_access_token(
                     eprintln!("flowgate authorizer: verified-token entry not written: {e}");
                     t
                 }
-                Err(FirstUseError::Invalid(e)) => return unauthorized(e, None, path),
+                Err(FirstUseError::Invalid(Ok(e))) => return unauthorized(e, None, path),
+                Err(FirstUseError::Invalid(Err(e))) => return unavailable(e),
                 Err(FirstUseError::Revoked) => {
                     return unauthorized("access token revoked", None, path);
                 }
