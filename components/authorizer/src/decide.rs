@@ -188,7 +188,11 @@ pub fn note_use(record: SwappableRecord, principal: &Principal, now: u64) {
     }
 }
 
-/// The core's grant check, logged.
+/// The core's grant check, logged. Every allowed request at a flow passes
+/// here with its [`Permit`], whatever the credential: per-account admission
+/// checks that come after the grant (rate limits, quotas, IP allow-lists,
+/// issue 15) belong right after `check_grant`, taking `&permit`
+/// (`permit.account()` is the record read for this request).
 fn grant(
     principal: Principal,
     flow: Option<&'static Flow>,
