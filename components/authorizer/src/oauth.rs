@@ -3,7 +3,6 @@
 //! (RFC 7009), `GET /.well-known/jwks.json` and
 //! `GET /.well-known/oauth-authorization-server` (RFC 8414).
 
-use flowgate::assertion;
 use flowgate::certificate::is_forwarded;
 use flowgate::decision::Principal;
 use flowgate::decision::client::{
@@ -12,7 +11,8 @@ use flowgate::decision::client::{
 };
 use flowgate::env::{Clock as _, Random as _};
 use flowgate::oauth::{Form, OAuthError, check_grant_type, scope_for};
-use flowgate::store::{Store as _, account_key};
+use flowgate::store::Store as _;
+use flowgate::store::keys::{account_key, replay_key};
 use flowgate::token::{AccessToken, Confirmation, NewAccessToken};
 use flowgate_flows::FLOWS;
 use flowgate_spin::{SpinStore, SwappableRecord, WasiClock, WasiRandom};
@@ -95,7 +95,7 @@ fn authenticate_client(
                 now,
             )
             .map_err(refused)?;
-            let replay = assertion::replay_key(&client_id, &verified.jti);
+            let replay = replay_key(&client_id, &verified.jti);
             if store.get(&replay).map_err(unavailable)?.is_some() {
                 eprintln!(
                     "flowgate authorizer: token endpoint: client {client_id}: client assertion jti replayed"

@@ -10,11 +10,12 @@ use flowgate::decision::administrator::{
 };
 use flowgate::decision::authenticate::authenticate as authenticate_secret;
 use flowgate::env::Clock as _;
-use flowgate::store::{Store as _, account_key};
+use flowgate::store::Store as _;
+use flowgate::store::keys::account_key;
 use flowgate_spin::{SpinStore, WasiClock, variable};
 use spin_sdk::http::{Request, Response};
 
-use crate::routes::error_response;
+use crate::response::error_response;
 
 /// The authenticated caller.
 pub struct Actor {
