@@ -8,9 +8,9 @@
 pub mod account;
 pub mod admin;
 pub mod assertion;
-pub mod authz;
 pub mod certificate;
 pub mod credential;
+pub mod decision;
 pub mod encoding;
 pub mod env;
 pub mod hash;

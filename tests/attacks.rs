@@ -34,12 +34,15 @@ use serde_json::{Value, json};
 
 const ISSUER: &str = "https://flowgate.attack.test";
 const AUDIENCE: &str = "https://flowgate.attack.test/flows";
-const SUBJECT: &str = "abcdefghijklmnop";
 
 /// An app whose signing key the test knows, with upstreams for both example
 /// flows so that a request that slips through would be seen.
 struct Target {
     app: App,
+    /// A real `client_secret` account granted `orders`: since issue 12 an
+    /// access token's account record is read on every use, so a forged
+    /// token must name an existing, active, granted account to pass.
+    subject: String,
     seed: [u8; 32],
     kid: String,
     orders: Upstream,
@@ -109,8 +112,12 @@ impl Target {
         let kid = thumbprint(&public_key(&seed));
         let published = app.send("GET", "/.well-known/jwks.json", &[], b"").json();
         assert_eq!(published["keys"][0]["kid"], kid.as_str(), "{published}");
+        let (subject, _) = app.create_account(json!({
+            "name": "forged-subject", "credential_type": "client_secret", "flows": ["orders"],
+        }));
         Self {
             app,
+            subject,
             seed,
             kid,
             orders,
@@ -125,7 +132,7 @@ impl Target {
     fn claims(&self) -> Value {
         let now = now();
         json!({
-            "iss": ISSUER, "aud": AUDIENCE, "sub": SUBJECT, "client_id": SUBJECT,
+            "iss": ISSUER, "aud": AUDIENCE, "sub": self.subject, "client_id": self.subject,
             "scope": "orders", "jti": random_hex(8), "iat": now, "exp": now + 300,
         })
     }
@@ -380,7 +387,7 @@ fn token_of_another_kind_is_refused_as_an_access_token() {
     // A client assertion shaped the RFC 7523 way: iss = sub = client,
     // aud = the token endpoint.
     let mut assertion = t.claims();
-    assertion["iss"] = SUBJECT.into();
+    assertion["iss"] = t.subject.clone().into();
     assertion["aud"] = format!("{ISSUER}/oauth2/token").into();
     assert_eq!(t.ask(&t.forge(&t.header(), &assertion)), 401);
 }

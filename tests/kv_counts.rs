@@ -12,7 +12,10 @@
 //! one more read: the request itself reads the account with a plain `get`),
 //! and an access token's first use at a
 //! flow records its verification (`flowgate::verified`). The repeated
-//! request shows the steady cost per request.
+//! request shows the steady cost per request: one read for an API key,
+//! Basic or an API token, two for an access token (issue 12: its
+//! verified-token record and its account's record, so that disabling the
+//! account reaches it at once).
 
 mod common;
 
@@ -177,12 +180,16 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             }),
         },
         Case {
+            // Issue 12: its verified-token record, then its account's record
+            // (the kill switch and today's grants); no signature check after
+            // the first use. The first use also reads `revoked/<jti>` before
+            // and after writing the record (`flowgate::verified`).
             name: "access token (client_secret)",
             first: Counts {
-                reads: 3,
+                reads: 4,
                 writes: 1,
             },
-            expected: read(1),
+            expected: read(2),
             status: 200,
             request: Box::new({
                 let header = format!("Bearer {access_token}");

@@ -7,9 +7,8 @@ use flowgate::admin::access::Caller;
 use flowgate::admin::query::{Query, path_segments};
 use flowgate::admin::routes::{DENIED_ACTION, Lookup, Operation, REFUSED_ACTION, lookup};
 use flowgate::admin::{Admin, AdminError};
-use flowgate::hash::{PEPPER_VARIABLE, Pepper};
 use flowgate_flows::FLOWS;
-use flowgate_spin::{WasiClock, WasiRandom, variable};
+use flowgate_spin::{WasiClock, WasiRandom};
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -33,12 +32,8 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
         Ok(s) => s,
         Err(e) => return failure(&AdminError::Store(e)),
     };
-    let pepper = match variable(PEPPER_VARIABLE).map(|t| Pepper::from_variable(&t)) {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            eprintln!("flowgate management: unavailable: {e}");
-            return reply(503, &json!({ "error": "unavailable" }));
-        }
+    let pepper = match flowgate_spin::pepper() {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("flowgate management: unavailable: {e}");
             return reply(503, &json!({ "error": "unavailable" }));
