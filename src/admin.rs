@@ -406,6 +406,10 @@ pub struct AuditEntry {
     pub target: String,
     /// `ok`, or the error code.
     pub outcome: String,
+    /// Non-secret facts of the change, for entries that have them (an
+    /// issued certificate's serial and validity: `certificate.issue`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<Value>,
 }
 
 /// One page of a listing.
@@ -1313,6 +1317,7 @@ mod names;
 pub mod prune;
 pub mod query;
 pub mod roles;
+pub mod service_key;
 
 #[cfg(test)]
 mod tests;

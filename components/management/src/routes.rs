@@ -24,7 +24,7 @@ const MAX_BODY: usize = 64 * 1024;
 const MAX_ATTEMPTS: usize = 64;
 
 /// A JSON response that is never cached (some carry a secret).
-fn reply(status: u16, body: &Value) -> Response {
+pub(crate) fn reply(status: u16, body: &Value) -> Response {
     Response::builder()
         .status(status)
         .header("content-type", "application/json")
@@ -223,6 +223,9 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
         }
         Err(e) => return failure(&e),
     };
+    if let Some(response) = crate::service_key::dispatch(&admin, actor, method, &segments, body) {
+        return response;
+    }
     let mut attempts = 1;
     let (action, target, result) = loop {
         let (action, target, result) =
@@ -279,7 +282,7 @@ fn method_name(method: &Method) -> &'static str {
     }
 }
 
-fn error_code(e: &AdminError) -> &'static str {
+pub(crate) fn error_code(e: &AdminError) -> &'static str {
     match e.status() {
         400 => "invalid_request",
         403 => "forbidden",
@@ -292,12 +295,25 @@ fn error_code(e: &AdminError) -> &'static str {
 }
 
 fn record(admin: &Admin<'_>, actor: &Actor, action: &str, target: &str, outcome: &str) {
+    record_detail(admin, actor, action, target, outcome, None);
+}
+
+/// [`record`] with the entry's non-secret `detail`.
+pub(crate) fn record_detail(
+    admin: &Admin<'_>,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    outcome: &str,
+    detail: Option<Value>,
+) {
     let entry = AuditEntry {
         time: WasiClock.now(),
         actor: actor.name.clone(),
         action: action.to_owned(),
         target: target.to_owned(),
         outcome: outcome.to_owned(),
+        detail,
     };
     if let Err(e) = admin.audit(&entry) {
         eprintln!("flowgate management: audit entry not written: {e}");
