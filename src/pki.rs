@@ -56,6 +56,12 @@ const CA_SUBJECT: &str = "CN=flowgate client CA,O=flowgate";
 /// Start of the derived CA certificate's validity: 2025-01-01T00:00:00Z. A
 /// constant, so that every host derives the same certificate from the key.
 const CA_NOT_BEFORE: u64 = 1_735_689_600;
+/// DER of an Ed25519 PKCS#8 v1 `PrivateKeyInfo` up to the 32-byte seed:
+/// SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING {
+/// OCTET STRING (32 bytes) } } (RFC 8410 section 7).
+const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
 /// `id-kp-clientAuth` (RFC 5280 4.2.1.12).
 const CLIENT_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2");
 
@@ -171,14 +177,27 @@ impl SigningKey {
             .map_err(|e| PkiError::Build(e.to_string()))
     }
 
-    /// PKCS#8 PEM of the private key.
+    /// PKCS#8 PEM of the private key. Ed25519 keys are written as PKCS#8
+    /// version 1 (RFC 8410 section 7, the form `openssl genpkey` writes):
+    /// the version 2 form with the public key, which ed25519-dalek writes,
+    /// is refused by OpenSSL 3 and by jwt-simple.
     fn to_pem(&self) -> Result<String, PkiError> {
         let pem = match self {
-            Self::P256(k) => k.to_pkcs8_pem(LineEnding::LF),
-            Self::Ed25519(k) => k.to_pkcs8_pem(LineEnding::LF),
-        }
-        .map_err(|e| PkiError::Build(e.to_string()))?;
-        Ok(pem.as_str().to_owned())
+            Self::P256(k) => k
+                .to_pkcs8_pem(LineEnding::LF)
+                .map(|pem| pem.as_str().to_owned())
+                .map_err(|e| PkiError::Build(e.to_string()))?,
+            Self::Ed25519(k) => {
+                let mut der = Vec::with_capacity(48);
+                der.extend_from_slice(&ED25519_PKCS8_V1_PREFIX);
+                der.extend_from_slice(k.as_bytes());
+                let pem = x509_cert::der::pem::encode_string("PRIVATE KEY", LineEnding::LF, &der);
+                der.fill(0);
+                std::hint::black_box(&der);
+                pem.map_err(|e| PkiError::Build(e.to_string()))?
+            }
+        };
+        Ok(pem)
     }
 
     /// Signs `builder`'s certificate.
@@ -286,8 +305,8 @@ impl std::fmt::Debug for Ca {
 fn key_der(text: &str) -> Result<Vec<u8>, PkiError> {
     let text = text.trim();
     if text.starts_with("-----BEGIN") {
-        let (label, der) = x509_cert::der::pem::decode_vec(text.as_bytes())
-            .map_err(|_| PkiError::BadKey)?;
+        let (label, der) =
+            x509_cert::der::pem::decode_vec(text.as_bytes()).map_err(|_| PkiError::BadKey)?;
         if label != "PRIVATE KEY" {
             return Err(PkiError::BadKey);
         }
@@ -369,8 +388,8 @@ impl Ca {
         serial[0] = (serial[0] & 0x7f) | 0x40;
         let serial = SerialNumber::new(&serial).map_err(|e| PkiError::Build(e.to_string()))?;
         // RFC 5280 4.1.2.5: 99991231235959Z means "no well-defined end".
-        let not_after = Time::from_str("9999-12-31T23:59:59Z")
-            .map_err(|e| PkiError::Build(e.to_string()))?;
+        let not_after =
+            Time::from_str("9999-12-31T23:59:59Z").map_err(|e| PkiError::Build(e.to_string()))?;
         let validity = Validity::new(x509_time(CA_NOT_BEFORE)?, not_after);
         let subject = Name::from_str(CA_SUBJECT).map_err(|e| PkiError::Build(e.to_string()))?;
         let builder = CertificateBuilder::new(CaProfile(subject), serial, validity, public)
@@ -408,7 +427,7 @@ impl Ca {
         let public = key.public_key()?;
         // Account names are [A-Za-z0-9._-]: nothing to escape.
         let subject = Name::from_str(&format!("CN={},O=flowgate", request.account_name))
-        .map_err(|e| PkiError::Build(e.to_string()))?;
+            .map_err(|e| PkiError::Build(e.to_string()))?;
         let not_before = now.saturating_sub(BACKDATE_SECONDS);
         let not_after = now + days * 86_400;
         let validity = Validity::new(x509_time(not_before)?, x509_time(not_after)?);

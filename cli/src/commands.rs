@@ -443,7 +443,9 @@ pub fn certificates(client: &Client, out: Out, command: Certificates) -> Result<
             ..
         } => {
             let Some(certificate) = certificate else {
-                return Err(Failure::Usage("give --certificate FILE, or --generate".into()));
+                return Err(Failure::Usage(
+                    "give --certificate FILE, or --generate".into(),
+                ));
             };
             let body = json!({ "certificate": material("--certificate", &certificate)? });
             show(

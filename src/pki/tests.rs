@@ -36,8 +36,8 @@ fn derived_ca_certificate_is_the_same_on_every_load() {
             one.certificate_pem().expect("pem"),
             two.certificate_pem().expect("pem")
         );
-        let cert = Certificate::from_pem(one.certificate_pem().expect("pem").as_bytes())
-            .expect("parses");
+        let cert =
+            Certificate::from_pem(one.certificate_pem().expect("pem").as_bytes()).expect("parses");
         assert_eq!(
             cert.tbs_certificate().subject().to_string(),
             cert.tbs_certificate().issuer().to_string()
@@ -68,10 +68,9 @@ fn issued_certificate_is_signed_by_the_ca_and_names_the_account() {
             .expect("spki"),
     )
     .expect("ca key");
-    let signature = p256::ecdsa::DerSignature::from_bytes(
-        cert.signature().as_bytes().expect("whole bytes"),
-    )
-    .expect("der signature");
+    let signature =
+        p256::ecdsa::DerSignature::from_bytes(cert.signature().as_bytes().expect("whole bytes"))
+            .expect("der signature");
     ca_key
         .verify(&tbs.to_der().expect("tbs"), &signature)
         .expect("signature verifies");
@@ -79,7 +78,10 @@ fn issued_certificate_is_signed_by_the_ca_and_names_the_account() {
     let key = p256::ecdsa::SigningKey::from_pkcs8_pem(&issued.private_key_pem).expect("key");
     let spki = tbs.subject_public_key_info().to_der().expect("spki");
     assert_eq!(
-        key.verifying_key().to_public_key_der().expect("der").as_bytes(),
+        key.verifying_key()
+            .to_public_key_der()
+            .expect("der")
+            .as_bytes(),
         spki.as_slice()
     );
     assert!(!format!("{issued:?}").contains("PRIVATE KEY"));
@@ -93,6 +95,12 @@ fn ed25519_credential_from_an_ed25519_ca() {
         .expect("issued");
     assert_eq!(issued.details.not_after, NOW + DEFAULT_DAYS * 86_400);
     ed25519_dalek::SigningKey::from_pkcs8_pem(&issued.private_key_pem).expect("ed25519 key");
+    // PKCS#8 v1 (48 bytes), which OpenSSL 3 and jwt-simple read too.
+    let der = x509_cert::der::pem::decode_vec(issued.private_key_pem.as_bytes())
+        .expect("pem")
+        .1;
+    assert_eq!(der.len(), 48);
+    jwt_simple::prelude::Ed25519KeyPair::from_pem(&issued.private_key_pem).expect("jwt-simple");
     let cert = Certificate::from_pem(issued.certificate_pem.as_bytes()).expect("cert");
     assert!(Certificate::from_der(&cert.to_der().expect("der")).is_ok());
 }
@@ -101,8 +109,12 @@ fn ed25519_credential_from_an_ed25519_ca() {
 fn two_issues_differ_in_key_and_serial() {
     let ca = ca(Algorithm::Es256);
     let r = random(1);
-    let a = ca.issue(&request(None, Algorithm::Es256), &r, NOW).expect("a");
-    let b = ca.issue(&request(None, Algorithm::Es256), &r, NOW).expect("b");
+    let a = ca
+        .issue(&request(None, Algorithm::Es256), &r, NOW)
+        .expect("a");
+    let b = ca
+        .issue(&request(None, Algorithm::Es256), &r, NOW)
+        .expect("b");
     assert_ne!(a.details.serial, b.details.serial);
     assert_ne!(a.details.thumbprint, b.details.thumbprint);
     assert_ne!(a.private_key_pem, b.private_key_pem);
@@ -150,13 +162,17 @@ fn bad_ca_variables_are_refused_naming_the_variable() {
         Err(PkiError::BadCertificate(_))
     ));
     // The key as base64 DER works as well as PEM.
-    let der = x509_cert::der::pem::decode_vec(key.as_bytes()).expect("pem").1;
+    let der = x509_cert::der::pem::decode_vec(key.as_bytes())
+        .expect("pem")
+        .1;
     let b64 = STANDARD.encode(der);
     assert_eq!(
         Ca::from_variables(&b64, "", "")
             .expect("base64")
             .certificate_pem(),
-        Ca::from_variables(&key, "", "").expect("pem").certificate_pem()
+        Ca::from_variables(&key, "", "")
+            .expect("pem")
+            .certificate_pem()
     );
     assert!(PkiError::NotConfigured.to_string().contains("ca_key"));
 }

@@ -14,13 +14,16 @@ import sys
 
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from joserfc.jwk import ECKey, OKPKey
 
 
 def main():
     base = sys.argv[1]
     key = json.load(sys.stdin)
+    # authlib reads a PEM string as RSA; the key type follows `algorithm`.
+    private = (ECKey if key["algorithm"] == "ES256" else OKPKey).import_key(key["key"])
     session = OAuth2Session(
-        key["clientid"], key["key"], token_endpoint_auth_method="private_key_jwt"
+        key["clientid"], private, token_endpoint_auth_method="private_key_jwt"
     )
     session.register_client_auth_method(
         PrivateKeyJWT(key["tokenurl"], headers={"kid": key["key_id"]}, alg=key["algorithm"])

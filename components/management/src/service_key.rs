@@ -4,8 +4,8 @@
 //! two audit entries: the route's own action and `certificate.issue` (or
 //! `key.issue`) carrying the serial and validity, never the key.
 
-use flowgate::admin::service_key::{Generated, ServiceUrls, wants_generate};
 use flowgate::admin::Admin;
+use flowgate::admin::service_key::{Generated, ServiceUrls, wants_generate};
 use flowgate::pki::{
     CA_CERTIFICATE_VARIABLE, CA_KEY_VARIABLE, Ca, MAX_VALIDITY_VARIABLE, PkiError,
 };
@@ -124,6 +124,8 @@ pub fn dispatch(
 }
 
 fn answer(status: u16, generated: &Generated) -> Response {
-    reply(status, &serde_json::to_value(generated).unwrap_or(Value::Null))
+    reply(
+        status,
+        &serde_json::to_value(generated).unwrap_or(Value::Null),
+    )
 }
-
