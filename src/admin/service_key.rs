@@ -77,7 +77,7 @@ fn parse_generate(value: &Value) -> Result<Generate, AdminError> {
             let days = match map.get("validity_days") {
                 None | Some(Value::Null) => None,
                 Some(v) => Some(
-                    super::whole_number(v)
+                    super::fields::whole_number(v)
                         .filter(|d| *d > 0)
                         .ok_or_else(|| field("generate.validity_days", "a whole number of days"))?,
                 ),

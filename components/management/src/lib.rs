@@ -2,9 +2,13 @@
 //! the administrator, routes, and calls the core's [`flowgate::admin::Admin`],
 //! where every rule lives; then it writes the audit entry.
 
+mod audit;
 mod auth;
+mod dispatch;
 mod fetch;
 mod kv;
+mod openapi;
+mod response;
 mod routes;
 mod service_key;
 
@@ -25,7 +29,7 @@ mod export {
 fn handle(request: Request) -> Response {
     let path = request.path().to_owned();
     if path == "/admin/v1/openapi.json" && *request.method() == spin_sdk::http::Method::Get {
-        return routes::openapi();
+        return openapi::openapi();
     }
     if path == "/admin/v1/ca.pem" && *request.method() == spin_sdk::http::Method::Get {
         return service_key::ca_certificate();
@@ -34,5 +38,5 @@ fn handle(request: Request) -> Response {
         Ok(actor) => actor,
         Err(reply) => return reply,
     };
-    routes::dispatch(&request, &path, &actor)
+    dispatch::dispatch(&request, &path, &actor)
 }

@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Method, Response};
 
 use crate::auth::Actor;
-use crate::routes::{error_code, error_response, record_detail, reply};
+use crate::audit::{error_code, record_detail};
+use crate::response::{error_response, reply};
 
 /// The CA from its variables. An unreadable variable counts as empty: the
 /// manifest declares all three with empty defaults.

@@ -51,7 +51,7 @@ fn generated_mtls_account_stores_details_and_never_the_key() {
     // Indexed by thumbprint like an uploaded certificate.
     assert_eq!(
         env.store
-            .get(&crate::store::certificate_key(&stored.thumbprint))
+            .get(&crate::store::keys::certificate_key(&stored.thumbprint))
             .expect("get"),
         Some(made.account.id.clone().into_bytes())
     );
