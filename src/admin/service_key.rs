@@ -479,6 +479,8 @@ fn generate_only(body: &[u8], allowed: &[&str]) -> Result<Generate, AdminError> 
     let Value::Object(map) = serde_json::from_slice(body).map_err(|_| AdminError::Body)? else {
         return Err(AdminError::Body);
     };
+    // `generate` itself first: a request that is wrong there is named there.
+    let generate = parse_generate(map.get(GENERATE).unwrap_or(&Value::Null))?;
     for key in map.keys() {
         if key == GENERATE {
             continue;
@@ -492,7 +494,7 @@ fn generate_only(body: &[u8], allowed: &[&str]) -> Result<Generate, AdminError> 
         refuse_material(&map)?;
         return Err(field(key, "unknown field"));
     }
-    parse_generate(map.get(GENERATE).unwrap_or(&Value::Null))
+    Ok(generate)
 }
 
 /// Refuses uploaded material beside `generate`.

@@ -13,8 +13,8 @@ use flowgate_spin::variable;
 use serde_json::{Value, json};
 use spin_sdk::http::{Method, Response};
 
-use crate::auth::Actor;
 use crate::audit::{error_code, record_detail};
+use crate::auth::Actor;
 use crate::response::{error_response, reply};
 
 /// The CA from its variables. An unreadable variable counts as empty: the
