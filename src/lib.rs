@@ -27,6 +27,7 @@ pub mod hash;
 pub mod oauth;
 pub mod oidc;
 pub mod path;
+pub mod pki;
 pub mod policy;
 pub mod secret;
 pub mod store;

@@ -799,6 +799,16 @@ fn every_route_answers_as_the_document_says() {
         404
     );
 
+    // issue 17: this app has no CA, so the CA download is 404 and a
+    // generated certificate 409; a generated private_key_jwt key needs no CA
+    // and answers with the service key.
+    t.call(&[], "GET", "/ca.pem", None, 404);
+    let generated = json!({ "name": "gen-mtls", "credential_type": "mtls", "generate": true });
+    t.call(a, "POST", "/accounts", Some(generated), 409);
+    let generated = json!({ "name": "gen-pkj", "credential_type": "private_key_jwt",
+                            "generate": { "algorithm": "EdDSA" } });
+    let made = t.call(a, "POST", "/accounts", Some(generated), 201);
+    assert!(made["service_key"]["key"].is_string());
     let mut documented = BTreeSet::new();
     for (path, item) in t.doc["paths"].as_object().into_iter().flatten() {
         for method in item.as_object().into_iter().flatten().map(|(m, _)| m) {

@@ -298,6 +298,9 @@ pub fn metadata(config: &Config) -> Reply {
             ["client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth"],
         "token_endpoint_auth_signing_alg_values_supported": ["EdDSA", "ES256", "RS256"],
         "tls_client_certificate_bound_access_tokens": true,
+        // Where the proxy gets flowgate's client-certificate CA (issue 17,
+        // docs/service-keys.md); `404` there while none is configured.
+        "flowgate_client_ca_uri": format!("{issuer}/admin/v1/ca.pem"),
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": FLOWS.iter().map(|f| f.id.as_ref()).collect::<Vec<_>>(),

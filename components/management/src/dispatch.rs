@@ -86,6 +86,9 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
     if operation == Operation::OpenApi {
         return openapi();
     }
+    if operation == Operation::CaCertificate {
+        return crate::service_key::ca_certificate();
+    }
     if operation == Operation::Me {
         return match me(&admin, actor) {
             Ok(value) => reply(200, &value),
@@ -119,6 +122,9 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
         }
         Err(e) => return failure(&e),
     };
+    if let Some(response) = crate::service_key::dispatch(&admin, actor, method, &segments, body) {
+        return response;
+    }
     let action = matched.route.action(dry_run);
     let mut attempts = 1;
     let (target, result) = loop {
