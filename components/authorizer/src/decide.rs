@@ -55,7 +55,7 @@ pub enum Outcome {
 
 fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath) {
     // The detail goes to the log, never to the caller; no secret is in it.
-    eprintln!(
+    crate::log::log_line!(
         "flowgate authorizer: deny path={path} account={} reason={reason}",
         account.unwrap_or("-")
     );

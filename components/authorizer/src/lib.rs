@@ -16,6 +16,7 @@
 mod config;
 mod decide;
 mod forward;
+mod log;
 mod oauth;
 mod proxy;
 mod respond;
@@ -57,7 +58,7 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
                 .await
             }
             Err(reason) => {
-                eprintln!("flowgate authorizer: deny forward-auth: {reason}");
+                crate::log::log_line!("flowgate authorizer: deny forward-auth: {reason}");
                 Outcome::Forbidden
             }
         };

@@ -61,7 +61,7 @@ fn unavailable(e: impl std::fmt::Display) -> OAuthError {
 }
 
 fn refused(client: &str, reason: impl std::fmt::Display) -> OAuthError {
-    eprintln!("flowgate authorizer: token endpoint: client {client}: {reason}");
+    crate::log::log_line!("flowgate authorizer: token endpoint: client {client}: {reason}");
     OAuthError::InvalidClient { basic: false }
 }
 
@@ -197,7 +197,7 @@ fn secret_client(
     let now = WasiClock.now();
     let principal = authenticate(record.value.as_deref(), secret, None, &config.pepper, now)
         .map_err(|e| {
-            eprintln!(
+            crate::log::log_line!(
                 "flowgate authorizer: token endpoint: client {}: {e}",
                 credentials.client_id
             );
