@@ -70,6 +70,11 @@ pub struct HostConfig {
     pub kv_log: Option<PathBuf>,
     /// Test switch: key-value fault injection.
     pub kv_faults: Faults,
+    /// Test switch: per-request peak linear memory log.
+    pub memory_log: Option<PathBuf>,
+    /// Reuse outbound `http://` connections (Spin's default); the test
+    /// switch `FLOWGATE_HOST_NO_CONNECTION_POOLING=1` turns it off.
+    pub connection_pooling: bool,
     /// Use wasmtime's pooling allocator (Spin's default too).
     pub pooling: bool,
     /// `--runtime-config-file` (env `RUNTIME_CONFIG_FILE`): where the
@@ -97,6 +102,9 @@ impl HostConfig {
             key_values: Vec::new(),
             kv_log: std::env::var_os("FLOWGATE_HOST_KV_LOG").map(PathBuf::from),
             kv_faults,
+            memory_log: std::env::var_os("FLOWGATE_HOST_MEMORY_LOG").map(PathBuf::from),
+            connection_pooling: std::env::var("FLOWGATE_HOST_NO_CONNECTION_POOLING").as_deref()
+                != Ok("1"),
             pooling: true,
             runtime_config_file: std::env::var_os("RUNTIME_CONFIG_FILE")
                 .filter(|v| !v.is_empty())
@@ -113,6 +121,38 @@ pub struct InstanceState {
     hooks: OutboundHooks,
     pub(crate) kv: KvState,
     pub(crate) variables: Arc<ComponentVariables>,
+    memory: MemoryPeak,
+}
+
+/// Records how large the instance's linear memories grew: wasmtime asks the
+/// store's limiter before creating a memory (from 0 to its initial size) and
+/// before every `memory.grow`, and linear memory never shrinks, so the sum
+/// of the granted growth is the peak. Nothing is refused (as in Spin without
+/// `max_instance_memory`).
+#[derive(Debug, Default)]
+struct MemoryPeak {
+    bytes: usize,
+}
+
+impl wasmtime::ResourceLimiter for MemoryPeak {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.bytes += desired.saturating_sub(current);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
 }
 
 impl WasiView for InstanceState {
@@ -149,6 +189,8 @@ struct App {
     components: HashMap<String, Prepared>,
     kv: Arc<KvBackend>,
     kv_log: Option<Mutex<std::fs::File>>,
+    memory_log: Option<Mutex<std::fs::File>>,
+    pool: crate::outbound::ConnectionPool,
     self_addr: OnceLock<SocketAddr>,
     info: String,
 }
@@ -375,6 +417,18 @@ async fn load(config: &HostConfig) -> Result<App> {
         )),
         None => None,
     };
+    let memory_log = match &config.memory_log {
+        Some(p) => Some(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| {
+                    format!("FLOWGATE_HOST_MEMORY_LOG: cannot open {}", p.display())
+                })?,
+        )),
+        None => None,
+    };
     let info = format!(
         "{{\n  \"name\": {:?},\n  \"version\": null\n}}",
         manifest.application.name
@@ -384,6 +438,8 @@ async fn load(config: &HostConfig) -> Result<App> {
         components,
         kv,
         kv_log,
+        memory_log,
+        pool: crate::outbound::ConnectionPool::new(config.connection_pooling),
         self_addr: OnceLock::new(),
         info,
     })
@@ -579,11 +635,16 @@ impl App {
             hooks: OutboundHooks {
                 allowed: prepared.hosts.clone(),
                 self_addr: self.self_addr.get().copied(),
+                pool: self.pool.clone(),
             },
             kv: KvState::new(prepared.stores.clone(), self.kv.clone()),
             variables: prepared.variables.clone(),
+            memory: MemoryPeak::default(),
         };
         let mut store = Store::new(prepared.pre.engine(), state);
+        if self.memory_log.is_some() {
+            store.limiter(|s| &mut s.memory);
+        }
         let log_prefix = format!("{} {} {}", route.component, req.method(), req.uri().path());
         let req = req.map(|b| {
             b.map_err(|e| {
@@ -616,6 +677,7 @@ impl App {
             .await
             .map_err(anyhow::Error::from);
             app.log_kv(&log_prefix, store.data().kv.counts);
+            app.log_memory(&log_prefix, store.data().memory.bytes);
             let _ = done_tx.send(());
             result
         });
@@ -627,7 +689,7 @@ impl App {
                         eprintln!("Component error after response started: {e:?}");
                     }
                 });
-                if self.kv_log.is_some() {
+                if self.kv_log.is_some() || self.memory_log.is_some() {
                     Ok(res.map(|body| {
                         WaitForGuest {
                             body,
@@ -652,6 +714,15 @@ impl App {
                     "guest failed to produce a response prior to returning"
                 ))
             }
+        }
+    }
+
+    fn log_memory(&self, prefix: &str, bytes: usize) {
+        let Some(file) = &self.memory_log else { return };
+        let line = format!("{prefix} peak_linear_memory={bytes}\n");
+        let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = file.write_all(line.as_bytes()).and_then(|()| file.flush()) {
+            eprintln!("FLOWGATE_HOST_MEMORY_LOG: write failed: {e}");
         }
     }
 
