@@ -24,14 +24,15 @@ use hyper::body::{Body, Frame, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi_http::WasiHttpView as _;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::instance::{InstanceState, add_spin_interfaces};
 use crate::kv::{Faults, KvBackend, KvCounts, KvState};
 use crate::manifest::Manifest;
 use crate::outbound::{AllowedHosts, OutboundHooks};
@@ -110,67 +111,6 @@ impl HostConfig {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
         })
-    }
-}
-
-/// Store data of one instance.
-pub struct InstanceState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    pub(crate) table: ResourceTable,
-    hooks: OutboundHooks,
-    pub(crate) kv: KvState,
-    pub(crate) variables: Arc<ComponentVariables>,
-    memory: MemoryPeak,
-}
-
-/// Records how large the instance's linear memories grew: wasmtime asks the
-/// store's limiter before creating a memory (from 0 to its initial size) and
-/// before every `memory.grow`, and linear memory never shrinks, so the sum
-/// of the granted growth is the peak. Nothing is refused (as in Spin without
-/// `max_instance_memory`).
-#[derive(Debug, Default)]
-struct MemoryPeak {
-    bytes: usize,
-}
-
-impl wasmtime::ResourceLimiter for MemoryPeak {
-    fn memory_growing(
-        &mut self,
-        current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        self.bytes += desired.saturating_sub(current);
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        _desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(true)
-    }
-}
-
-impl WasiView for InstanceState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for InstanceState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
     }
 }
 
@@ -326,26 +266,7 @@ async fn load(config: &HostConfig) -> Result<App> {
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
         .map_err(anyhow::Error::from)?;
-    crate::bindings::fermyon::spin::key_value::add_to_linker::<_, HasSelf<InstanceState>>(
-        &mut linker,
-        |s| s,
-    )
-    .map_err(anyhow::Error::from)?;
-    crate::bindings::wasi::keyvalue::store::add_to_linker::<_, HasSelf<InstanceState>>(
-        &mut linker,
-        |s| s,
-    )
-    .map_err(anyhow::Error::from)?;
-    crate::bindings::wasi::keyvalue::atomics::add_to_linker::<_, HasSelf<InstanceState>>(
-        &mut linker,
-        |s| s,
-    )
-    .map_err(anyhow::Error::from)?;
-    crate::bindings::fermyon::spin::variables::add_to_linker::<_, HasSelf<InstanceState>>(
-        &mut linker,
-        |s| s,
-    )
-    .map_err(anyhow::Error::from)?;
+    add_spin_interfaces(&mut linker).map_err(anyhow::Error::from)?;
 
     // Only components that some trigger uses are loaded, as in Spin.
     let used: HashSet<&str> = manifest
@@ -628,22 +549,19 @@ impl App {
         for (k, v) in &prepared.env {
             wasi.env(k, v);
         }
-        let state = InstanceState {
-            wasi: wasi.build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            hooks: OutboundHooks {
+        let state = InstanceState::new(
+            wasi.build(),
+            OutboundHooks {
                 allowed: prepared.hosts.clone(),
                 self_addr: self.self_addr.get().copied(),
                 pool: self.pool.clone(),
             },
-            kv: KvState::new(prepared.stores.clone(), self.kv.clone()),
-            variables: prepared.variables.clone(),
-            memory: MemoryPeak::default(),
-        };
+            KvState::new(prepared.stores.clone(), self.kv.clone()),
+            prepared.variables.clone(),
+        );
         let mut store = Store::new(prepared.pre.engine(), state);
         if self.memory_log.is_some() {
-            store.limiter(|s| &mut s.memory);
+            store.limiter(InstanceState::memory_limiter);
         }
         let log_prefix = format!("{} {} {}", route.component, req.method(), req.uri().path());
         let req = req.map(|b| {
@@ -676,8 +594,8 @@ impl App {
             }
             .await
             .map_err(anyhow::Error::from);
-            app.log_kv(&log_prefix, store.data().kv.counts);
-            app.log_memory(&log_prefix, store.data().memory.bytes);
+            app.log_kv(&log_prefix, store.data().kv_counts());
+            app.log_memory(&log_prefix, store.data().peak_memory());
             let _ = done_tx.send(());
             result
         });
