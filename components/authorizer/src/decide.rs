@@ -55,7 +55,7 @@ pub enum Outcome {
 
 fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath) {
     // The detail goes to the log, never to the caller; no secret is in it.
-    eprintln!(
+    crate::log::log_line!(
         "flowgate authorizer: deny path={path} account={} reason={reason}",
         account.unwrap_or("-")
     );
@@ -71,7 +71,7 @@ fn unauthorized(
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Outcome {
-    eprintln!("flowgate authorizer: unavailable: {e}");
+    crate::log::log_line!("flowgate authorizer: unavailable: {e}");
     Outcome::Unavailable
 }
 
@@ -182,7 +182,7 @@ pub fn note_use(record: SwappableRecord, principal: &Principal, now: u64) {
         return;
     };
     if let Err(e) = record.swap(&bytes) {
-        eprintln!(
+        crate::log::log_line!(
             "flowgate authorizer: last use of {} not recorded: {e}",
             principal.account_id()
         );
@@ -297,7 +297,9 @@ fn decide_access_token(
                 Ok((t, None)) => t,
                 Ok((t, Some(e))) => {
                     // The token is valid; only the saving for next time is lost.
-                    eprintln!("flowgate authorizer: verified-token entry not written: {e}");
+                    crate::log::log_line!(
+                        "flowgate authorizer: verified-token entry not written: {e}"
+                    );
                     t
                 }
                 Err(FirstUseError::Invalid(Ok(e))) => return unauthorized(e, None, path),
@@ -395,7 +397,7 @@ async fn refresh_jwks(store: &SpinStore, jwks: &mut oidc::IssuerRecord, now: u64
         Err(e) => Err(e.to_string()),
     };
     if let Some(e) = jwks.apply_refetch(fetched, now) {
-        eprintln!(
+        crate::log::log_line!(
             "flowgate authorizer: JWKS refetch of {} failed, keeping cached keys: {e}",
             jwks.issuer
         );
@@ -403,6 +405,6 @@ async fn refresh_jwks(store: &SpinStore, jwks: &mut oidc::IssuerRecord, now: u64
     if let Ok(bytes) = serde_json::to_vec(jwks)
         && let Err(e) = store.set(&keys::jwks_key(&jwks.issuer), &bytes)
     {
-        eprintln!("flowgate authorizer: JWKS cache not written: {e}");
+        crate::log::log_line!("flowgate authorizer: JWKS cache not written: {e}");
     }
 }

@@ -20,6 +20,7 @@
 
 mod config;
 mod decide;
+mod log;
 mod oauth;
 mod proxy;
 mod respond;
@@ -62,7 +63,7 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
                 .await
             }
             Err(reason) => {
-                eprintln!("flowgate authorizer: deny forward-auth: {reason}");
+                crate::log::log_line!("flowgate authorizer: deny forward-auth: {reason}");
                 Outcome::Forbidden
             }
         };
@@ -77,7 +78,7 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
     let path = match flowgate::path::normalise(&raw_path) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("flowgate authorizer: refused path: {e}");
+            crate::log::log_line!("flowgate authorizer: refused path: {e}");
             respond::send(out, respond::json(400, "invalid_path"));
             return;
         }
@@ -111,7 +112,7 @@ async fn authorization_server(
     let config = match config::Config::load() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("flowgate authorizer: unavailable: {e}");
+            crate::log::log_line!("flowgate authorizer: unavailable: {e}");
             return respond::json(503, "temporarily_unavailable");
         }
     };

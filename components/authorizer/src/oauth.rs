@@ -52,13 +52,13 @@ struct Client {
 }
 
 fn unavailable(e: impl std::fmt::Display) -> OAuthError {
-    eprintln!("flowgate authorizer: unavailable: {e}");
+    crate::log::log_line!("flowgate authorizer: unavailable: {e}");
     OAuthError::Unavailable
 }
 
 fn refused(e: ClientError) -> OAuthError {
     if let ClientError::Refused { .. } = e {
-        eprintln!("flowgate authorizer: token endpoint: {e}");
+        crate::log::log_line!("flowgate authorizer: token endpoint: {e}");
     }
     e.oauth()
 }
@@ -97,7 +97,7 @@ fn authenticate_client(
             .map_err(refused)?;
             let replay = replay_key(&client_id, &verified.jti);
             if store.get(&replay).map_err(unavailable)?.is_some() {
-                eprintln!(
+                crate::log::log_line!(
                     "flowgate authorizer: token endpoint: client {client_id}: client assertion jti replayed"
                 );
                 return Err(OAuthError::InvalidClient { basic: false });
@@ -125,14 +125,16 @@ fn authenticate_client(
             let thumbprint = match trusted_certificate(headers, &config.pepper) {
                 Ok(Some(t)) => t,
                 Ok(None) => {
-                    eprintln!(
+                    crate::log::log_line!(
                         "flowgate authorizer: token endpoint: client {client_id}: no client authentication"
                     );
                     return Err(OAuthError::InvalidClient { basic: false });
                 }
                 Err(e) if e.is_system_fault() => return Err(unavailable(e)),
                 Err(e) => {
-                    eprintln!("flowgate authorizer: token endpoint: client {client_id}: {e}");
+                    crate::log::log_line!(
+                        "flowgate authorizer: token endpoint: client {client_id}: {e}"
+                    );
                     return Err(OAuthError::InvalidClient { basic: false });
                 }
             };
