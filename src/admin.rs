@@ -27,6 +27,7 @@ pub mod prune;
 pub mod query;
 pub mod roles;
 pub mod routes;
+pub mod service_key;
 
 #[cfg(test)]
 mod tests;

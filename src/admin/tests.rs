@@ -420,6 +420,7 @@ fn audit_log_filters_by_actor_and_target() {
                 action: "account.update".into(),
                 target: target.into(),
                 outcome: "ok".into(),
+                detail: None,
             })
             .expect("written");
     }
@@ -454,3 +455,4 @@ mod index;
 mod names;
 mod roles_groups;
 mod rotation;
+mod service_key;

@@ -54,15 +54,15 @@ pub fn identity_headers(allowed: &Allowed) -> Vec<(String, Vec<u8>)> {
     vec![
         (
             "x-flowgate-account".into(),
-            allowed.account_id.clone().into_bytes(),
+            allowed.account_id().to_owned().into_bytes(),
         ),
         (
             "x-flowgate-account-name".into(),
-            allowed.account_name.clone().into_bytes(),
+            allowed.account_name().to_owned().into_bytes(),
         ),
         (
             "x-flowgate-flow".into(),
-            allowed.flow.id.as_bytes().to_vec(),
+            allowed.flow().id.as_bytes().to_vec(),
         ),
     ]
 }
@@ -79,9 +79,9 @@ pub fn assertion_header(allowed: &Allowed) -> Result<(String, Vec<u8>), String> 
     let token = keys
         .sign_identity_assertion(&flowgate::token::NewAssertion {
             issuer: &issuer,
-            account_id: &allowed.account_id,
-            account_name: &allowed.account_name,
-            flow: &allowed.flow.id,
+            account_id: allowed.account_id(),
+            account_name: allowed.account_name(),
+            flow: &allowed.flow().id,
             id: &jti,
             now: flowgate_spin::WasiClock.now(),
         })

@@ -49,6 +49,7 @@ fn audit(env: &Env, time: u64, target: &str) {
         action: "account.create".into(),
         target: target.into(),
         outcome: "ok".into(),
+        detail: None,
     };
     admin(&env).audit(&entry).expect("audited");
 }
