@@ -363,10 +363,10 @@ mod tests {
         }
         fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
             self.inner.set(key, value)?;
-            if key.starts_with(keys::VERIFIED_PREFIX) {
-                if let Some(f) = self.between.take() {
-                    f(&self.inner);
-                }
+            if key.starts_with(keys::VERIFIED_PREFIX)
+                && let Some(f) = self.between.take()
+            {
+                f(&self.inner);
             }
             Ok(())
         }

@@ -35,7 +35,7 @@ fn admin(env: &Env) -> Admin<'_> {
 
 fn create(env: &Env, name: &str, flows: &[&str]) -> String {
     let body = json!({ "name": name, "credential_type": "api_key", "flows": flows });
-    admin(&env)
+    admin(env)
         .create_account(body.to_string().as_bytes())
         .expect("created")
         .account
@@ -51,7 +51,7 @@ fn audit(env: &Env, time: u64, target: &str) {
         outcome: "ok".into(),
         detail: None,
     };
-    admin(&env).audit(&entry).expect("audited");
+    admin(env).audit(&entry).expect("audited");
 }
 
 fn listed(env: &Env) -> Vec<String> {
@@ -84,7 +84,7 @@ fn audit_targets(env: &Env, limit: usize) -> Vec<String> {
             before: before.as_deref(),
             ..AuditQuery::default()
         };
-        let page = admin(&env).audit_log(&query, limit).expect("audit");
+        let page = admin(env).audit_log(&query, limit).expect("audit");
         targets.extend(page.items.iter().map(|e| e.target.clone()));
         match page.next {
             Some(next) => before = Some(next),
