@@ -50,11 +50,14 @@ fn start_shared() -> Shared {
     Shared { app, ca_key }
 }
 
+/// One case of this file: its name and its body.
+type Case = (&'static str, fn(&Shared));
+
 /// Every case of this file, in turn, against one app.
 #[test]
 fn issue17_service_keys_end_to_end() {
     let shared = start_shared();
-    let cases: [(&str, fn(&Shared)); 7] = [
+    let cases: [Case; 7] = [
         (
             "issue17_generated_mtls_service_key_authenticates_at_a_flow_and_the_token_endpoint",
             issue17_generated_mtls_service_key_authenticates_at_a_flow_and_the_token_endpoint,
