@@ -277,6 +277,9 @@ pub struct AccountView {
     pub created_at: u64,
     /// Last change (Unix seconds).
     pub updated_at: u64,
+    /// Usage controls (issue #15): limits, expiry, allow-list, metadata.
+    #[serde(flatten)]
+    pub usage: usage::UsageView,
 }
 
 /// A registered public key as the API shows it.
@@ -363,6 +366,7 @@ impl From<&Account> for AccountView {
             client_id: oauth.then(|| a.id.clone()),
             created_at: a.created_at,
             updated_at: a.updated_at,
+            usage: usage::UsageView::from(a),
         }
     }
 }
@@ -444,6 +448,9 @@ pub struct AccountQuery {
     /// Only accounts none of whose credentials was used in this many days
     /// (counting from creation for credentials never used).
     pub unused_for_days: Option<u64>,
+    /// Only accounts whose credential expires within this many days
+    /// (expired ones included).
+    pub expires_within_days: Option<u64>,
     /// Only accounts whose name contains this, ignoring ASCII case.
     pub name: Option<String>,
     /// Start after this id.
@@ -512,6 +519,8 @@ struct NewAccount {
     direct: Vec<String>,
     /// `direct` plus the grants of its groups.
     grants: Vec<String>,
+    /// Usage controls.
+    usage: crate::usage::Controls,
 }
 
 /// An HTTP `GET` for the management component to pass in: the body of a
@@ -621,7 +630,7 @@ impl Admin<'_> {
         body: &[u8],
         fetch: &Fetch<'_>,
     ) -> Result<WithSecret, AdminError> {
-        let f = Fields::parse(body, &[CREATE_FIELDS, MATERIAL_FIELDS].concat())?;
+        let f = Fields::parse(body, &[CREATE_FIELDS, MATERIAL_FIELDS, usage::FIELDS].concat())?;
         let name = f.string("name")?.ok_or_else(|| field("name", "required"))?;
         if !is_account_name(&name) {
             return Err(field(
@@ -656,6 +665,8 @@ impl Admin<'_> {
         let roles = names("roles", f.strings("roles")?)?;
         let groups = names("groups", f.strings("groups")?)?;
         let grants = names("flows", f.strings("flows")?)?;
+        let mut controls = crate::usage::Controls::default();
+        usage::apply(&f, &mut controls, self.clock.now())?;
         // Material last among the fields: it is parsed, looked up in the
         // store or fetched, so every plain field is refused before that.
         let material = self.material(credential_type, &f, fetch)?;
@@ -676,6 +687,7 @@ impl Admin<'_> {
             groups,
             direct,
             grants,
+            usage: controls,
         };
         if self.store.get(&name_key(&name))?.is_some() {
             return Err(names::taken(NameKind::Account, &name));
@@ -714,6 +726,7 @@ impl Admin<'_> {
             groups,
             direct,
             grants,
+            usage,
         } = new;
         let (id, name) = (id.to_owned(), name.to_owned());
         let now = self.clock.now();
@@ -740,6 +753,7 @@ impl Admin<'_> {
             certificates: material.certificates,
             public_keys: material.public_keys,
             oidc: material.oidc.as_ref().map(|(settings, _)| settings.clone()),
+            usage,
             created_at: now,
             updated_at: now,
         };
@@ -944,7 +958,10 @@ impl Admin<'_> {
                 && name
                     .as_deref()
                     .is_none_or(|n| account.name.to_ascii_lowercase().contains(n))
-                && unused;
+                && unused
+                && query
+                    .expires_within_days
+                    .is_none_or(|days| crate::usage::expiry::expires_within(account, now, days));
             if !keep {
                 continue;
             }
@@ -957,10 +974,12 @@ impl Admin<'_> {
         Ok(Page { items, next })
     }
 
-    /// `PATCH /admin/v1/accounts/{id}`: description, roles, groups.
+    /// `PATCH /admin/v1/accounts/{id}`: description, roles, groups and the
+    /// usage controls.
     pub fn update_account(&self, id: &str, body: &[u8]) -> Result<AccountView, AdminError> {
-        let f = Fields::parse(body, &["description", "roles", "groups"])?;
+        let f = Fields::parse(body, &[&["description", "roles", "groups"], usage::FIELDS].concat())?;
         let mut record = self.record(id)?;
+        usage::apply(&f, &mut record.account.usage, self.clock.now())?;
         if let Some(description) = f.string("description")? {
             check_description(&description)?;
             record.account.description = description;
@@ -1035,9 +1054,11 @@ impl Admin<'_> {
 
     /// `POST .../reset-credential` with optional `grace_seconds`.
     pub fn reset_credential(&self, id: &str, body: &[u8]) -> Result<WithSecret, AdminError> {
-        let f = Fields::parse(body, &["grace_seconds"])?;
+        let f = Fields::parse(body, &["grace_seconds", "expires_in"])?;
         let grace = f.seconds("grace_seconds", MAX_GRACE_SECONDS)?;
         let mut account = self.account(id)?;
+        // A new expiry only when asked for; otherwise `expires_at` stays.
+        usage::apply(&f, &mut account.usage, self.clock.now())?;
         let kind = account.secret_kind().ok_or_else(|| {
             field(
                 "credential_type",
@@ -1313,6 +1334,7 @@ mod names;
 pub mod prune;
 pub mod query;
 pub mod roles;
+pub mod usage;
 
 #[cfg(test)]
 mod tests;

@@ -103,6 +103,10 @@ impl Principal {
     pub fn roles(&self) -> &[String] {
         &self.account.roles
     }
+    /// The account as read, for admission (`crate::usage::admit`).
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
 }
 
 /// Stands in for the record of an unknown account: a typical record (one
@@ -306,6 +310,7 @@ mod tests {
             public_keys: vec![],
             oidc: None,
             created_at: 0,
+            usage: Default::default(),
             updated_at: 0,
         }
     }

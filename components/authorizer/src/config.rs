@@ -121,24 +121,57 @@ pub fn trusted_certificate(
     let Some(thumbprint) = thumbprint else {
         return Ok(None);
     };
+    match proxy_token(headers, pepper)? {
+        ProxyToken::Matches => {}
+        ProxyToken::NotConfigured => {
+            return Err("client certificate header, but no trusted proxy is configured".into());
+        }
+        ProxyToken::NotOne => {
+            return Err("client certificate header without exactly one proxy token".into());
+        }
+        ProxyToken::Wrong => {
+            return Err("client certificate header with a wrong proxy token".into());
+        }
+    }
+    Ok(Some(thumbprint))
+}
+
+/// What the request says about the trusted proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyToken {
+    /// Exactly one proxy token, the configured one: the trusted proxy sent
+    /// this request.
+    Matches,
+    /// No trusted proxy is configured.
+    NotConfigured,
+    /// No proxy token, or more than one.
+    NotOne,
+    /// A proxy token that is not the configured one.
+    Wrong,
+}
+
+/// Checks the request's proxy token against `trusted_proxy_token`: the one
+/// rule that decides whether what a proxy forwards (a client certificate, a
+/// client address) is believed. `Err`: the variable is unreadable.
+pub fn proxy_token(headers: &[(String, Vec<u8>)], pepper: &Pepper) -> Result<ProxyToken, String> {
     let configured = variable("trusted_proxy_token").map_err(|e| e.to_string())?;
     let configured = configured.trim();
     if configured.len() < MIN_PROXY_TOKEN {
-        return Err("client certificate header, but no trusted proxy is configured".into());
+        return Ok(ProxyToken::NotConfigured);
     }
     let mut presented = headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case(PROXY_TOKEN_HEADER))
         .map(|(_, v)| std::str::from_utf8(v).unwrap_or_default());
     let (Some(presented), None) = (presented.next(), presented.next()) else {
-        return Err("client certificate header without exactly one proxy token".into());
+        return Ok(ProxyToken::NotOne);
     };
     let expected = pepper.digest(Domain::ProxyToken, configured);
     if !pepper
         .digest(Domain::ProxyToken, presented.trim())
         .ct_eq(&expected)
     {
-        return Err("client certificate header with a wrong proxy token".into());
+        return Ok(ProxyToken::Wrong);
     }
-    Ok(Some(thumbprint))
+    Ok(ProxyToken::Matches)
 }

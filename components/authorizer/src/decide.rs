@@ -37,6 +37,14 @@ pub struct Allowed {
     pub account_name: String,
     /// The flow it may call.
     pub flow: &'static Flow,
+    /// The account record as authentication read it; `None` for an access
+    /// token (admission then reads it).
+    pub account: Option<flowgate::account::Account>,
+    /// Whether the primary credential (or an access token minted with it)
+    /// was used, rather than an API token.
+    pub primary: bool,
+    /// The account's metadata as header-safe JSON, set by admission.
+    pub metadata: Option<String>,
 }
 
 /// What to answer.
@@ -51,9 +59,11 @@ pub enum Outcome {
     NotFound,
     /// `503`: a variable or the store failed. Fail closed.
     Unavailable,
+    /// `429`: over one of the account's rate limits.
+    Limited(flowgate::usage::limits::Exceeded),
 }
 
-fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath) {
+pub fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath) {
     // The detail goes to the log, never to the caller; no secret is in it.
     eprintln!(
         "flowgate authorizer: deny path={path} account={} reason={reason}",
@@ -61,8 +71,22 @@ fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath
     );
 }
 
-/// Decides a request for `method` on `path` with `headers`.
+/// Decides a request for `method` on `path` with `headers`: the
+/// credential and grant, then the account's usage controls (the one place
+/// admission is called, `crate::admission`).
 pub async fn decide(
+    method: &str,
+    path: &NormalPath,
+    headers: &[(String, Vec<u8>)],
+    mode: Mode,
+) -> Outcome {
+    match decide_credential(method, path, headers, mode).await {
+        Outcome::Allow(allowed) => crate::admission::admit(allowed, headers, path),
+        other => other,
+    }
+}
+
+async fn decide_credential(
     method: &str,
     path: &NormalPath,
     headers: &[(String, Vec<u8>)],
@@ -191,6 +215,9 @@ fn grant(
         account_id: principal.account_id().to_owned(),
         account_name: principal.account_name().to_owned(),
         flow,
+        account: Some(principal.account().clone()),
+        primary: principal.via() == flowgate::authz::Via::Primary,
+        metadata: None,
     })
 }
 
@@ -351,6 +378,9 @@ fn decide_access_token(
         account_id: verified.subject.clone(),
         account_name: String::new(),
         flow,
+        account: None,
+        primary: true,
+        metadata: None,
     })
 }
 

@@ -13,6 +13,7 @@
 //! An access token costs one read of its verified-token record; its first use
 //! verifies it in full and writes that record (`flowgate::verified`).
 
+mod admission;
 mod config;
 mod decide;
 mod forward;
@@ -61,7 +62,7 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
                 Outcome::Forbidden
             }
         };
-        respond::send(out, respond::forward_auth(outcome));
+        respond::send(out, respond::forward_auth_for(outcome, &headers));
         return;
     }
     if is_reserved(&raw_path) {

@@ -234,11 +234,20 @@ fn form_of(headers: &[(String, Vec<u8>)], body: &[u8]) -> Result<Form, OAuthErro
 
 /// `POST /oauth2/token`.
 pub fn token(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Reply {
+    let mut limited = None;
     let result = (|| {
         let form = form_of(headers, body)?;
         let store = SpinStore::open_default().map_err(|_| OAuthError::Unavailable)?;
         let Client { account, cnf } = authenticate_client(headers, &form, config, &store)?;
         check_grant_type(&form)?;
+        match crate::admission::at_token_endpoint(&account, headers) {
+            Ok(()) => {}
+            Err(crate::admission::TokenRefusal::OAuth(e)) => return Err(e),
+            Err(crate::admission::TokenRefusal::Limited(exceeded)) => {
+                limited = Some(exceeded);
+                return Err(OAuthError::Unavailable);
+            }
+        }
         let scope = scope_for(&account, form.get("scope"), FLOWS)?;
         let mut jti = [0u8; 16];
         WasiRandom.fill(&mut jti);
@@ -264,6 +273,9 @@ pub fn token(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Rep
             "scope": scope,
         }))
     })();
+    if let Some(exceeded) = limited {
+        return crate::respond::limited(&exceeded, 429);
+    }
     json_or_error(result)
 }
 
@@ -274,7 +286,7 @@ fn client_and_own_token(
     headers: &[(String, Vec<u8>)],
     body: &[u8],
     config: &Config,
-) -> Result<(SpinStore, Option<(AccessToken, String)>), OAuthError> {
+) -> Result<(SpinStore, Option<(AccessToken, String)>, Account), OAuthError> {
     let form = form_of(headers, body)?;
     let store = SpinStore::open_default().map_err(|_| OAuthError::Unavailable)?;
     let account = authenticate_client(headers, &form, config, &store)?.account;
@@ -287,14 +299,14 @@ fn client_and_own_token(
         .ok()
         .filter(|t| t.subject == account.id)
         .map(|t| (t, token.to_owned()));
-    Ok((store, verified))
+    Ok((store, verified, account))
 }
 
 /// `POST /oauth2/introspect`: a client may introspect the tokens issued to it;
 /// anything else is `{"active": false}`.
 pub fn introspect(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Reply {
     let result = (|| {
-        let (store, verified) = client_and_own_token(headers, body, config)?;
+        let (store, verified, account) = client_and_own_token(headers, body, config)?;
         let inactive = serde_json::json!({ "active": false });
         let Some((verified, _)) = verified else {
             return Ok(inactive);
@@ -305,7 +317,7 @@ pub fn introspect(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -
         if revoked.is_some() {
             return Ok(inactive);
         }
-        Ok(serde_json::json!({
+        let mut answer = serde_json::json!({
             "active": true,
             "scope": verified.claims.scope,
             "client_id": verified.claims.client_id,
@@ -316,7 +328,12 @@ pub fn introspect(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -
             "iss": config.issuer,
             "aud": config.audience,
             "jti": verified.id,
-        }))
+        });
+        // The account's metadata (issue #15), as the flow receives it.
+        if let Some(metadata) = account.usage.metadata {
+            answer["metadata"] = serde_json::Value::Object(metadata);
+        }
+        Ok(answer)
     })();
     json_or_error(result)
 }
@@ -326,7 +343,7 @@ pub fn introspect(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -
 /// it expires.
 pub fn revoke(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Reply {
     let result = (|| {
-        let (store, verified) = client_and_own_token(headers, body, config)?;
+        let (store, verified, _) = client_and_own_token(headers, body, config)?;
         if let Some((verified, token)) = verified {
             // `revoked/<jti>` first, then the verified-token entry: a first
             // use racing with this finds one or the other
