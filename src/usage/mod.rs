@@ -64,10 +64,10 @@ pub struct Context {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Admission {
-    /// Go ahead; `metadata` is the account's, compact JSON in ASCII.
+    /// Go ahead, with the account's metadata for the flow.
     Admit {
-        /// Header-safe JSON text of the account's metadata, if any.
-        metadata: Option<String>,
+        /// The account's metadata, if any.
+        metadata: Option<serde_json::Map<String, serde_json::Value>>,
     },
     /// The primary credential has expired: `401`.
     Expired,
@@ -109,7 +109,7 @@ pub fn admit(
         }
     }
     Admission::Admit {
-        metadata: controls.metadata.as_ref().map(metadata::header_text),
+        metadata: controls.metadata.clone(),
     }
 }
 

@@ -43,8 +43,8 @@ pub struct Allowed {
     /// Whether the primary credential (or an access token minted with it)
     /// was used, rather than an API token.
     pub primary: bool,
-    /// The account's metadata as header-safe JSON, set by admission.
-    pub metadata: Option<String>,
+    /// The account's metadata, set by admission.
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// What to answer.

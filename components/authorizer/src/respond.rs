@@ -66,7 +66,8 @@ pub fn identity_headers(allowed: &Allowed) -> Vec<(String, Vec<u8>)> {
         ),
     ];
     if let Some(metadata) = &allowed.metadata {
-        headers.push(("x-flowgate-metadata".into(), metadata.clone().into_bytes()));
+        let text = flowgate::usage::metadata::header_text(metadata);
+        headers.push(("x-flowgate-metadata".into(), text.into_bytes()));
     }
     headers
 }
@@ -88,6 +89,7 @@ pub fn assertion_header(allowed: &Allowed) -> Result<(String, Vec<u8>), String> 
             flow: &allowed.flow.id,
             id: &jti,
             now: flowgate_spin::WasiClock.now(),
+            metadata: allowed.metadata.as_ref(),
         })
         .map_err(|e| e.to_string())?;
     Ok(("x-flowgate-assertion".into(), token.into_bytes()))
