@@ -9,10 +9,17 @@ use serde_json::Value;
 
 use super::{AdminError, Fields, field};
 use crate::account::Account;
-use crate::usage::{Controls, Limit, allow_list, expiry, limits, metadata};
+use crate::usage::{Controls, Limit, allow_list, expiry, limits, metadata, quota};
 
 /// The fields `POST /accounts` and `PATCH /accounts/{id}` accept.
-pub const FIELDS: &[&str] = &["limits", "expires_at", "expires_in", "allowed_ips", "metadata"];
+pub const FIELDS: &[&str] = &[
+    "limits",
+    "quota",
+    "expires_at",
+    "expires_in",
+    "allowed_ips",
+    "metadata",
+];
 
 /// Longest credential lifetime: 10 years.
 pub const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
@@ -24,6 +31,12 @@ pub(super) fn apply(f: &Fields, controls: &mut Controls, now: u64) -> Result<(),
         controls.limits = match v {
             Some(v) => limits::parse(v).map_err(|e| field("limits", e.to_string()))?,
             None => Vec::new(),
+        };
+    }
+    if let Some(v) = present("quota") {
+        controls.quota = match v {
+            Some(v) => Some(quota::parse(v, now).map_err(|e| field("quota", e))?),
+            None => None,
         };
     }
     if f.0.contains_key("expires_at") && f.0.contains_key("expires_in") {
@@ -70,6 +83,10 @@ pub(super) fn check_imported(controls: &Controls, at: &str) -> Result<(), AdminE
         limits::parse(&serde_json::to_value(&controls.limits).unwrap_or(Value::Null))
             .map_err(|e| field(&format!("{at}.usage.limits"), e.to_string()))?;
     }
+    if let Some(q) = &controls.quota {
+        let value = serde_json::json!({"limit": q.limit, "refill": q.refill});
+        quota::parse(&value, q.since).map_err(|e| field(&format!("{at}.usage.quota"), e))?;
+    }
     if controls.allowed_ips.len() > allow_list::MAX_ENTRIES {
         return Err(field(
             &format!("{at}.usage.allowed_ips"),
@@ -89,6 +106,9 @@ pub struct UsageView {
     /// Named rate limits.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub limits: Vec<Limit>,
+    /// The quota (`since`: when it was set, the start of one without refill).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quota: Option<quota::Quota>,
     /// The configured expiry of the primary credential.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
@@ -109,6 +129,7 @@ impl From<&Account> for UsageView {
         let u = &a.usage;
         Self {
             limits: u.limits.clone(),
+            quota: u.quota.clone(),
             expires_at: u.expires_at,
             credential_expires_at: expiry::effective_expiry(a),
             allowed_ips: u.allowed_ips.iter().map(ToString::to_string).collect(),

@@ -171,8 +171,9 @@ pub fn is_ended(key: &str, now: u64) -> Option<bool> {
 /// A request over a limit, and the headers that say so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exceeded {
-    /// Seconds until the exceeded window ends (at least 1).
-    pub retry_after: u64,
+    /// Seconds until the exceeded window ends (at least 1); `None` for a
+    /// quota without refill, which no wait restores.
+    pub retry_after: Option<u64>,
     /// `RateLimit-Policy`: every limit of the account.
     pub policy: String,
     /// `RateLimit`: the exceeded limit, nothing remaining.
@@ -181,12 +182,15 @@ pub struct Exceeded {
 
 impl Exceeded {
     /// The response headers of a `429`.
-    pub fn headers(&self) -> [(&'static str, String); 3] {
-        [
-            ("retry-after", self.retry_after.to_string()),
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut headers = vec![
             ("ratelimit-policy", self.policy.clone()),
             ("ratelimit", self.state.clone()),
-        ]
+        ];
+        if let Some(seconds) = self.retry_after {
+            headers.push(("retry-after", seconds.to_string()));
+        }
+        headers
     }
 }
 
@@ -214,7 +218,7 @@ pub fn count(
         }
     }
     Ok(worst.map(|(limit, reset)| Exceeded {
-        retry_after: reset.max(1),
+        retry_after: Some(reset.max(1)),
         policy: limits
             .iter()
             .map(|l| format!("\"{}\";q={};w={}", l.name, l.limit, l.window.seconds()))
@@ -259,7 +263,7 @@ mod tests {
         assert_eq!(calls, 6, "two distinct windows: two increments a request");
         assert!(results[0].is_none() && results[1].is_none());
         let exceeded = results[2].clone().expect("third request over `a`");
-        assert_eq!(exceeded.retry_after, 30);
+        assert_eq!(exceeded.retry_after, Some(30));
         assert_eq!(exceeded.state, "\"a\";r=0;t=30");
         assert_eq!(
             exceeded.policy,

@@ -11,6 +11,7 @@ pub mod allow_list;
 pub mod expiry;
 pub mod limits;
 pub mod metadata;
+pub mod quota;
 
 use std::net::IpAddr;
 
@@ -29,6 +30,9 @@ pub struct Controls {
     /// Named rate limits, shared by every credential of the account.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub limits: Vec<Limit>,
+    /// A quota of allowed requests, optionally refilled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<quota::Quota>,
     /// When the account's primary credential stops working (Unix seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
@@ -73,7 +77,7 @@ pub enum Admission {
     Expired,
     /// The client address is not on the account's allow-list: `403`.
     AddressRefused,
-    /// Over a limit: `429` with these headers.
+    /// Over a limit or the quota: `429` with these headers.
     Limited(limits::Exceeded),
     /// The store failed while counting: `503`, fail closed.
     Unavailable(StoreError),
@@ -105,6 +109,20 @@ pub fn admit(
         match limits::count(&account.id, &controls.limits, context.now, increment) {
             Ok(None) => {}
             Ok(Some(exceeded)) => return Admission::Limited(exceeded),
+            Err(e) => return Admission::Unavailable(e),
+        }
+    }
+    // The quota is spent only by requests within the limits.
+    if let Some(quota) = &controls.quota {
+        match quota::spend(&account.id, quota, context.now, increment) {
+            Ok(None) => {}
+            Ok(Some(spent)) => {
+                return Admission::Limited(limits::Exceeded {
+                    retry_after: spent.retry_after,
+                    policy: spent.policy,
+                    state: spent.state,
+                });
+            }
             Err(e) => return Admission::Unavailable(e),
         }
     }
