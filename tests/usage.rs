@@ -99,6 +99,7 @@ fn usage_controls_end_to_end() {
     allow_list_uses_the_connection_or_the_trusted_proxy_never_the_client(&s);
     metadata_reaches_the_flow_the_gateway_and_introspection(&s);
     bad_usage_fields_are_400_naming_the_field_and_change_nothing(&s);
+    export_carries_the_controls_and_import_is_idempotent(&s);
     if on_real_spin() {
         eprintln!("usage: note: store-failure case skipped on real Spin (no fault injection)");
     }
@@ -420,4 +421,55 @@ fn store_failure_while_counting_fails_closed_with_503() {
     let r = authorize(&app, ("X-API-Key", &key), &[]);
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(r.json(), json!({"error": "unavailable"}));
+}
+
+fn export_carries_the_controls_and_import_is_idempotent(s: &Setup) {
+    let app = &s.app;
+    let (id, _) = app.create_account(json!({
+        "name": "exported", "credential_type": "api_key",
+        "limits": [{"name": "m", "limit": 9, "window": "minute"}],
+        "quota": {"limit": 50, "refill": "monthly"},
+        "expires_in": 86_400, "allowed_ips": ["192.0.2.0/24"],
+        "metadata": {"tenant": "x"}
+    }));
+    let doc = app.admin("GET", "/admin/v1/export", None);
+    assert_eq!(doc.status, 200, "{}", doc.text());
+    let doc = doc.json();
+    let account = doc["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|a| a["id"] == id.as_str())
+        .expect("the account is exported")
+        .clone();
+    assert_eq!(account["usage"]["limits"][0]["limit"], 9);
+    assert_eq!(account["usage"]["quota"]["refill"], "monthly");
+    assert_eq!(account["usage"]["allowed_ips"], json!(["192.0.2.0/24"]));
+    assert_eq!(account["usage"]["metadata"], json!({"tenant": "x"}));
+    let plan = app.admin("POST", "/admin/v1/import?dry_run=true", Some(doc.clone()));
+    assert_eq!(plan.status, 200, "{}", plan.text());
+    assert_eq!(plan.json()["changes"], json!([]), "{}", plan.text());
+    // A changed control is drift; an invalid one is refused naming it.
+    let mut changed = doc.clone();
+    for a in changed["accounts"].as_array_mut().expect("accounts") {
+        if a["id"] == id.as_str() {
+            a["usage"]["limits"][0]["limit"] = json!(10);
+        }
+    }
+    let plan = app.admin("POST", "/admin/v1/import?dry_run=true", Some(changed.clone()));
+    assert_eq!(plan.json()["changes"].as_array().map(Vec::len), Some(1), "{}", plan.text());
+    for a in changed["accounts"].as_array_mut().expect("accounts") {
+        if a["id"] == id.as_str() {
+            a["usage"]["metadata"] = json!({"k": "x".repeat(2000)});
+        }
+    }
+    let refused = app.admin("POST", "/admin/v1/import", Some(changed));
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert!(
+        refused.json()["field"]
+            .as_str()
+            .is_some_and(|f| f.ends_with(".usage.metadata")),
+        "{}",
+        refused.text()
+    );
 }

@@ -51,6 +51,14 @@ impl Controls {
     }
 }
 
+/// Whether `key` is a rate-limit or quota counter whose window or period
+/// ended at or before `now` (the maintenance route deletes it).
+pub fn counter_ended(key: &str, now: u64) -> bool {
+    limits::is_ended(key, now)
+        .or_else(|| quota::is_ended(key, now))
+        .unwrap_or(false)
+}
+
 /// What the request brings to admission besides the account.
 #[derive(Debug, Clone, Copy)]
 pub struct Context {
