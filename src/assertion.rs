@@ -223,20 +223,6 @@ where
     .map_err(Some)
 }
 
-/// Store key remembering that `client_id` used `jti` (hashed, so that any
-/// `jti` text makes a well-formed key).
-pub fn replay_key(client_id: &str, jti: &str) -> String {
-    use sha2::Digest as _;
-    let digest = sha2::Sha256::digest(jti.as_bytes());
-    format!(
-        "{REPLAY_PREFIX}{client_id}/{}",
-        URL_SAFE_NO_PAD.encode(digest)
-    )
-}
-
-/// Prefix of the replay markers [`replay_key`] names.
-pub const REPLAY_PREFIX: &str = "jti/";
-
 /// Verifies `assertion` of `client_id` against its registered `keys`;
 /// `audiences` are the values `aud` may name.
 pub fn verify(

@@ -21,7 +21,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwt_simple::prelude::{Duration, Token, UnixTimeStamp, VerificationOptions};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use crate::account::StoredPublicKey;
 use crate::token::LEEWAY_SECONDS;
@@ -111,22 +110,6 @@ impl IssuerRecord {
     pub fn may_refetch(&self, now: u64) -> bool {
         now >= self.refetched_at + REFETCH_INTERVAL
     }
-}
-
-/// Store key of an issuer's bindings.
-pub fn bindings_key(issuer: &str) -> String {
-    format!(
-        "oidc/{}",
-        URL_SAFE_NO_PAD.encode(Sha256::digest(issuer.as_bytes()))
-    )
-}
-
-/// Store key of an issuer's cached JWKS.
-pub fn jwks_key(issuer: &str) -> String {
-    format!(
-        "oidc-jwks/{}",
-        URL_SAFE_NO_PAD.encode(Sha256::digest(issuer.as_bytes()))
-    )
 }
 
 /// The issuer's discovery document URL (OpenID Connect Discovery 4).

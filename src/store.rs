@@ -1,17 +1,7 @@
-//! The key-value store as the core sees it, and the layout of its keys.
-//!
-//! Layout (docs/store.md has the reasoning):
-//! - `acct/<id>`: the account record, the single source of truth;
-//! - `name/<name>`: the id of the account with that name (uniqueness);
-//! - `cert/<thumbprint>`: the id of the `mtls` account holding that
-//!   certificate;
-//! - `grant/<flow>/<account id>`: marks a grant, so a flow's accounts can be
-//!   listed without reading every account;
-//! - `role/<name>`: a custom management role;
-//! - `group/<name>`: a group and the flows granted to it;
-//! - `claim/<kind>/<name>`: the counter that elects the one creator of a
-//!   name ([`claim_key`]).
+//! The key-value store as the core sees it. Its key layout is [`keys`],
+//! the one module that spells a key.
 
+pub mod keys;
 pub mod swap;
 
 /// A failure of the store itself. The caller answers `503`: fail closed.
@@ -57,50 +47,6 @@ impl NameKind {
             NameKind::Role => "role",
         }
     }
-}
-
-/// Prefix of the name-claim counters.
-pub const CLAIM_PREFIX: &str = "claim/";
-
-/// Key of the counter that elects the single creator of `name`: the caller
-/// whose increment returns 1 creates it (docs/store.md, "Unique names").
-pub fn claim_key(kind: NameKind, name: &str) -> String {
-    format!("{CLAIM_PREFIX}{}/{name}", kind.as_str())
-}
-
-/// Key of an account record.
-pub fn account_key(id: &str) -> String {
-    format!("acct/{id}")
-}
-
-/// Key of the certificate index: thumbprint to account id (`mtls`).
-pub fn certificate_key(thumbprint: &str) -> String {
-    format!("cert/{thumbprint}")
-}
-
-/// Key of the name index.
-pub fn name_key(name: &str) -> String {
-    format!("name/{name}")
-}
-
-/// Prefix of a flow's grant markers.
-pub fn grant_prefix(flow: &str) -> String {
-    format!("grant/{flow}/")
-}
-
-/// Key of one grant marker.
-pub fn grant_key(flow: &str, account_id: &str) -> String {
-    format!("grant/{flow}/{account_id}")
-}
-
-/// Key of a custom role.
-pub fn role_key(name: &str) -> String {
-    format!("role/{name}")
-}
-
-/// Key of a group.
-pub fn group_key(name: &str) -> String {
-    format!("group/{name}")
 }
 
 /// An in-memory store for unit tests and benchmarks.

@@ -25,19 +25,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hash::{Domain, Pepper};
+use crate::store::keys;
 use crate::token::{AccessClaims, AccessToken, Confirmation, LEEWAY_SECONDS};
-
-/// Prefix of the entries.
-pub const PREFIX: &str = "vtok/";
-
-/// Key under which a revoked access token's id is remembered until it
-/// expires (written by `/oauth2/revoke`).
-pub fn revoked_key(jti: &str) -> String {
-    format!("{REVOKED_PREFIX}{jti}")
-}
-
-/// Prefix of the markers [`revoked_key`] names.
-pub const REVOKED_PREFIX: &str = "revoked/";
 
 /// What decides whether an entry still applies: the token's issuer and
 /// audience and the text of both signing-key variables. Entries written
@@ -69,7 +58,7 @@ pub fn key(pepper: &Pepper, keyring: &Keyring<'_>, token: &str) -> String {
         input.push_str(part);
     }
     let digest = pepper.digest(Domain::VerifiedToken, &input);
-    format!("{PREFIX}{}", digest.encode())
+    keys::verified_key(&digest.encode())
 }
 
 /// What the edge needs of a verified token.
@@ -197,7 +186,7 @@ mod tests {
     fn the_key_changes_with_the_token_and_every_part_of_the_keyring() {
         let p = pepper();
         let base = key(&p, &ring("k1", ""), "a.b.c");
-        assert!(base.starts_with(PREFIX));
+        assert!(base.starts_with(keys::VERIFIED_PREFIX));
         assert_eq!(base, key(&p, &ring("k1", ""), "a.b.c"), "deterministic");
         assert_ne!(base, key(&p, &ring("k1", ""), "a.b.d"));
         assert_ne!(base, key(&p, &ring("k2", ""), "a.b.c"));

@@ -13,7 +13,7 @@
 
 use super::{AccountView, Admin, AdminError, Fields, field, not_found};
 use crate::account::{CredentialType, Record, StoredCertificate, StoredPublicKey};
-use crate::store::certificate_key;
+use crate::store::keys::certificate_key;
 
 /// Most certificates an `mtls` account holds: the old and the new during a
 /// rotation, with room for a few overlapping ones. The record is read on

@@ -27,7 +27,7 @@ use super::{Admin, AdminError, check_description, field, is_account_name, parse_
 use crate::account::{Account, CredentialType, Extension, Record};
 use crate::policy::{flow_by_id, is_identifier};
 use crate::secret::is_id;
-use crate::store::{certificate_key, grant_key, group_key, name_key, role_key};
+use crate::store::keys::{certificate_key, grant_key, group_key, name_key, role_key};
 
 /// Version of the document format.
 pub const FORMAT: &str = "flowgate/v1";

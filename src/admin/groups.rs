@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::{AccountView, Admin, AdminError, Fields, check_description, field, names, not_found};
 use crate::account::Record;
 use crate::policy::is_identifier;
-use crate::store::{NameKind, group_key};
+use crate::store::NameKind;
+use crate::store::keys::{GROUP_PREFIX, group_key};
 
 /// A group as stored under `group/<name>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,7 +182,7 @@ impl Admin<'_> {
             .store
             .keys()?
             .into_iter()
-            .filter_map(|k| k.strip_prefix("group/").map(str::to_owned))
+            .filter_map(|k| k.strip_prefix(GROUP_PREFIX).map(str::to_owned))
             .collect();
         names.sort();
         let records = self.records()?;

@@ -11,7 +11,8 @@
 //! winning and writing).
 
 use super::{Admin, AdminError};
-use crate::store::{NameKind, claim_key};
+use crate::store::NameKind;
+use crate::store::keys::claim_key;
 
 /// The `409` of a name that is taken (or being taken right now).
 pub(super) fn taken(kind: NameKind, name: &str) -> AdminError {

@@ -14,10 +14,10 @@
 
 use serde::Serialize;
 
-use crate::assertion::REPLAY_PREFIX;
+use crate::store::keys::{REPLAY_PREFIX, REVOKED_PREFIX, VERIFIED_PREFIX};
 use crate::store::{Store, StoreError};
 use crate::token::LEEWAY_SECONDS;
-use crate::verified::{self, Entry};
+use crate::verified::Entry;
 
 /// How long past its expiry a record is kept: beyond the verification
 /// leeway, with room for clocks of hosts that disagree by a few tens of
@@ -64,9 +64,9 @@ impl Kind {
     fn of(key: &str) -> Option<Self> {
         if key.starts_with(REPLAY_PREFIX) {
             Some(Self::Jti)
-        } else if key.starts_with(verified::REVOKED_PREFIX) {
+        } else if key.starts_with(REVOKED_PREFIX) {
             Some(Self::Revoked)
-        } else if key.starts_with(verified::PREFIX) {
+        } else if key.starts_with(VERIFIED_PREFIX) {
             Some(Self::Vtok)
         } else {
             None

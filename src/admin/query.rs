@@ -11,6 +11,7 @@ use crate::account::{CredentialType, ScopeLevel, Status};
 use crate::encoding::percent_decode;
 use crate::policy::is_identifier;
 use crate::secret::is_id;
+use crate::store::keys::AUDIT_PREFIX;
 
 /// The decoded parameters of one request, in order.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -140,7 +141,7 @@ impl Query {
     /// key (`audit/...`).
     pub fn audit_before(&self) -> Result<Option<&str>, AdminError> {
         let before = self.text("before")?;
-        if before.is_some_and(|b| !b.starts_with("audit/")) {
+        if before.is_some_and(|b| !b.starts_with(AUDIT_PREFIX)) {
             return Err(field(
                 "before",
                 "an audit key (`audit/...`), as `next` of the previous page",

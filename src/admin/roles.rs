@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Admin, AdminError, Fields, check_description, field, names, not_found};
 use crate::policy::is_identifier;
-use crate::store::{NameKind, role_key};
+use crate::store::NameKind;
+use crate::store::keys::{ROLE_PREFIX, role_key};
 
 /// Every management permission. A permission ending in `:read` never changes
 /// anything; the `auditor` role holds exactly those.
@@ -173,7 +174,7 @@ impl Admin<'_> {
             .store
             .keys()?
             .into_iter()
-            .filter_map(|k| k.strip_prefix("role/").map(str::to_owned))
+            .filter_map(|k| k.strip_prefix(ROLE_PREFIX).map(str::to_owned))
             .collect();
         names.sort();
         for name in names {

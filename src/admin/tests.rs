@@ -1,6 +1,7 @@
 use std::cell::Cell;
 
 use super::*;
+use crate::account::CredentialType;
 use crate::policy::parse_flow;
 use crate::secret::tests::CountingRandom;
 use crate::store::MemoryStore;

@@ -12,7 +12,8 @@ use flowgate::env::Clock as _;
 use flowgate::oidc;
 use flowgate::path::NormalPath;
 use flowgate::policy::{Flow, flow_for_path};
-use flowgate::store::{Store as _, account_key, certificate_key};
+use flowgate::store::Store as _;
+use flowgate::store::keys::{self, account_key, certificate_key};
 use flowgate::token::AccessToken;
 use flowgate::verified::{Entry, EntryError, Keyring};
 use flowgate_flows::FLOWS;
@@ -404,7 +405,7 @@ fn first_use(
             deny(e, None, path);
             Outcome::Unauthorized { basic: false }
         })?;
-    let revoked_key = flowgate::verified::revoked_key(&verified.id);
+    let revoked_key = keys::revoked_key(&verified.id);
     let is_revoked = |store: &SpinStore| store.get(&revoked_key).map(|r| r.is_some());
     if is_revoked(store).map_err(unavailable)? {
         deny("access token revoked", Some(&verified.subject), path);
@@ -450,7 +451,7 @@ async fn decide_oidc(
     };
     let read =
         |key: String| -> Result<Option<Vec<u8>>, Outcome> { store.get(&key).map_err(unavailable) };
-    let bindings: oidc::Bindings = match read(oidc::bindings_key(issuer)) {
+    let bindings: oidc::Bindings = match read(keys::bindings_key(issuer)) {
         Ok(Some(b)) => match serde_json::from_slice(&b) {
             Ok(b) => b,
             Err(_) => return unavailable("oidc bindings record unreadable"),
@@ -461,7 +462,7 @@ async fn decide_oidc(
         }
         Err(outcome) => return outcome,
     };
-    let mut jwks: oidc::IssuerRecord = match read(oidc::jwks_key(issuer)) {
+    let mut jwks: oidc::IssuerRecord = match read(keys::jwks_key(issuer)) {
         Ok(Some(b)) => match serde_json::from_slice(&b) {
             Ok(r) => r,
             Err(_) => return unavailable("oidc JWKS cache unreadable"),
@@ -527,7 +528,7 @@ async fn refresh_jwks(store: &SpinStore, jwks: &mut oidc::IssuerRecord, now: u64
         ),
     }
     if let Ok(bytes) = serde_json::to_vec(jwks)
-        && let Err(e) = store.set(&oidc::jwks_key(&jwks.issuer), &bytes)
+        && let Err(e) = store.set(&keys::jwks_key(&jwks.issuer), &bytes)
     {
         eprintln!("flowgate authorizer: JWKS cache not written: {e}");
     }

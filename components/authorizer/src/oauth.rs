@@ -11,7 +11,8 @@ use flowgate::certificate::is_forwarded;
 use flowgate::env::{Clock as _, Random as _};
 use flowgate::oauth::{Form, OAuthError, check_grant_type, client_credentials, scope_for};
 use flowgate::secret::{ParsedSecret, SecretKind, is_id};
-use flowgate::store::{Store as _, account_key};
+use flowgate::store::Store as _;
+use flowgate::store::keys::{account_key, replay_key, revoked_key};
 use flowgate::token::{AccessToken, Confirmation, NewAccessToken};
 use flowgate_flows::FLOWS;
 use flowgate_spin::{SpinStore, SwappableRecord, WasiClock, WasiRandom};
@@ -19,8 +20,6 @@ use flowgate_spin::{SpinStore, SwappableRecord, WasiClock, WasiRandom};
 use crate::config::{self, Config};
 use crate::decide::note_use_of;
 use crate::respond::Reply;
-
-use flowgate::verified::revoked_key;
 
 fn oauth_error(e: &OAuthError) -> Reply {
     let mut reply = Reply::json_value(e.status(), &e.body());
@@ -134,7 +133,7 @@ fn assertion_client(form: &Form, config: &Config, store: &SpinStore) -> Result<C
         WasiClock.now(),
     )
     .map_err(|e| refused(&claimed, e))?;
-    let replay = assertion::replay_key(&claimed, &verified.jti);
+    let replay = replay_key(&claimed, &verified.jti);
     if store.get(&replay).map_err(unavailable)?.is_some() {
         return Err(refused(&claimed, "client assertion jti replayed"));
     }

@@ -9,11 +9,12 @@ use flowgate::authz;
 use flowgate::env::Clock as _;
 use flowgate::hash::{Domain, PEPPER_VARIABLE, Pepper};
 use flowgate::secret::{ParsedSecret, SecretKind};
-use flowgate::store::{Store as _, account_key};
+use flowgate::store::Store as _;
+use flowgate::store::keys::account_key;
 use flowgate_spin::{SpinStore, WasiClock, variable};
 use spin_sdk::http::{Request, Response};
 
-use crate::routes::error_response;
+use crate::response::error_response;
 
 /// The shortest admin token accepted; a shorter one is a configuration error.
 const MIN_ADMIN_TOKEN: usize = 16;

@@ -16,6 +16,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
+use flowgate::store::keys::{ACCOUNT_PREFIX, GROUP_PREFIX, OIDC_BINDINGS_PREFIX};
 use flowgate::store::swap::{self, Swap};
 use flowgate::store::{Store, StoreError};
 use flowgate_spin::{Atomics, SpinStore, WasiRandom};
@@ -25,7 +26,7 @@ use flowgate_spin::{Atomics, SpinStore, WasiRandom};
 /// change at once (account records; the bindings of an OIDC issuer, shared
 /// by its accounts; groups, whose grants change). Indexes and audit entries
 /// are written whole and need none.
-const RECORD_PREFIXES: [&str; 3] = ["acct/", "oidc/", "group/"];
+const RECORD_PREFIXES: [&str; 3] = [ACCOUNT_PREFIX, OIDC_BINDINGS_PREFIX, GROUP_PREFIX];
 
 fn is_record(key: &str) -> bool {
     RECORD_PREFIXES.iter().any(|p| key.starts_with(p))

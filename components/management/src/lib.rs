@@ -2,9 +2,13 @@
 //! the administrator, routes, and calls the core's [`flowgate::admin::Admin`],
 //! where every rule lives; then it writes the audit entry.
 
+mod audit;
 mod auth;
+mod dispatch;
 mod fetch;
 mod kv;
+mod openapi;
+mod response;
 mod routes;
 
 use spin_sdk::http::{Request, Response};
@@ -24,11 +28,11 @@ mod export {
 fn handle(request: Request) -> Response {
     let path = request.path().to_owned();
     if path == "/admin/v1/openapi.json" && *request.method() == spin_sdk::http::Method::Get {
-        return routes::openapi();
+        return openapi::openapi();
     }
     let actor = match auth::authenticate(&request) {
         Ok(actor) => actor,
         Err(reply) => return reply,
     };
-    routes::dispatch(&request, &path, &actor)
+    dispatch::dispatch(&request, &path, &actor)
 }

@@ -1,71 +1,22 @@
-//! Routing of `/admin/v1` and the mapping of core results to HTTP. Every
-//! mutation, successful or not, is written to the audit log.
+//! The operations of `/admin/v1`: each route calls the core's
+//! [`Admin`] and says what it did, for the response and the audit log.
 
 use flowgate::account::Status;
 use flowgate::admin::access::Caller;
-use flowgate::admin::query::{Query, path_segments};
+use flowgate::admin::query::Query;
 use flowgate::admin::roles::PERMISSIONS;
-use flowgate::admin::{AccountView, Admin, AdminError, AuditEntry, AuditQuery};
-use flowgate::env::Clock as _;
-use flowgate::hash::{PEPPER_VARIABLE, Pepper};
+use flowgate::admin::{AccountView, Admin, AdminError, AuditQuery};
 use flowgate_flows::FLOWS;
-use flowgate_spin::{WasiClock, WasiRandom, variable};
 use serde_json::{Value, json};
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::Method;
 
 use crate::auth::Actor;
-use crate::kv::CasStore;
-
-/// Largest request body accepted.
-const MAX_BODY: usize = 64 * 1024;
-
-/// How often an operation is run again after a concurrent change of an
-/// account record it wrote, before the caller gets `409`.
-const MAX_ATTEMPTS: usize = 64;
-
-/// A JSON response that is never cached (some carry a secret).
-fn reply(status: u16, body: &Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("cache-control", "no-store")
-        .body(body.to_string())
-        .build()
-}
-
-/// An error response with `body`.
-pub fn error_response(status: u16, body: Value) -> Response {
-    reply(status, &body)
-}
-
-fn no_content() -> Response {
-    Response::builder()
-        .status(204)
-        .header("cache-control", "no-store")
-        .body(Vec::new())
-        .build()
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
-/// The OpenAPI document of this API.
-const OPENAPI: &str = include_str!("../openapi.json");
-
-/// The OpenAPI document of this API.
-pub fn openapi() -> Response {
-    Response::builder()
-        .status(200)
-        .header("content-type", "application/json")
-        .body(OPENAPI)
-        .build()
-}
+use crate::response::to_json;
 
 /// `GET /me`: who the caller is and what it may do, so that a client (the
 /// console) offers only what will be allowed. Needs no permission: it tells
 /// callers only about themselves.
-fn me(admin: &Admin<'_>, actor: &Actor) -> Result<Value, AdminError> {
+pub(crate) fn me(admin: &Admin<'_>, actor: &Actor) -> Result<Value, AdminError> {
     let Some(roles) = &actor.roles else {
         return Ok(json!({
             "actor": actor.name,
@@ -90,49 +41,8 @@ fn me(admin: &Admin<'_>, actor: &Actor) -> Result<Value, AdminError> {
     }))
 }
 
-/// The methods the document lists for the path `segments` (below
-/// `/admin/v1/`), upper-case. The document is the route table's description
-/// and `tests/openapi.rs` keeps the two equal, so it answers `Allow` without
-/// a second table; it is read only on this error path.
-fn documented_methods(segments: &[&str]) -> Vec<String> {
-    let Ok(doc) = serde_json::from_str::<Value>(OPENAPI) else {
-        return vec![];
-    };
-    let mut methods = Vec::new();
-    for (template, item) in doc["paths"].as_object().into_iter().flatten() {
-        let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
-        let fits = parts.len() == segments.len()
-            && parts
-                .iter()
-                .zip(segments)
-                .all(|(p, s)| p.starts_with('{') || p == s);
-        if fits {
-            let listed = item.as_object().into_iter().flatten().map(|(m, _)| m);
-            methods.extend(
-                listed
-                    .filter(|m| *m != "parameters")
-                    .map(|m| m.to_ascii_uppercase()),
-            );
-        }
-    }
-    methods.sort();
-    methods.dedup();
-    methods
-}
-
-/// `405` with `Allow` for a path that exists with other methods.
-fn method_not_allowed(allowed: &[String]) -> Response {
-    Response::builder()
-        .status(405)
-        .header("content-type", "application/json")
-        .header("cache-control", "no-store")
-        .header("allow", allowed.join(", "))
-        .body(json!({ "error": "method_not_allowed" }).to_string())
-        .build()
-}
-
 /// What a route did, for the response and the audit log.
-enum Done {
+pub(crate) enum Done {
     /// A read: no audit entry.
     Read(Value),
     /// A mutation: status, body (if any), action and target for the audit.
@@ -142,173 +52,6 @@ enum Done {
         action: &'static str,
         target: String,
     },
-}
-
-/// Routes an authenticated request.
-pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
-    let store = match CasStore::open_default() {
-        Ok(s) => s,
-        Err(e) => return failure(&AdminError::Store(e)),
-    };
-    let pepper = match variable(PEPPER_VARIABLE).map(|t| Pepper::from_variable(&t)) {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            eprintln!("flowgate management: unavailable: {e}");
-            return reply(503, &json!({ "error": "unavailable" }));
-        }
-        Err(e) => {
-            eprintln!("flowgate management: unavailable: {e}");
-            return reply(503, &json!({ "error": "unavailable" }));
-        }
-    };
-    let admin = Admin {
-        store: &store,
-        clock: &WasiClock,
-        random: &WasiRandom,
-        pepper: &pepper,
-        flows: FLOWS,
-    };
-    let method = request.method();
-    let body = request.body();
-    // Refusals before the route is known are audited like any other refused
-    // mutation: with the route's path as the target.
-    let refuse = |e: AdminError, action: &str, target: &str| {
-        if *method != Method::Get {
-            record(&admin, actor, action, target, error_code(&e));
-        }
-        failure(&e)
-    };
-    let rest = path.strip_prefix("/admin/v1/").unwrap_or_default();
-    if body.len() > MAX_BODY {
-        let e = AdminError::TooLarge { limit: MAX_BODY };
-        return refuse(e, "request.refused", rest);
-    }
-    let decoded = match path_segments(rest) {
-        Ok(segments) => segments,
-        Err(e) => return refuse(e, "request.refused", rest),
-    };
-    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
-    let target = segments.join("/");
-    let query = match Query::parse(request.query()) {
-        Ok(q) => q,
-        Err(e) => return refuse(e, "request.refused", &target),
-    };
-    if let (Method::Get, ["me"]) = (method, segments.as_slice()) {
-        return match me(&admin, actor) {
-            Ok(value) => reply(200, &value),
-            Err(e) => failure(&e),
-        };
-    }
-    let dry_run = match (method, segments.as_slice()) {
-        (Method::Post, ["import"]) => match query.flag("dry_run") {
-            Ok(d) => d,
-            Err(e) => return refuse(e, "config.import", "config"),
-        },
-        _ => false,
-    };
-    let caller = match (&actor.account_id, &actor.roles) {
-        (Some(id), Some(roles)) => admin.caller(id, roles),
-        _ => Ok(Caller::bootstrap()),
-    };
-    let permitted = caller.and_then(|caller| {
-        admin
-            .permit(&caller, method_name(method), &segments, dry_run, body)
-            .map(|()| caller)
-    });
-    let caller = match permitted {
-        Ok(caller) => caller,
-        Err(e @ AdminError::Forbidden { .. }) => {
-            eprintln!("flowgate management: deny: {}: {e}", actor.name);
-            return refuse(e, "permission.denied", &target);
-        }
-        Err(e) => return failure(&e),
-    };
-    let mut attempts = 1;
-    let (action, target, result) = loop {
-        let (action, target, result) =
-            route(&admin, &caller, method, &segments, &query, dry_run, body);
-        if !matches!(result, Err(AdminError::Store(_))) || !store.take_contended() {
-            break (action, target, result);
-        }
-        if attempts == MAX_ATTEMPTS {
-            let busy = AdminError::Conflict {
-                message: "the account changed concurrently too often; retry".into(),
-                flows: vec![],
-            };
-            break (action, target, Err(busy));
-        }
-        attempts += 1;
-    };
-    if let Err(AdminError::NotFound { kind: "route", .. }) = &result {
-        let allowed = documented_methods(&segments);
-        if !allowed.is_empty() {
-            return method_not_allowed(&allowed);
-        }
-    }
-    match result {
-        Ok(Done::Read(value)) => reply(200, &value),
-        Ok(Done::Wrote {
-            status,
-            body,
-            action,
-            target,
-        }) => {
-            record(&admin, actor, action, &target, "ok");
-            match body {
-                Some(body) => reply(status, &body),
-                None => no_content(),
-            }
-        }
-        Err(e) => {
-            if let Some(action) = action {
-                record(&admin, actor, action, &target, error_code(&e));
-            }
-            failure(&e)
-        }
-    }
-}
-
-fn method_name(method: &Method) -> &'static str {
-    match method {
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Patch => "PATCH",
-        Method::Delete => "DELETE",
-        _ => "OTHER",
-    }
-}
-
-fn error_code(e: &AdminError) -> &'static str {
-    match e.status() {
-        400 => "invalid_request",
-        403 => "forbidden",
-        413 => "too_large",
-        404 => "not_found",
-        409 => "conflict",
-        503 => "unavailable",
-        _ => "internal",
-    }
-}
-
-fn record(admin: &Admin<'_>, actor: &Actor, action: &str, target: &str, outcome: &str) {
-    let entry = AuditEntry {
-        time: WasiClock.now(),
-        actor: actor.name.clone(),
-        action: action.to_owned(),
-        target: target.to_owned(),
-        outcome: outcome.to_owned(),
-    };
-    if let Err(e) = admin.audit(&entry) {
-        eprintln!("flowgate management: audit entry not written: {e}");
-    }
-}
-
-fn failure(e: &AdminError) -> Response {
-    if e.status() >= 500 {
-        eprintln!("flowgate management: {e}");
-    }
-    reply(e.status(), &e.body())
 }
 
 type Routed = (Option<&'static str>, String, Result<Done, AdminError>);
@@ -322,7 +65,7 @@ fn wrote(status: u16, body: Option<Value>, action: &'static str, target: String)
     }
 }
 
-fn route(
+pub(crate) fn route(
     admin: &Admin<'_>,
     caller: &Caller,
     method: &Method,

@@ -1,7 +1,10 @@
 //! Import of `mtls` accounts (the certificate index) and of grants that must
 //! stay inside an account's scope.
 
+use serde_json::Value;
+
 use super::*;
+use crate::store::keys::certificate_key;
 
 /// An exported `mtls` account `id` named `name` holding certificates with
 /// the thumbprints `prints` (each 43 characters of base64url).

@@ -1,7 +1,8 @@
 //! Unique names (issue #18 item 1): the claim counter elects one create.
 
 use super::*;
-use crate::store::{NameKind, claim_key};
+use crate::store::keys::claim_key;
+use crate::store::{NameKind, StoreError};
 
 fn create_account(admin: &Admin<'_>, name: &str) -> Result<WithSecret, AdminError> {
     admin.create_account(format!(r#"{{"name":"{name}","credential_type":"api_key"}}"#).as_bytes())

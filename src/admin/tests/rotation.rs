@@ -3,7 +3,7 @@
 use jwt_simple::prelude::Ed25519KeyPair;
 
 use super::*;
-use crate::store::certificate_key;
+use crate::store::keys::certificate_key;
 
 /// 2023-11-14: inside the validity of the test certificates.
 const NOW: u64 = 1_700_000_000;

@@ -1,0 +1,161 @@
+//! Handling of an authenticated `/admin/v1` request: body and path limits,
+//! the permission check, the route, the retry after a concurrent change,
+//! and the audit entry of every mutation, successful or not.
+
+use flowgate::admin::access::Caller;
+use flowgate::admin::query::{Query, path_segments};
+use flowgate::admin::{Admin, AdminError};
+use flowgate::hash::{PEPPER_VARIABLE, Pepper};
+use flowgate_flows::FLOWS;
+use flowgate_spin::{WasiClock, WasiRandom, variable};
+use serde_json::json;
+use spin_sdk::http::{Method, Request, Response};
+
+use crate::audit::{error_code, record};
+use crate::auth::Actor;
+use crate::kv::CasStore;
+use crate::openapi::documented_methods;
+use crate::response::{failure, method_not_allowed, no_content, reply};
+use crate::routes::{Done, me, route};
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 64 * 1024;
+
+/// How often an operation is run again after a concurrent change of an
+/// account record it wrote, before the caller gets `409`.
+const MAX_ATTEMPTS: usize = 64;
+
+/// Routes an authenticated request.
+pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
+    let store = match CasStore::open_default() {
+        Ok(s) => s,
+        Err(e) => return failure(&AdminError::Store(e)),
+    };
+    let pepper = match variable(PEPPER_VARIABLE).map(|t| Pepper::from_variable(&t)) {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => {
+            eprintln!("flowgate management: unavailable: {e}");
+            return reply(503, &json!({ "error": "unavailable" }));
+        }
+        Err(e) => {
+            eprintln!("flowgate management: unavailable: {e}");
+            return reply(503, &json!({ "error": "unavailable" }));
+        }
+    };
+    let admin = Admin {
+        store: &store,
+        clock: &WasiClock,
+        random: &WasiRandom,
+        pepper: &pepper,
+        flows: FLOWS,
+    };
+    let method = request.method();
+    let body = request.body();
+    // Refusals before the route is known are audited like any other refused
+    // mutation: with the route's path as the target.
+    let refuse = |e: AdminError, action: &str, target: &str| {
+        if *method != Method::Get {
+            record(&admin, actor, action, target, error_code(&e));
+        }
+        failure(&e)
+    };
+    let rest = path.strip_prefix("/admin/v1/").unwrap_or_default();
+    if body.len() > MAX_BODY {
+        let e = AdminError::TooLarge { limit: MAX_BODY };
+        return refuse(e, "request.refused", rest);
+    }
+    let decoded = match path_segments(rest) {
+        Ok(segments) => segments,
+        Err(e) => return refuse(e, "request.refused", rest),
+    };
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    let target = segments.join("/");
+    let query = match Query::parse(request.query()) {
+        Ok(q) => q,
+        Err(e) => return refuse(e, "request.refused", &target),
+    };
+    if let (Method::Get, ["me"]) = (method, segments.as_slice()) {
+        return match me(&admin, actor) {
+            Ok(value) => reply(200, &value),
+            Err(e) => failure(&e),
+        };
+    }
+    let dry_run = match (method, segments.as_slice()) {
+        (Method::Post, ["import"]) => match query.flag("dry_run") {
+            Ok(d) => d,
+            Err(e) => return refuse(e, "config.import", "config"),
+        },
+        _ => false,
+    };
+    let caller = match (&actor.account_id, &actor.roles) {
+        (Some(id), Some(roles)) => admin.caller(id, roles),
+        _ => Ok(Caller::bootstrap()),
+    };
+    let permitted = caller.and_then(|caller| {
+        admin
+            .permit(&caller, method_name(method), &segments, dry_run, body)
+            .map(|()| caller)
+    });
+    let caller = match permitted {
+        Ok(caller) => caller,
+        Err(e @ AdminError::Forbidden { .. }) => {
+            eprintln!("flowgate management: deny: {}: {e}", actor.name);
+            return refuse(e, "permission.denied", &target);
+        }
+        Err(e) => return failure(&e),
+    };
+    let mut attempts = 1;
+    let (action, target, result) = loop {
+        let (action, target, result) =
+            route(&admin, &caller, method, &segments, &query, dry_run, body);
+        if !matches!(result, Err(AdminError::Store(_))) || !store.take_contended() {
+            break (action, target, result);
+        }
+        if attempts == MAX_ATTEMPTS {
+            let busy = AdminError::Conflict {
+                message: "the account changed concurrently too often; retry".into(),
+                flows: vec![],
+            };
+            break (action, target, Err(busy));
+        }
+        attempts += 1;
+    };
+    if let Err(AdminError::NotFound { kind: "route", .. }) = &result {
+        let allowed = documented_methods(&segments);
+        if !allowed.is_empty() {
+            return method_not_allowed(&allowed);
+        }
+    }
+    match result {
+        Ok(Done::Read(value)) => reply(200, &value),
+        Ok(Done::Wrote {
+            status,
+            body,
+            action,
+            target,
+        }) => {
+            record(&admin, actor, action, &target, "ok");
+            match body {
+                Some(body) => reply(status, &body),
+                None => no_content(),
+            }
+        }
+        Err(e) => {
+            if let Some(action) = action {
+                record(&admin, actor, action, &target, error_code(&e));
+            }
+            failure(&e)
+        }
+    }
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match method {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+        _ => "OTHER",
+    }
+}
