@@ -115,8 +115,13 @@ fn limit_is_shared_by_every_credential_and_answers_429_in_both_modes(s: &Setup) 
             {"name": "daily", "limit": 1000, "window": "day"}
         ]
     }));
-    let shown = app.admin("GET", &format!("/admin/v1/accounts/{id}"), None).json();
-    assert_eq!(shown["limits"][0], json!({"name": "hourly", "limit": 4, "window": "hour"}));
+    let shown = app
+        .admin("GET", &format!("/admin/v1/accounts/{id}"), None)
+        .json();
+    assert_eq!(
+        shown["limits"][0],
+        json!({"name": "hourly", "limit": 4, "window": "hour"})
+    );
     let created = app.admin(
         "POST",
         &format!("/admin/v1/accounts/{id}/tokens"),
@@ -135,13 +140,25 @@ fn limit_is_shared_by_every_credential_and_answers_429_in_both_modes(s: &Setup) 
     let seen = s.orders.seen().len();
     // The fifth, whichever credential and mode, is over `hourly`.
     assert_limited(&authorize(app, ("X-API-Key", &key), &[]), 429, "hourly");
-    assert_limited(&authorize(app, ("Authorization", &bearer), &[]), 429, "hourly");
+    assert_limited(
+        &authorize(app, ("Authorization", &bearer), &[]),
+        429,
+        "hourly",
+    );
     let proxied = app.send("GET", "/flows/orders/3", &[("X-API-Key", &key)], b"");
     assert_limited(&proxied, 429, "hourly");
-    assert_eq!(s.orders.seen().len(), seen, "a limited request never reaches the flow");
+    assert_eq!(
+        s.orders.seen().len(),
+        seen,
+        "a limited request never reaches the flow"
+    );
     // nginx auth_request passes on only 401 and 403: it asks for 403 and
     // maps X-Flowgate-Limited back to 429 (docs/gateways.md).
-    let nginx = authorize(app, ("X-API-Key", &key), &[("X-Flowgate-Limit-Status", "403")]);
+    let nginx = authorize(
+        app,
+        ("X-API-Key", &key),
+        &[("X-Flowgate-Limit-Status", "403")],
+    );
     assert_limited(&nginx, 403, "hourly");
     // Another account is not affected.
     let (_, other) = app.create_account(json!({
@@ -175,9 +192,16 @@ fn token_endpoint_counts_and_refuses_over_the_limit(s: &Setup) {
     assert_limited(&third, 429, "tokens");
     assert_eq!(third.json(), json!({"error": "rate_limited"}));
     // The access token already issued counts against the same limit.
-    let access = first.json()["access_token"].as_str().expect("token").to_owned();
+    let access = first.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     let bearer = format!("Bearer {access}");
-    assert_limited(&authorize(app, ("Authorization", &bearer), &[]), 429, "tokens");
+    assert_limited(
+        &authorize(app, ("Authorization", &bearer), &[]),
+        429,
+        "tokens",
+    );
 }
 
 fn expired_credential_is_401_at_the_edge_and_the_token_endpoint(s: &Setup) {
@@ -194,13 +218,17 @@ fn expired_credential_is_401_at_the_edge_and_the_token_endpoint(s: &Setup) {
         "name": "lasting", "credential_type": "api_key", "flows": ["orders"],
         "expires_in": 30 * 86_400
     }));
-    let shown = app.admin("GET", &format!("/admin/v1/accounts/{key_id}"), None).json();
+    let shown = app
+        .admin("GET", &format!("/admin/v1/accounts/{key_id}"), None)
+        .json();
     let at = shown["expires_at"].as_u64().expect("expires_at shown");
     assert_eq!(shown["credential_expires_at"].as_u64(), Some(at));
     assert_eq!(authorize(app, ("X-API-Key", &key), &[]).status, 200);
     // The list filter: the two-second accounts expire within a day; the
     // 30-day one only within 31 days.
-    let soon = app.admin("GET", "/admin/v1/accounts?expires_within_days=1", None).json();
+    let soon = app
+        .admin("GET", "/admin/v1/accounts?expires_within_days=1", None)
+        .json();
     let names: Vec<&str> = soon["items"]
         .as_array()
         .expect("items")
@@ -209,7 +237,9 @@ fn expired_credential_is_401_at_the_edge_and_the_token_endpoint(s: &Setup) {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
     assert!(names.contains(&"short-lived") && names.contains(&"short-client"));
-    let month = app.admin("GET", "/admin/v1/accounts?expires_within_days=31", None).json();
+    let month = app
+        .admin("GET", "/admin/v1/accounts?expires_within_days=31", None)
+        .json();
     assert_eq!(month["items"].as_array().expect("items").len(), 3);
     while now() < at + 1 {
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -300,14 +330,20 @@ fn metadata_reaches_the_flow_the_gateway_and_introspection(s: &Setup) {
     assert_eq!(r.status, 200);
     let header = r.header("x-flowgate-metadata").expect("metadata header");
     assert!(header.is_ascii());
-    assert_eq!(serde_json::from_str::<Value>(header).expect("json"), metadata);
+    assert_eq!(
+        serde_json::from_str::<Value>(header).expect("json"),
+        metadata
+    );
     // Proxy mode: the flow gets it as a header and in the assertion; a
     // client's own X-Flowgate-Metadata is replaced.
     let before = s.orders.seen().len();
     let proxied = app.send(
         "GET",
         "/flows/orders/9",
-        &[("X-API-Key", &key), ("X-Flowgate-Metadata", "{\"plan\":\"free\"}")],
+        &[
+            ("X-API-Key", &key),
+            ("X-Flowgate-Metadata", "{\"plan\":\"free\"}"),
+        ],
         b"",
     );
     assert_eq!(proxied.status, 200, "{}", proxied.text());
@@ -319,7 +355,10 @@ fn metadata_reaches_the_flow_the_gateway_and_introspection(s: &Setup) {
         .map(|(_, v)| v.as_str())
         .collect();
     assert_eq!(values.len(), 1, "{values:?}");
-    assert_eq!(serde_json::from_str::<Value>(values[0]).expect("json"), metadata);
+    assert_eq!(
+        serde_json::from_str::<Value>(values[0]).expect("json"),
+        metadata
+    );
     let assertion = seen.header("x-flowgate-assertion").expect("assertion");
     let claims: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
@@ -335,7 +374,10 @@ fn metadata_reaches_the_flow_the_gateway_and_introspection(s: &Setup) {
     }));
     let issued = token(app, &id, &secret);
     assert_eq!(issued.status, 200, "{}", issued.text());
-    let access = issued.json()["access_token"].as_str().expect("token").to_owned();
+    let access = issued.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     let basic = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
     let body = format!("token={access}");
     let introspected = app.send(
@@ -359,10 +401,18 @@ fn bad_usage_fields_are_400_naming_the_field_and_change_nothing(s: &Setup) {
     let (id, _) = app.create_account(json!({
         "name": "validated", "credential_type": "api_key"
     }));
-    let before = app.admin("GET", &format!("/admin/v1/accounts/{id}"), None).json();
+    let before = app
+        .admin("GET", &format!("/admin/v1/accounts/{id}"), None)
+        .json();
     let cases = [
-        (json!({"limits": [{"name": "x", "limit": 0, "window": "hour"}]}), "limits"),
-        (json!({"limits": [{"name": "x", "limit": 5, "window": "week"}]}), "limits"),
+        (
+            json!({"limits": [{"name": "x", "limit": 0, "window": "hour"}]}),
+            "limits",
+        ),
+        (
+            json!({"limits": [{"name": "x", "limit": 5, "window": "week"}]}),
+            "limits",
+        ),
         (json!({"limits": {"name": "x"}}), "limits"),
         (json!({"allowed_ips": ["10.0.0.1/8"]}), "allowed_ips"),
         (json!({"allowed_ips": "10.0.0.0/8"}), "allowed_ips"),
@@ -370,10 +420,17 @@ fn bad_usage_fields_are_400_naming_the_field_and_change_nothing(s: &Setup) {
         (json!({"metadata": {"big": "x".repeat(2000)}}), "metadata"),
         (json!({"expires_at": 5}), "expires_at"),
         (json!({"expires_in": 0}), "expires_in"),
-        (json!({"expires_in": 60, "expires_at": now() + 60}), "expires_in"),
+        (
+            json!({"expires_in": 60, "expires_at": now() + 60}),
+            "expires_in",
+        ),
     ];
     for (body, field) in cases {
-        let r = app.admin("PATCH", &format!("/admin/v1/accounts/{id}"), Some(body.clone()));
+        let r = app.admin(
+            "PATCH",
+            &format!("/admin/v1/accounts/{id}"),
+            Some(body.clone()),
+        );
         assert_eq!(r.status, 400, "{body}: {}", r.text());
         assert_eq!(r.json()["field"], field, "{body}");
         let mut create = body.clone();
@@ -383,9 +440,13 @@ fn bad_usage_fields_are_400_naming_the_field_and_change_nothing(s: &Setup) {
         assert_eq!(r.status, 400, "{body}: {}", r.text());
         assert_eq!(r.json()["field"], field, "{body}");
     }
-    let after = app.admin("GET", &format!("/admin/v1/accounts/{id}"), None).json();
+    let after = app
+        .admin("GET", &format!("/admin/v1/accounts/{id}"), None)
+        .json();
     assert_eq!(before, after, "a refused PATCH changed the account");
-    let listed = app.admin("GET", "/admin/v1/accounts?name=never-created", None).json();
+    let listed = app
+        .admin("GET", "/admin/v1/accounts?name=never-created", None)
+        .json();
     assert_eq!(listed["items"], json!([]));
     let bad_filter = app.admin("GET", "/admin/v1/accounts?expires_within_days=x", None);
     assert_eq!(bad_filter.status, 400);
@@ -456,8 +517,17 @@ fn export_carries_the_controls_and_import_is_idempotent(s: &Setup) {
             a["usage"]["limits"][0]["limit"] = json!(10);
         }
     }
-    let plan = app.admin("POST", "/admin/v1/import?dry_run=true", Some(changed.clone()));
-    assert_eq!(plan.json()["changes"].as_array().map(Vec::len), Some(1), "{}", plan.text());
+    let plan = app.admin(
+        "POST",
+        "/admin/v1/import?dry_run=true",
+        Some(changed.clone()),
+    );
+    assert_eq!(
+        plan.json()["changes"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        plan.text()
+    );
     for a in changed["accounts"].as_array_mut().expect("accounts") {
         if a["id"] == id.as_str() {
             a["usage"]["metadata"] = json!({"k": "x".repeat(2000)});

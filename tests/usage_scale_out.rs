@@ -88,7 +88,11 @@ fn limit_and_quota_are_exact_across_two_hosts_on_one_redis() {
     assert_eq!(r.status, 429);
     assert_eq!(r.header("ratelimit-policy"), Some("\"quota\";q=25"));
     assert_eq!(r.header("ratelimit"), Some("\"quota\";r=0"));
-    assert_eq!(r.header("retry-after"), None, "no refill: nothing to wait for");
+    assert_eq!(
+        r.header("retry-after"),
+        None,
+        "no refill: nothing to wait for"
+    );
     // Setting the quota again starts a new count.
     let r = hosts[1].admin(
         "PATCH",

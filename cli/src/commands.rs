@@ -274,9 +274,8 @@ fn create_body(c: CreateAccount) -> Result<Value, Failure> {
 /// The usage-control fields of `flags` (docs/usage.md), `None` when not
 /// given; `''`, `none` and `null` remove a control.
 fn usage_fields(flags: UsageFlags) -> Result<Vec<(&'static str, Option<Value>)>, Failure> {
-    let usage = |flag: &str, text: &str, hint: &str| {
-        Failure::Usage(format!("{flag} `{text}`: {hint}"))
-    };
+    let usage =
+        |flag: &str, text: &str, hint: &str| Failure::Usage(format!("{flag} `{text}`: {hint}"));
     let limits = flags
         .limits
         .map(|text| -> Result<Value, Failure> {
@@ -296,7 +295,11 @@ fn usage_fields(flags: UsageFlags) -> Result<Vec<(&'static str, Option<Value>)>,
                 })
                 .collect();
             let items = items?;
-            Ok(if items.is_empty() { Value::Null } else { Value::from(items) })
+            Ok(if items.is_empty() {
+                Value::Null
+            } else {
+                Value::from(items)
+            })
         })
         .transpose()?;
     let quota = flags
@@ -309,10 +312,13 @@ fn usage_fields(flags: UsageFlags) -> Result<Vec<(&'static str, Option<Value>)>,
                 Some((c, r)) => (c, Some(r.trim())),
                 None => (text.as_str(), None),
             };
-            let count = count
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| usage("--quota", &text, "expected COUNT, COUNT/daily or COUNT/monthly"))?;
+            let count = count.trim().parse::<u64>().map_err(|_| {
+                usage(
+                    "--quota",
+                    &text,
+                    "expected COUNT, COUNT/daily or COUNT/monthly",
+                )
+            })?;
             Ok(serde_json::json!({ "limit": count, "refill": refill }))
         })
         .transpose()?;
@@ -323,7 +329,11 @@ fn usage_fields(flags: UsageFlags) -> Result<Vec<(&'static str, Option<Value>)>,
             .filter(|s| !s.is_empty())
             .map(Value::from)
             .collect();
-        if items.is_empty() { Value::Null } else { Value::from(items) }
+        if items.is_empty() {
+            Value::Null
+        } else {
+            Value::from(items)
+        }
     });
     let metadata = flags
         .metadata

@@ -333,26 +333,50 @@ fn usage_controls_are_set_and_removed_from_the_cli() {
     let app = start(Options::new());
     let cli = Cli::new(&app);
     let created = cli.json(&[
-        "accounts", "create", "metered", "--type", "api_key",
-        "--limits", "burst=20/second,hourly=5000/hour",
-        "--quota", "1000/monthly",
-        "--expires-in", "86400",
-        "--allowed-ips", "10.0.0.0/8,2001:db8::/32",
-        "--metadata", r#"{"tenant":"acme"}"#,
+        "accounts",
+        "create",
+        "metered",
+        "--type",
+        "api_key",
+        "--limits",
+        "burst=20/second,hourly=5000/hour",
+        "--quota",
+        "1000/monthly",
+        "--expires-in",
+        "86400",
+        "--allowed-ips",
+        "10.0.0.0/8,2001:db8::/32",
+        "--metadata",
+        r#"{"tenant":"acme"}"#,
     ]);
     let id = created["id"].as_str().expect("id").to_owned();
     let shown = cli.json(&["accounts", "get", &id]);
-    assert_eq!(shown["limits"][1], serde_json::json!({"name": "hourly", "limit": 5000, "window": "hour"}));
+    assert_eq!(
+        shown["limits"][1],
+        serde_json::json!({"name": "hourly", "limit": 5000, "window": "hour"})
+    );
     assert_eq!(shown["quota"]["limit"], 1000);
     assert_eq!(shown["quota"]["refill"], "monthly");
-    assert_eq!(shown["allowed_ips"], serde_json::json!(["10.0.0.0/8", "2001:db8::/32"]));
+    assert_eq!(
+        shown["allowed_ips"],
+        serde_json::json!(["10.0.0.0/8", "2001:db8::/32"])
+    );
     assert_eq!(shown["metadata"], serde_json::json!({"tenant": "acme"}));
     assert!(shown["expires_at"].is_u64());
     let soon = cli.json(&["accounts", "list", "--expires-within-days", "2"]);
     assert_eq!(soon["items"].as_array().map(Vec::len), Some(1), "{soon}");
     let updated = cli.json(&[
-        "accounts", "update", &id, "--limits", "", "--quota", "none", "--metadata", "null",
-        "--allowed-ips", "",
+        "accounts",
+        "update",
+        &id,
+        "--limits",
+        "",
+        "--quota",
+        "none",
+        "--metadata",
+        "null",
+        "--allowed-ips",
+        "",
     ]);
     for field in ["limits", "quota", "metadata", "allowed_ips"] {
         assert!(updated.get(field).is_none(), "{field} still set: {updated}");

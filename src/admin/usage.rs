@@ -40,7 +40,10 @@ pub(super) fn apply(f: &Fields, controls: &mut Controls, now: u64) -> Result<(),
         };
     }
     if f.0.contains_key("expires_at") && f.0.contains_key("expires_in") {
-        return Err(field("expires_in", "give expires_at or expires_in, not both"));
+        return Err(field(
+            "expires_in",
+            "give expires_at or expires_in, not both",
+        ));
     }
     if let Some(v) = present("expires_at") {
         controls.expires_at = match v {

@@ -39,7 +39,9 @@ impl Cidr {
         };
         match (self.network, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
@@ -162,7 +164,10 @@ pub fn client_address<'a>(
             .and_then(|(_, v)| std::str::from_utf8(v).ok())
     };
     if from_trusted_proxy {
-        last("x-forwarded-for")?.rsplit(',').next().and_then(address)
+        last("x-forwarded-for")?
+            .rsplit(',')
+            .next()
+            .and_then(address)
     } else {
         last("spin-client-addr").and_then(address)
     }

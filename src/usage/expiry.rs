@@ -66,7 +66,10 @@ mod tests {
             effective_expiry(&account(CredentialType::ApiKey, Some(60), &[])),
             Some(60)
         );
-        assert_eq!(effective_expiry(&account(CredentialType::Basic, None, &[])), None);
+        assert_eq!(
+            effective_expiry(&account(CredentialType::Basic, None, &[])),
+            None
+        );
     }
 
     #[test]
@@ -74,6 +77,10 @@ mod tests {
         let a = account(CredentialType::ApiKey, Some(10 * 86_400), &[]);
         assert!(expires_within(&a, 0, 10));
         assert!(!expires_within(&a, 0, 9));
-        assert!(!expires_within(&account(CredentialType::ApiKey, None, &[]), 0, 1000));
+        assert!(!expires_within(
+            &account(CredentialType::ApiKey, None, &[]),
+            0,
+            1000
+        ));
     }
 }

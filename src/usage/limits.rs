@@ -13,9 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::store::StoreError;
-
-/// Prefix of the counter keys.
-pub const PREFIX: &str = "rl/";
+use crate::store::keys::{RATE_LIMIT_PREFIX as PREFIX, rate_limit_key};
 
 /// Most limits per account: each distinct window is one increment.
 pub const MAX_LIMITS: usize = 8;
@@ -154,7 +152,7 @@ pub fn parse(value: &serde_json::Value) -> Result<Vec<Limit>, LimitError> {
 /// The counter key of `account`'s `window` that holds `now`.
 pub fn counter_key(account: &str, window: Window, now: u64) -> String {
     let length = window.seconds();
-    format!("{PREFIX}{account}/{length}/{}", now - now % length)
+    rate_limit_key(account, length, now - now % length)
 }
 
 /// Whether the counter `key` belongs to a window that ended before `now`

@@ -41,9 +41,9 @@ fn depth(value: &Value) -> usize {
 fn holds_secret(value: &Value) -> bool {
     match value {
         Value::String(s) => crate::secret::ParsedSecret::parse(s).is_ok(),
-        Value::Object(m) => m.iter().any(|(k, v)| {
-            crate::secret::ParsedSecret::parse(k).is_ok() || holds_secret(v)
-        }),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| crate::secret::ParsedSecret::parse(k).is_ok() || holds_secret(v)),
         Value::Array(a) => a.iter().any(holds_secret),
         _ => false,
     }

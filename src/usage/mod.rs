@@ -100,9 +100,7 @@ pub fn admit(
     context: &Context,
     increment: &mut dyn FnMut(&str, i64) -> Result<i64, StoreError>,
 ) -> Admission {
-    if context.primary
-        && expiry::effective_expiry(account).is_some_and(|at| context.now >= at)
-    {
+    if context.primary && expiry::effective_expiry(account).is_some_and(|at| context.now >= at) {
         return Admission::Expired;
     }
     let controls = &account.usage;
@@ -223,7 +221,10 @@ mod tests {
             admit(&a, &context(Some("192.168.1.1"), 1), never),
             Admission::AddressRefused
         );
-        assert_eq!(admit(&a, &context(None, 1), never), Admission::AddressRefused);
+        assert_eq!(
+            admit(&a, &context(None, 1), never),
+            Admission::AddressRefused
+        );
     }
 
     #[test]

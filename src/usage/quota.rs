@@ -9,9 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::store::StoreError;
-
-/// Prefix of the quota counters.
-pub const PREFIX: &str = "quota/";
+use crate::store::keys::{QUOTA_PREFIX as PREFIX, quota_key};
 
 /// The refill of a quota.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,7 +83,7 @@ pub fn period(quota: &Quota, now: u64) -> (u64, Option<u64>) {
 /// The counter key of `account`'s quota period holding `now`.
 pub fn counter_key(account: &str, quota: &Quota, now: u64) -> String {
     let (start, end) = period(quota, now);
-    format!("{PREFIX}{account}/{start}/{}", end.unwrap_or(0))
+    quota_key(account, start, end.unwrap_or(0))
 }
 
 /// Whether the quota counter `key` belongs to a period that ended before
@@ -143,7 +141,10 @@ pub fn parse(value: &serde_json::Value, now: u64) -> Result<Quota, String> {
     let object = value
         .as_object()
         .ok_or_else(|| "must be an object {limit, refill}".to_owned())?;
-    if let Some(k) = object.keys().find(|k| !matches!(k.as_str(), "limit" | "refill")) {
+    if let Some(k) = object
+        .keys()
+        .find(|k| !matches!(k.as_str(), "limit" | "refill"))
+    {
         return Err(format!("unknown member `{k}`"));
     }
     let limit = object
@@ -199,12 +200,25 @@ mod tests {
             .map(|_| spend("a", &quota, now, &mut inc).expect("count").is_none())
             .collect();
         assert_eq!(results, [true, true, true, false, false]);
-        let spent = spend("a", &quota, now, &mut inc).expect("count").expect("spent");
+        let spent = spend("a", &quota, now, &mut inc)
+            .expect("count")
+            .expect("spent");
         assert_eq!(spent.retry_after, Some(86_400 - 100));
         assert_eq!(spent.policy, "\"quota\";q=3;w=86400");
-        assert!(spend("a", &quota, now + 86_400, &mut inc).expect("count").is_none());
-        assert_eq!(is_ended(&counter_key("a", &quota, now), now + 86_300), Some(true));
-        let once = Quota { refill: None, since: 7, ..quota };
+        assert!(
+            spend("a", &quota, now + 86_400, &mut inc)
+                .expect("count")
+                .is_none()
+        );
+        assert_eq!(
+            is_ended(&counter_key("a", &quota, now), now + 86_300),
+            Some(true)
+        );
+        let once = Quota {
+            refill: None,
+            since: 7,
+            ..quota
+        };
         assert_eq!(counter_key("a", &once, now), "quota/a/7/0");
         assert_eq!(is_ended("quota/a/7/0", u64::MAX), Some(false));
     }
@@ -217,7 +231,11 @@ mod tests {
         assert!(parse(&json!({"limit": 5, "x": 1}), 1).is_err());
         assert_eq!(
             parse(&json!({"limit": 5, "refill": "monthly"}), 9),
-            Ok(Quota { limit: 5, refill: Some(Refill::Monthly), since: 9 })
+            Ok(Quota {
+                limit: 5,
+                refill: Some(Refill::Monthly),
+                since: 9
+            })
         );
     }
 }

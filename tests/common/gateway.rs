@@ -260,8 +260,15 @@ impl Setup {
             second.header("ratelimit"),
             Some(format!("\"gw\";r=0;t={retry}").as_str())
         );
-        assert_eq!(second.header("ratelimit-policy"), Some("\"gw\";q=1;w=86400"));
-        assert_eq!(self.upstream.seen().len(), before + 1, "the limited request got through");
+        assert_eq!(
+            second.header("ratelimit-policy"),
+            Some("\"gw\";q=1;w=86400")
+        );
+        assert_eq!(
+            self.upstream.seen().len(),
+            before + 1,
+            "the limited request got through"
+        );
         // A plain refusal stays 403.
         let r = self.send("GET", "/flows/reports/1", &[("X-API-Key", &self.key)], b"");
         assert_eq!(r.status, 403, "{}", self.context());

@@ -7,7 +7,8 @@
 use flowgate::account::Account;
 use flowgate::env::Clock as _;
 use flowgate::path::NormalPath;
-use flowgate::store::{StoreError, account_key};
+use flowgate::store::StoreError;
+use flowgate::store::keys::account_key;
 use flowgate::usage::{Admission, Context, admit as admit_core, allow_list};
 use flowgate_spin::{Atomics, SpinStore, WasiClock};
 
@@ -22,7 +23,11 @@ pub fn admit(mut allowed: Allowed, headers: &[(String, Vec<u8>)], path: &NormalP
         None => match read_account(&allowed.account_id) {
             Ok(Some(a)) => a,
             Ok(None) => {
-                deny("account of the access token is gone", Some(&allowed.account_id), path);
+                deny(
+                    "account of the access token is gone",
+                    Some(&allowed.account_id),
+                    path,
+                );
                 return Outcome::Unauthorized { basic: false };
             }
             Err(e) => return unavailable(e),
@@ -40,7 +45,11 @@ pub fn admit(mut allowed: Allowed, headers: &[(String, Vec<u8>)], path: &NormalP
             }
         }
         Ok(Admission::AddressRefused) => {
-            deny("client address not on the allow-list", Some(&account.id), path);
+            deny(
+                "client address not on the allow-list",
+                Some(&account.id),
+                path,
+            );
             Outcome::Forbidden
         }
         Ok(Admission::Limited(exceeded)) => {
