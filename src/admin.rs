@@ -24,6 +24,7 @@ mod names;
 pub mod prune;
 pub mod query;
 pub mod roles;
+pub mod routes;
 pub mod usage;
 
 #[cfg(test)]

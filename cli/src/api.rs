@@ -202,4 +202,16 @@ mod tests {
             assert!(!ROUTES[i + 1..].contains(a), "{a} listed twice");
         }
     }
+
+    /// The command line calls only routes of the core's route table (issue
+    /// 12), which the management component dispatches from.
+    #[test]
+    fn every_route_is_in_the_core_route_table() {
+        for route in ROUTES {
+            let known = flowgate::admin::routes::ROUTES
+                .iter()
+                .any(|r| r.method == route.method.as_str() && r.path == route.template);
+            assert!(known, "{route} is not in flowgate::admin::routes::ROUTES");
+        }
+    }
 }

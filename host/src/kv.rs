@@ -19,12 +19,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use rusqlite::Connection;
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Resource, ResourceTable};
 
 use crate::bindings::fermyon::spin::key_value::{Error, Host, HostStore};
 use crate::redis_kv::{RedisCas, RedisStore};
 use crate::runtime_config::StoreConfig;
-use crate::server::InstanceState;
 
 /// The store label that always exists (on SQLite unless a runtime config
 /// file places it elsewhere).
@@ -412,15 +411,29 @@ impl KvBackend {
 
 type KvResult<T> = wasmtime::Result<std::result::Result<T, Error>>;
 
-impl InstanceState {
+/// What the key-value interfaces reach of an instance: its resource table
+/// (the open stores and swaps) and its key-value state.
+pub struct KvView<'a> {
+    pub(crate) table: &'a mut ResourceTable,
+    pub(crate) kv: &'a mut KvState,
+}
+
+/// The [`HasData`] of the key-value interfaces.
+pub struct KvData;
+
+impl HasData for KvData {
+    type Data<'a> = KvView<'a>;
+}
+
+impl KvView<'_> {
     fn label(&self, store: &Resource<KvStore>) -> wasmtime::Result<String> {
         Ok(self.table.get(store)?.label.clone())
     }
 }
 
-impl Host for InstanceState {}
+impl Host for KvView<'_> {}
 
-impl HostStore for InstanceState {
+impl HostStore for KvView<'_> {
     async fn open(&mut self, label: String) -> KvResult<Resource<KvStore>> {
         if !self.kv.allowed.contains(&label) {
             return Ok(Err(Error::AccessDenied));
@@ -552,10 +565,10 @@ mod wasi_kv {
 
     use wasmtime::component::Resource;
 
+    use super::KvView;
     use super::{KvCas, KvStore, STORE_TABLE_CAPACITY};
     use crate::bindings::wasi::keyvalue::atomics::{self, CasError};
     use crate::bindings::wasi::keyvalue::store::{self, Error, KeyResponse};
-    use crate::server::InstanceState;
 
     type Wasi<T> = wasmtime::Result<std::result::Result<T, Error>>;
 
@@ -568,13 +581,13 @@ mod wasi_kv {
         }
     }
 
-    impl InstanceState {
+    impl KvView<'_> {
         fn bucket_label(&self, bucket: &Resource<KvStore>) -> wasmtime::Result<String> {
             Ok(self.table.get(bucket)?.label.clone())
         }
     }
 
-    impl store::Host for InstanceState {
+    impl store::Host for KvView<'_> {
         async fn open(&mut self, identifier: String) -> Wasi<Resource<KvStore>> {
             if !self.kv.allowed.contains(&identifier) {
                 return Ok(Err(Error::AccessDenied));
@@ -590,7 +603,7 @@ mod wasi_kv {
         }
     }
 
-    impl store::HostBucket for InstanceState {
+    impl store::HostBucket for KvView<'_> {
         async fn get(&mut self, bucket: Resource<KvStore>, key: String) -> Wasi<Option<Vec<u8>>> {
             let label = self.bucket_label(&bucket)?;
             self.kv.counts.get += 1;
@@ -649,7 +662,7 @@ mod wasi_kv {
         }
     }
 
-    impl atomics::Host for InstanceState {
+    impl atomics::Host for KvView<'_> {
         async fn increment(
             &mut self,
             bucket: Resource<KvStore>,
@@ -693,7 +706,7 @@ mod wasi_kv {
         }
     }
 
-    impl atomics::HostCas for InstanceState {
+    impl atomics::HostCas for KvView<'_> {
         async fn new(&mut self, bucket: Resource<KvStore>, key: String) -> Wasi<Resource<KvCas>> {
             let label = self.bucket_label(&bucket)?;
             match self.kv.backend.new_cas(&label, &key).await {

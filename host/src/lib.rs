@@ -19,6 +19,7 @@
 //! Library use: build a [`HostConfig`], call [`start`] inside a multi-thread
 //! tokio runtime, and use [`RunningHost::addr`].
 
+pub mod instance;
 pub mod kv;
 pub mod manifest;
 pub mod outbound;
@@ -26,6 +27,7 @@ pub mod redis_kv;
 pub mod routes;
 pub mod runtime_config;
 pub mod server;
+pub mod template;
 pub mod variables;
 
 pub use server::{HostConfig, RunningHost, StateDir, start};

@@ -20,7 +20,7 @@ use std::path::Path;
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 
-use crate::variables::{Part, parse_template};
+use crate::template::{Part, parse_template};
 
 /// A parsed `spin.toml`.
 #[derive(Debug, Deserialize)]
@@ -302,8 +302,7 @@ impl Manifest {
                 bail!("must be `required` OR have a `default` (variable {name:?})");
             }
             // crates/expressions `Key::validate`, run by `Resolver::new`.
-            crate::variables::check_name(name)
-                .map_err(|r| anyhow!("invalid variable name: {r}"))?;
+            crate::template::check_name(name).map_err(|r| anyhow!("invalid variable name: {r}"))?;
         }
         let defaults: BTreeMap<&str, Option<&str>> = self
             .variables

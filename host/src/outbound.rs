@@ -26,7 +26,8 @@ use anyhow::{Context, Result, bail};
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::variables::{Part, Resolved, parse_template};
+use crate::template::{Part, parse_template};
+use crate::variables::Resolved;
 
 #[derive(Debug, Clone, PartialEq)]
 enum HostPattern {

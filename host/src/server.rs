@@ -24,14 +24,15 @@ use hyper::body::{Body, Frame, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi_http::WasiHttpView as _;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::instance::{InstanceState, add_spin_interfaces};
 use crate::kv::{Faults, KvBackend, KvCounts, KvState};
 use crate::manifest::Manifest;
 use crate::outbound::{AllowedHosts, OutboundHooks};
@@ -102,35 +103,6 @@ impl HostConfig {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
         })
-    }
-}
-
-/// Store data of one instance.
-pub struct InstanceState {
-    wasi: WasiCtx,
-    http: WasiHttpCtx,
-    pub(crate) table: ResourceTable,
-    hooks: OutboundHooks,
-    pub(crate) kv: KvState,
-    pub(crate) variables: Arc<ComponentVariables>,
-}
-
-impl WasiView for InstanceState {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-impl WasiHttpView for InstanceState {
-    fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView {
-            ctx: &mut self.http,
-            table: &mut self.table,
-            hooks: &mut self.hooks,
-        }
     }
 }
 
@@ -284,26 +256,7 @@ async fn load(config: &HostConfig) -> Result<App> {
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
         .map_err(anyhow::Error::from)?;
-    crate::bindings::fermyon::spin::key_value::add_to_linker::<_, HasSelf<InstanceState>>(
-        &mut linker,
-        |s| s,
-    )
-    .map_err(anyhow::Error::from)?;
-    crate::bindings::wasi::keyvalue::store::add_to_linker::<_, HasSelf<InstanceState>>(
-        &mut linker,
-        |s| s,
-    )
-    .map_err(anyhow::Error::from)?;
-    crate::bindings::wasi::keyvalue::atomics::add_to_linker::<_, HasSelf<InstanceState>>(
-        &mut linker,
-        |s| s,
-    )
-    .map_err(anyhow::Error::from)?;
-    crate::bindings::fermyon::spin::variables::add_to_linker::<_, HasSelf<InstanceState>>(
-        &mut linker,
-        |s| s,
-    )
-    .map_err(anyhow::Error::from)?;
+    add_spin_interfaces(&mut linker).map_err(anyhow::Error::from)?;
 
     // Only components that some trigger uses are loaded, as in Spin.
     let used: HashSet<&str> = manifest
@@ -572,17 +525,15 @@ impl App {
         for (k, v) in &prepared.env {
             wasi.env(k, v);
         }
-        let state = InstanceState {
-            wasi: wasi.build(),
-            http: WasiHttpCtx::new(),
-            table: ResourceTable::new(),
-            hooks: OutboundHooks {
+        let state = InstanceState::new(
+            wasi.build(),
+            OutboundHooks {
                 allowed: prepared.hosts.clone(),
                 self_addr: self.self_addr.get().copied(),
             },
-            kv: KvState::new(prepared.stores.clone(), self.kv.clone()),
-            variables: prepared.variables.clone(),
-        };
+            KvState::new(prepared.stores.clone(), self.kv.clone()),
+            prepared.variables.clone(),
+        );
         let mut store = Store::new(prepared.pre.engine(), state);
         let log_prefix = format!("{} {} {}", route.component, req.method(), req.uri().path());
         let req = req.map(|b| {
@@ -615,7 +566,7 @@ impl App {
             }
             .await
             .map_err(anyhow::Error::from);
-            app.log_kv(&log_prefix, store.data().kv.counts);
+            app.log_kv(&log_prefix, store.data().kv_counts());
             let _ = done_tx.send(());
             result
         });

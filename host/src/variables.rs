@@ -11,10 +11,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::{Result, bail};
+use wasmtime::component::HasData;
 
 use crate::bindings::fermyon::spin::variables::{Error as VarError, Host};
 use crate::manifest::Manifest;
-use crate::server::InstanceState;
+use crate::template::{Part, check_name, parse_template};
 
 /// Where variable values come from, besides the process environment.
 #[derive(Debug, Clone, Default)]
@@ -23,60 +24,6 @@ pub struct VariableSources {
     pub cli: BTreeMap<String, String>,
     /// Path of a dotenv file, `.env` in the working directory by default.
     pub dotenv: Option<std::path::PathBuf>,
-}
-
-/// One part of a `{{ var }}` template.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Part {
-    /// Literal text.
-    Lit(String),
-    /// A variable reference, trimmed.
-    Expr(String),
-}
-
-/// Splits a template into literal and `{{ expr }}` parts.
-pub fn parse_template(template: &str) -> Result<Vec<Part>> {
-    let mut parts = Vec::new();
-    let mut rest = template;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix("{{") {
-            let Some((expr, tail)) = after.split_once("}}") else {
-                bail!("invalid variable template: unmatched '{{{{' in template");
-            };
-            parts.push(Part::Expr(expr.trim().to_string()));
-            rest = tail;
-        } else {
-            let end = rest.find("{{").unwrap_or(rest.len());
-            parts.push(Part::Lit(rest[..end].to_string()));
-            rest = &rest[end..];
-        }
-    }
-    Ok(parts)
-}
-
-/// Spin's rule for variable names: lower-case ASCII letters, digits and
-/// single underscores, starting with a letter and ending with a letter or
-/// digit. Returns the reason when the name is invalid.
-pub fn check_name(key: &str) -> std::result::Result<(), String> {
-    let reason = if key.is_empty() {
-        "must not be empty".to_string()
-    } else if let Some(c) = key
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
-    {
-        format!(
-            "invalid character {c:?}. Variable names may contain only lower-case letters, numbers, and underscores."
-        )
-    } else if !key.starts_with(|c: char| c.is_ascii_lowercase()) {
-        "must start with a lowercase ASCII letter".to_string()
-    } else if !key.ends_with(|c: char| c.is_ascii_alphanumeric()) {
-        "must end with a lowercase ASCII letter or digit".to_string()
-    } else if key.contains("__") {
-        "must not contain multiple consecutive underscores".to_string()
-    } else {
-        return Ok(());
-    };
-    Err(format!("{key:?}: {reason}"))
 }
 
 /// Reads `KEY=VALUE` lines of a dotenv file (comments, `export`, quotes).
@@ -186,38 +133,22 @@ impl ComponentVariables {
     }
 }
 
-impl Host for InstanceState {
+/// What `fermyon:spin/variables` reaches of an instance: its component's
+/// variables.
+pub struct VariablesView<'a>(pub &'a ComponentVariables);
+
+/// The [`HasData`] of `fermyon:spin/variables`.
+pub struct VariablesData;
+
+impl HasData for VariablesData {
+    type Data<'a> = VariablesView<'a>;
+}
+
+impl Host for VariablesView<'_> {
     async fn get(
         &mut self,
         name: String,
     ) -> wasmtime::Result<std::result::Result<String, VarError>> {
-        Ok(self.variables.get(&name))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn templates() {
-        let parts = parse_template("a-{{ x }}-b").unwrap_or_default();
-        assert_eq!(
-            parts,
-            vec![
-                Part::Lit("a-".into()),
-                Part::Expr("x".into()),
-                Part::Lit("-b".into())
-            ]
-        );
-        assert!(parse_template("{{ x").is_err());
-    }
-
-    #[test]
-    fn names() {
-        assert!(check_name("orders_upstream").is_ok());
-        assert!(check_name("Bad").is_err());
-        assert!(check_name("a__b").is_err());
-        assert!(check_name("a_").is_err());
+        Ok(self.0.get(&name))
     }
 }

@@ -1,6 +1,6 @@
 //! Who may do what through `/admin/v1`: the one place that decides whether a
-//! caller may make a request. A route needs its permission
-//! ([`permission_for`]). Beyond that, one rule keeps a limited role from
+//! caller may make a request. A route needs the permission the route table
+//! ([`super::routes`]) names for it ([`permission_for`]). Beyond that, one rule keeps a limited role from
 //! growing into an administrator (issue 18): no caller may confer a
 //! permission it does not hold itself (by creating or changing a role, or by
 //! giving an account roles), change an account or a role that holds a
@@ -13,30 +13,19 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::roles::{PERMISSIONS, Role};
+use super::routes::{Lookup, lookup};
 use super::{Admin, AdminError};
 use crate::account::Record;
 
-/// The permission a management route needs. `segments` is the path below
-/// `/admin/v1/`. Routes that exist nowhere need none (they answer `404`).
+/// The permission a management route needs, as the route table
+/// ([`super::routes::ROUTES`]) names it. `segments` is the path below
+/// `/admin/v1/`. Routes that exist nowhere need none (they answer `404` or
+/// `405`).
 pub fn permission_for(method: &str, segments: &[&str], dry_run: bool) -> Option<&'static str> {
-    let read = method == "GET";
-    Some(match segments {
-        ["accounts", ..] | ["flows"] | ["flows", _] if read => "accounts:read",
-        ["flows", _, "access", ..] if read => "accounts:read",
-        ["accounts", ..] => "accounts:write",
-        ["flows", _, "access", ..] => "grants:write",
-        ["groups", ..] if read => "groups:read",
-        ["groups", ..] => "groups:write",
-        ["roles", ..] if read => "roles:read",
-        ["roles", ..] => "roles:write",
-        ["audit"] if read => "audit:read",
-        ["export"] if read => "config:read",
-        // A dry run writes nothing: a plan, as readers may see it.
-        ["import"] if dry_run => "config:read",
-        ["import"] => "config:write",
-        ["maintenance", "prune"] if !read => "maintenance:write",
-        _ => return None,
-    })
+    match lookup(method, segments) {
+        Lookup::Found(matched) => matched.route.permission(dry_run),
+        Lookup::MethodNotAllowed(_) | Lookup::NotFound => None,
+    }
 }
 
 /// A management caller, as far as permissions go.

@@ -1,9 +1,11 @@
 //! Handling of an authenticated `/admin/v1` request: body and path limits,
-//! the permission check, the route, the retry after a concurrent change,
-//! and the audit entry of every mutation, successful or not.
+//! the route found in the core's table, the permission check, the
+//! operation, the retry after a concurrent change, and the audit entry of
+//! every mutation, successful or not.
 
 use flowgate::admin::access::Caller;
 use flowgate::admin::query::{Query, path_segments};
+use flowgate::admin::routes::{DENIED_ACTION, Lookup, Operation, REFUSED_ACTION, lookup};
 use flowgate::admin::{Admin, AdminError};
 use flowgate::hash::{PEPPER_VARIABLE, Pepper};
 use flowgate_flows::FLOWS;
@@ -14,7 +16,7 @@ use spin_sdk::http::{Method, Request, Response};
 use crate::audit::{error_code, record};
 use crate::auth::Actor;
 use crate::kv::CasStore;
-use crate::openapi::documented_methods;
+use crate::openapi::openapi;
 use crate::response::{failure, method_not_allowed, no_content, reply};
 use crate::routes::{Done, me, route};
 
@@ -62,30 +64,48 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
     let rest = path.strip_prefix("/admin/v1/").unwrap_or_default();
     if body.len() > MAX_BODY {
         let e = AdminError::TooLarge { limit: MAX_BODY };
-        return refuse(e, "request.refused", rest);
+        return refuse(e, REFUSED_ACTION, rest);
     }
     let decoded = match path_segments(rest) {
         Ok(segments) => segments,
-        Err(e) => return refuse(e, "request.refused", rest),
+        Err(e) => return refuse(e, REFUSED_ACTION, rest),
     };
     let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let target = segments.join("/");
     let query = match Query::parse(request.query()) {
         Ok(q) => q,
-        Err(e) => return refuse(e, "request.refused", &target),
+        Err(e) => return refuse(e, REFUSED_ACTION, &target),
     };
-    if let (Method::Get, ["me"]) = (method, segments.as_slice()) {
+    let method_name = method_name(method);
+    let matched = match lookup(method_name, &segments) {
+        Lookup::Found(matched) => matched,
+        Lookup::MethodNotAllowed(allowed) => return method_not_allowed(&allowed),
+        Lookup::NotFound => {
+            return failure(&AdminError::NotFound {
+                kind: "route",
+                id: target,
+            });
+        }
+    };
+    let operation = matched.route.operation;
+    if operation == Operation::OpenApi {
+        return openapi();
+    }
+    if operation == Operation::Me {
         return match me(&admin, actor) {
             Ok(value) => reply(200, &value),
             Err(e) => failure(&e),
         };
     }
-    let dry_run = match (method, segments.as_slice()) {
-        (Method::Post, ["import"]) => match query.flag("dry_run") {
+    let dry_run = match matched.route.dry_run {
+        Some(_) => match query.flag("dry_run") {
             Ok(d) => d,
-            Err(e) => return refuse(e, "config.import", "config"),
+            Err(e) => {
+                let action = matched.route.action(false).unwrap_or(REFUSED_ACTION);
+                return refuse(e, action, &matched.target());
+            }
         },
-        _ => false,
+        None => false,
     };
     let caller = match (&actor.account_id, &actor.roles) {
         (Some(id), Some(roles)) => admin.caller(id, roles),
@@ -93,48 +113,39 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
     };
     let permitted = caller.and_then(|caller| {
         admin
-            .permit(&caller, method_name(method), &segments, dry_run, body)
+            .permit(&caller, method_name, &segments, dry_run, body)
             .map(|()| caller)
     });
     let caller = match permitted {
         Ok(caller) => caller,
         Err(e @ AdminError::Forbidden { .. }) => {
             eprintln!("flowgate management: deny: {}: {e}", actor.name);
-            return refuse(e, "permission.denied", &target);
+            return refuse(e, DENIED_ACTION, &target);
         }
         Err(e) => return failure(&e),
     };
+    let action = matched.route.action(dry_run);
     let mut attempts = 1;
-    let (action, target, result) = loop {
-        let (action, target, result) =
-            route(&admin, &caller, method, &segments, &query, dry_run, body);
+    let (target, result) = loop {
+        let (target, result) = route(&admin, &caller, &matched, &query, dry_run, body);
         if !matches!(result, Err(AdminError::Store(_))) || !store.take_contended() {
-            break (action, target, result);
+            break (target, result);
         }
         if attempts == MAX_ATTEMPTS {
             let busy = AdminError::Conflict {
                 message: "the account changed concurrently too often; retry".into(),
                 flows: vec![],
             };
-            break (action, target, Err(busy));
+            break (target, Err(busy));
         }
         attempts += 1;
     };
-    if let Err(AdminError::NotFound { kind: "route", .. }) = &result {
-        let allowed = documented_methods(&segments);
-        if !allowed.is_empty() {
-            return method_not_allowed(&allowed);
-        }
-    }
     match result {
         Ok(Done::Read(value)) => reply(200, &value),
-        Ok(Done::Wrote {
-            status,
-            body,
-            action,
-            target,
-        }) => {
-            record(&admin, actor, action, &target, "ok");
+        Ok(Done::Wrote { status, body }) => {
+            if let Some(action) = action {
+                record(&admin, actor, action, &target, "ok");
+            }
             match body {
                 Some(body) => reply(status, &body),
                 None => no_content(),

@@ -1,7 +1,6 @@
-//! The OpenAPI document of `/admin/v1`, served as is and read for the
-//! methods a path allows.
+//! The OpenAPI document of `/admin/v1`, served as is. `tests/openapi.rs`
+//! holds it equal to the core's route table.
 
-use serde_json::Value;
 use spin_sdk::http::Response;
 
 /// The OpenAPI document of this API.
@@ -14,34 +13,4 @@ pub fn openapi() -> Response {
         .header("content-type", "application/json")
         .body(OPENAPI)
         .build()
-}
-
-/// The methods the document lists for the path `segments` (below
-/// `/admin/v1/`), upper-case. The document is the route table's description
-/// and `tests/openapi.rs` keeps the two equal, so it answers `Allow` without
-/// a second table; it is read only on this error path.
-pub(crate) fn documented_methods(segments: &[&str]) -> Vec<String> {
-    let Ok(doc) = serde_json::from_str::<Value>(OPENAPI) else {
-        return vec![];
-    };
-    let mut methods = Vec::new();
-    for (template, item) in doc["paths"].as_object().into_iter().flatten() {
-        let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
-        let fits = parts.len() == segments.len()
-            && parts
-                .iter()
-                .zip(segments)
-                .all(|(p, s)| p.starts_with('{') || p == s);
-        if fits {
-            let listed = item.as_object().into_iter().flatten().map(|(m, _)| m);
-            methods.extend(
-                listed
-                    .filter(|m| *m != "parameters")
-                    .map(|m| m.to_ascii_uppercase()),
-            );
-        }
-    }
-    methods.sort();
-    methods.dedup();
-    methods
 }

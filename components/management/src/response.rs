@@ -40,7 +40,7 @@ pub(crate) fn failure(e: &AdminError) -> Response {
 }
 
 /// `405` with `Allow` for a path that exists with other methods.
-pub(crate) fn method_not_allowed(allowed: &[String]) -> Response {
+pub(crate) fn method_not_allowed(allowed: &[&str]) -> Response {
     Response::builder()
         .status(405)
         .header("content-type", "application/json")

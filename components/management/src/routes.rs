@@ -1,14 +1,16 @@
-//! The operations of `/admin/v1`: each route calls the core's
-//! [`Admin`] and says what it did, for the response and the audit log.
+//! The operations of `/admin/v1`: each route of the core's table
+//! ([`flowgate::admin::routes`], where its method, path, permission and
+//! audit action are defined) calls the core's [`Admin`] and says what it
+//! did, for the response and the audit log.
 
 use flowgate::account::Status;
 use flowgate::admin::access::Caller;
 use flowgate::admin::query::Query;
 use flowgate::admin::roles::PERMISSIONS;
+use flowgate::admin::routes::{Matched, Operation};
 use flowgate::admin::{AccountView, Admin, AdminError, AuditQuery};
 use flowgate_flows::FLOWS;
 use serde_json::{Value, json};
-use spin_sdk::http::Method;
 
 use crate::auth::Actor;
 use crate::response::to_json;
@@ -45,389 +47,166 @@ pub(crate) fn me(admin: &Admin<'_>, actor: &Actor) -> Result<Value, AdminError> 
 pub(crate) enum Done {
     /// A read: no audit entry.
     Read(Value),
-    /// A mutation: status, body (if any), action and target for the audit.
-    Wrote {
-        status: u16,
-        body: Option<Value>,
-        action: &'static str,
-        target: String,
-    },
+    /// A mutation: status and body (if any).
+    Wrote { status: u16, body: Option<Value> },
 }
 
-type Routed = (Option<&'static str>, String, Result<Done, AdminError>);
+fn read<T: serde::Serialize>(value: &T) -> Done {
+    Done::Read(to_json(value))
+}
 
-fn wrote(status: u16, body: Option<Value>, action: &'static str, target: String) -> Done {
+fn wrote<T: serde::Serialize>(status: u16, value: &T) -> Done {
     Done::Wrote {
         status,
-        body,
-        action,
-        target,
+        body: Some(to_json(value)),
     }
 }
 
+const NO_CONTENT: Done = Done::Wrote {
+    status: 204,
+    body: None,
+};
+
+/// Runs the operation of `matched`. Returns the audit target (the table's,
+/// or the created object's) and the result.
 pub(crate) fn route(
     admin: &Admin<'_>,
     caller: &Caller,
-    method: &Method,
-    segments: &[&str],
+    matched: &Matched<'_>,
     query: &Query,
     dry_run: bool,
     body: &[u8],
-) -> Routed {
-    use Method::{Delete, Get, Patch, Post, Put};
-    let not_found = || AdminError::NotFound {
-        kind: "route",
-        id: segments.join("/"),
-    };
-    match (method, segments) {
-        (Get, ["accounts"]) => (
-            None,
-            String::new(),
-            query
-                .accounts()
-                .and_then(|q| admin.list_accounts(&q))
-                .map(|page| Done::Read(to_json(&page))),
-        ),
-        (Post, ["accounts"]) => {
+) -> (String, Result<Done, AdminError>) {
+    let p = |name: &str| matched.param(name);
+    let mut target = matched.target();
+    let result = match matched.route.operation {
+        // Both are answered before a route runs (`lib.rs`, `dispatch`).
+        Operation::OpenApi | Operation::Me => Err(AdminError::NotFound {
+            kind: "route",
+            id: matched.route.path.to_owned(),
+        }),
+        Operation::ListAccounts => query
+            .accounts()
+            .and_then(|q| admin.list_accounts(&q))
+            .map(|page| read(&page)),
+        Operation::CreateAccount => {
             let result = admin.create_account_with(body, &crate::fetch::get);
-            let target = result
-                .as_ref()
-                .map(|c| format!("account:{}", c.account.id))
-                .unwrap_or_else(|_| "account".into());
-            (
-                Some("account.create"),
-                target.clone(),
-                result.map(|c| wrote(201, Some(to_json(&c)), "account.create", target)),
-            )
-        }
-        (Get, ["accounts", id]) => (
-            None,
-            String::new(),
-            admin
-                .record(id)
-                .map(|r| Done::Read(to_json(&AccountView::from(&r)))),
-        ),
-        (Patch, ["accounts", id]) => {
-            let target = format!("account:{id}");
-            (
-                Some("account.update"),
-                target.clone(),
-                admin
-                    .update_account(id, body)
-                    .map(|v| wrote(200, Some(to_json(&v)), "account.update", target)),
-            )
-        }
-        (Delete, ["accounts", id]) => {
-            let target = format!("account:{id}");
-            let force = match query.flag("force") {
-                Ok(force) => force,
-                Err(e) => return (Some("account.delete"), target, Err(e)),
-            };
-            (
-                Some("account.delete"),
-                target.clone(),
-                admin
-                    .delete_account(id, force)
-                    .map(|()| wrote(204, None, "account.delete", target)),
-            )
-        }
-        (Post, ["accounts", id, action @ ("disable" | "enable")]) => {
-            let (status, name) = if *action == "disable" {
-                (Status::Disabled, "account.disable")
-            } else {
-                (Status::Active, "account.enable")
-            };
-            let target = format!("account:{id}");
-            (
-                Some(name),
-                target.clone(),
-                admin
-                    .set_status(id, status)
-                    .map(|v| wrote(200, Some(to_json(&v)), name, target)),
-            )
-        }
-        (Post, ["accounts", id, "reset-credential"]) => {
-            let target = format!("account:{id}");
-            (
-                Some("credential.reset"),
-                target.clone(),
-                admin
-                    .reset_credential(id, body)
-                    .map(|v| wrote(200, Some(to_json(&v)), "credential.reset", target)),
-            )
-        }
-        (Get, ["accounts", id, "tokens"]) => (
-            None,
-            String::new(),
-            admin
-                .record(id)
-                .map(|r| Done::Read(json!({ "items": to_json(&AccountView::from(&r).tokens) }))),
-        ),
-        (Post, ["accounts", id, "tokens"]) => {
-            let target = format!("account:{id}");
-            (
-                Some("token.create"),
-                target.clone(),
-                admin
-                    .create_token(id, body)
-                    .map(|t| wrote(201, Some(to_json(&t)), "token.create", target)),
-            )
-        }
-        (Delete, ["accounts", id, "tokens", token]) => {
-            let target = format!("account:{id}/token:{token}");
-            (
-                Some("token.revoke"),
-                target.clone(),
-                admin
-                    .revoke_token(id, token)
-                    .map(|()| wrote(204, None, "token.revoke", target)),
-            )
-        }
-        (Post, ["accounts", id, "certificates"]) => {
-            let result = admin.add_certificate(id, body);
-            added(result, "certificate.add", id, "certificate")
-        }
-        (Delete, ["accounts", id, "certificates", thumbprint]) => {
-            let target = format!("account:{id}/certificate:{thumbprint}");
-            (
-                Some("certificate.remove"),
-                target.clone(),
-                admin
-                    .remove_certificate(id, thumbprint)
-                    .map(|()| wrote(204, None, "certificate.remove", target)),
-            )
-        }
-        (Post, ["accounts", id, "keys"]) => {
-            let result = admin.add_public_key(id, body);
-            added(result, "key.add", id, "key")
-        }
-        (Delete, ["accounts", id, "keys", kid]) => {
-            let target = format!("account:{id}/key:{kid}");
-            (
-                Some("key.remove"),
-                target.clone(),
-                admin
-                    .remove_public_key(id, kid)
-                    .map(|()| wrote(204, None, "key.remove", target)),
-            )
-        }
-        (Get, ["accounts", id, "flows"]) => (
-            None,
-            String::new(),
-            account_flows(admin, id).map(Done::Read),
-        ),
-        (Get, ["flows"]) => (
-            None,
-            String::new(),
-            Ok(Done::Read(
-                json!({ "items": FLOWS.iter().map(flow_json).collect::<Vec<_>>() }),
-            )),
-        ),
-        (Get, ["flows", flow]) => (
-            None,
-            String::new(),
-            FLOWS
-                .iter()
-                .find(|f| f.id == *flow)
-                .map(|f| Done::Read(flow_json(f)))
-                .ok_or_else(|| AdminError::NotFound {
-                    kind: "flow",
-                    id: (*flow).to_owned(),
-                }),
-        ),
-        (Get, ["flows", flow, "access"]) => (
-            None,
-            String::new(),
-            admin.flow_access(flow).and_then(|accounts| {
-                let groups = admin.flow_groups(flow)?;
-                Ok(Done::Read(
-                    json!({ "flow": flow, "accounts": to_json(&accounts), "groups": groups }),
-                ))
-            }),
-        ),
-        (Put, ["flows", flow, "access", id]) => {
-            let target = format!("flow:{flow}/account:{id}");
-            (
-                Some("grant.create"),
-                target.clone(),
-                admin.grant(flow, id).map(|_| {
-                    wrote(
-                        200,
-                        Some(json!({ "flow": flow, "account_id": id })),
-                        "grant.create",
-                        target,
-                    )
-                }),
-            )
-        }
-        (Delete, ["flows", flow, "access", id]) => {
-            let target = format!("flow:{flow}/account:{id}");
-            (
-                Some("grant.revoke"),
-                target.clone(),
-                admin
-                    .revoke(flow, id)
-                    .map(|()| wrote(204, None, "grant.revoke", target)),
-            )
-        }
-        (Put, ["flows", flow, "access", "groups", group]) => {
-            let target = format!("flow:{flow}/group:{group}");
-            (
-                Some("grant.create"),
-                target.clone(),
-                admin
-                    .grant_group(flow, group)
-                    .map(|g| wrote(200, Some(to_json(&g)), "grant.create", target)),
-            )
-        }
-        (Delete, ["flows", flow, "access", "groups", group]) => {
-            let target = format!("flow:{flow}/group:{group}");
-            (
-                Some("grant.revoke"),
-                target.clone(),
-                admin
-                    .revoke_group(flow, group)
-                    .map(|()| wrote(204, None, "grant.revoke", target)),
-            )
-        }
-        (Get, ["roles"]) => (
-            None,
-            String::new(),
-            admin
-                .roles()
-                .map(|roles| Done::Read(json!({ "items": to_json(&roles) }))),
-        ),
-        (Post, ["roles"]) => {
-            let result = admin.create_role(body);
-            let target = match &result {
-                Ok(r) => format!("role:{}", r.name),
-                Err(_) => "role".into(),
-            };
-            (
-                Some("role.create"),
-                target.clone(),
-                result.map(|r| wrote(201, Some(to_json(&r)), "role.create", target)),
-            )
-        }
-        (Get, ["roles", name]) => (
-            None,
-            String::new(),
-            admin.role(name).map(|r| Done::Read(to_json(&r))),
-        ),
-        (Delete, ["roles", name]) => {
-            let target = format!("role:{name}");
-            (
-                Some("role.delete"),
-                target.clone(),
-                admin
-                    .delete_role(name)
-                    .map(|()| wrote(204, None, "role.delete", target)),
-            )
-        }
-        (Get, ["groups"]) => (
-            None,
-            String::new(),
-            admin
-                .groups()
-                .map(|groups| Done::Read(json!({ "items": to_json(&groups) }))),
-        ),
-        (Post, ["groups"]) => {
-            let result = admin.create_group(body);
-            let target = match &result {
-                Ok(g) => format!("group:{}", g.group.name),
-                Err(_) => "group".into(),
-            };
-            (
-                Some("group.create"),
-                target.clone(),
-                result.map(|g| wrote(201, Some(to_json(&g)), "group.create", target)),
-            )
-        }
-        (Get, ["groups", name]) => (
-            None,
-            String::new(),
-            admin.group(name).map(|g| Done::Read(to_json(&g))),
-        ),
-        (Delete, ["groups", name]) => {
-            let target = format!("group:{name}");
-            (
-                Some("group.delete"),
-                target.clone(),
-                admin
-                    .delete_group(name)
-                    .map(|()| wrote(204, None, "group.delete", target)),
-            )
-        }
-        (Put, ["groups", name, "members", id]) => {
-            let target = format!("group:{name}/account:{id}");
-            (
-                Some("group.add_member"),
-                target.clone(),
-                admin
-                    .add_member(name, id)
-                    .map(|a| wrote(200, Some(to_json(&a)), "group.add_member", target)),
-            )
-        }
-        (Delete, ["groups", name, "members", id]) => {
-            let target = format!("group:{name}/account:{id}");
-            (
-                Some("group.remove_member"),
-                target.clone(),
-                admin
-                    .remove_member(name, id)
-                    .map(|()| wrote(204, None, "group.remove_member", target)),
-            )
-        }
-        (Get, ["export"]) => (None, String::new(), admin.export().map(Done::Read)),
-        (Post, ["import"]) => {
-            if dry_run {
-                // A dry run changes nothing: a read, not audited.
-                (
-                    None,
-                    String::new(),
-                    admin
-                        .import_as(body, true, caller)
-                        .map(|plan| Done::Read(to_json(&plan))),
-                )
-            } else {
-                (
-                    Some("config.import"),
-                    "config".into(),
-                    admin.import_as(body, false, caller).map(|plan| {
-                        wrote(200, Some(to_json(&plan)), "config.import", "config".into())
-                    }),
-                )
+            if let Ok(created) = &result {
+                target = format!("account:{}", created.account.id);
             }
+            result.map(|c| wrote(201, &c))
         }
-        (Post, ["maintenance", "prune"]) => (
-            Some("maintenance.prune"),
-            "maintenance".into(),
-            admin.prune().map(|pruned| {
-                wrote(
-                    200,
-                    Some(to_json(&pruned)),
-                    "maintenance.prune",
-                    "maintenance".into(),
-                )
-            }),
+        Operation::ReadAccount => admin.record(p("id")).map(|r| read(&AccountView::from(&r))),
+        Operation::UpdateAccount => admin.update_account(p("id"), body).map(|v| wrote(200, &v)),
+        Operation::DeleteAccount => query
+            .flag("force")
+            .and_then(|force| admin.delete_account(p("id"), force))
+            .map(|()| NO_CONTENT),
+        Operation::DisableAccount => admin
+            .set_status(p("id"), Status::Disabled)
+            .map(|v| wrote(200, &v)),
+        Operation::EnableAccount => admin
+            .set_status(p("id"), Status::Active)
+            .map(|v| wrote(200, &v)),
+        Operation::ResetCredential => admin
+            .reset_credential(p("id"), body)
+            .map(|v| wrote(200, &v)),
+        Operation::ListTokens => admin
+            .record(p("id"))
+            .map(|r| Done::Read(json!({ "items": to_json(&AccountView::from(&r).tokens) }))),
+        Operation::CreateToken => admin.create_token(p("id"), body).map(|t| wrote(201, &t)),
+        Operation::RevokeToken => admin
+            .revoke_token(p("id"), p("token_id"))
+            .map(|()| NO_CONTENT),
+        Operation::AddCertificate => added(
+            admin.add_certificate(p("id"), body),
+            "certificate",
+            &mut target,
         ),
-        (Get, ["audit"]) => {
-            let page = query.limit().and_then(|limit| {
+        Operation::RemoveCertificate => admin
+            .remove_certificate(p("id"), p("thumbprint"))
+            .map(|()| NO_CONTENT),
+        Operation::AddKey => added(admin.add_public_key(p("id"), body), "key", &mut target),
+        Operation::RemoveKey => admin
+            .remove_public_key(p("id"), p("kid"))
+            .map(|()| NO_CONTENT),
+        Operation::AccountFlows => account_flows(admin, p("id")).map(Done::Read),
+        Operation::ListFlows => Ok(Done::Read(
+            json!({ "items": FLOWS.iter().map(flow_json).collect::<Vec<_>>() }),
+        )),
+        Operation::ReadFlow => FLOWS
+            .iter()
+            .find(|f| f.id == p("flow"))
+            .map(|f| Done::Read(flow_json(f)))
+            .ok_or_else(|| AdminError::NotFound {
+                kind: "flow",
+                id: p("flow").to_owned(),
+            }),
+        Operation::FlowAccess => admin.flow_access(p("flow")).and_then(|accounts| {
+            let groups = admin.flow_groups(p("flow"))?;
+            Ok(Done::Read(
+                json!({ "flow": p("flow"), "accounts": to_json(&accounts), "groups": groups }),
+            ))
+        }),
+        Operation::GrantAccount => admin
+            .grant(p("flow"), p("id"))
+            .map(|_| wrote(200, &json!({ "flow": p("flow"), "account_id": p("id") }))),
+        Operation::RevokeAccount => admin.revoke(p("flow"), p("id")).map(|()| NO_CONTENT),
+        Operation::GrantGroup => admin
+            .grant_group(p("flow"), p("group"))
+            .map(|g| wrote(200, &g)),
+        Operation::RevokeGroup => admin
+            .revoke_group(p("flow"), p("group"))
+            .map(|()| NO_CONTENT),
+        Operation::ListRoles => admin
+            .roles()
+            .map(|roles| Done::Read(json!({ "items": to_json(&roles) }))),
+        Operation::CreateRole => {
+            let result = admin.create_role(body);
+            if let Ok(role) = &result {
+                target = format!("role:{}", role.name);
+            }
+            result.map(|r| wrote(201, &r))
+        }
+        Operation::ReadRole => admin.role(p("name")).map(|r| read(&r)),
+        Operation::DeleteRole => admin.delete_role(p("name")).map(|()| NO_CONTENT),
+        Operation::ListGroups => admin
+            .groups()
+            .map(|groups| Done::Read(json!({ "items": to_json(&groups) }))),
+        Operation::CreateGroup => {
+            let result = admin.create_group(body);
+            if let Ok(group) = &result {
+                target = format!("group:{}", group.group.name);
+            }
+            result.map(|g| wrote(201, &g))
+        }
+        Operation::ReadGroup => admin.group(p("name")).map(|g| read(&g)),
+        Operation::DeleteGroup => admin.delete_group(p("name")).map(|()| NO_CONTENT),
+        Operation::AddMember => admin.add_member(p("name"), p("id")).map(|a| wrote(200, &a)),
+        Operation::RemoveMember => admin.remove_member(p("name"), p("id")).map(|()| NO_CONTENT),
+        Operation::Export => admin.export().map(Done::Read),
+        // A dry run changes nothing: a read (the table leaves it unaudited).
+        Operation::Import => admin.import_as(body, dry_run, caller).map(|plan| {
+            if dry_run {
+                read(&plan)
+            } else {
+                wrote(200, &plan)
+            }
+        }),
+        Operation::Prune => admin.prune().map(|pruned| wrote(200, &pruned)),
+        Operation::AuditLog => query
+            .limit()
+            .and_then(|limit| {
                 let filter = AuditQuery {
                     target: query.text("target")?,
                     actor: query.text("actor")?,
                     before: query.audit_before()?,
                 };
                 admin.audit_log(&filter, limit)
-            });
-            (
-                None,
-                String::new(),
-                page.map(|page| Done::Read(to_json(&page))),
-            )
-        }
-        _ => (None, String::new(), Err(not_found())),
-    }
+            })
+            .map(|page| read(&page)),
+    };
+    (target, result)
 }
 
 /// The answer to adding a certificate or key: `201` with the account, audited
@@ -435,19 +214,12 @@ pub(crate) fn route(
 /// account alone as the target when refused.
 fn added(
     result: Result<(AccountView, String), AdminError>,
-    action: &'static str,
-    id: &str,
     kind: &str,
-) -> Routed {
-    let target = match &result {
-        Ok((_, name)) => format!("account:{id}/{kind}:{name}"),
-        Err(_) => format!("account:{id}"),
-    };
-    (
-        Some(action),
-        target.clone(),
-        result.map(|(view, _)| wrote(201, Some(to_json(&view)), action, target)),
-    )
+    target: &mut String,
+) -> Result<Done, AdminError> {
+    let (view, name) = result?;
+    target.push_str(&format!("/{kind}:{name}"));
+    Ok(wrote(201, &view))
 }
 
 /// `GET /accounts/{id}/flows`: every flow the account may invoke, and why.
