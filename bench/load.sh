@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
-# Load benchmark of flowgate against the floor Spin sets (a hello-world
-# component built with the same SDK and profile), measured alternately in one
-# run at a fixed concurrency with wrk. A benchmark, not a test: it is not part
-# of scripts/test or CI. Results and how to read them: docs/benchmarks.md.
+# Load benchmark of flowgate against two floors, measured alternately in one
+# run at a fixed concurrency with wrk: the hello-world component (what Spin
+# costs per request with nothing done) and the one-read floor (exactly one
+# key-value read of a small record: the least any revocable credential check
+# can cost). Proxy mode is also paired with a proxy floor (a component that
+# only forwards to the same upstream). The floors are in bench/fixtures/,
+# built with the same SDK and profile, served by bench/floors.spin.toml. A
+# benchmark, not a test: it is not part of scripts/test or CI. Results and
+# how to read them: docs/benchmarks.md.
 #
 #   bench/load.sh                          # on the project's test host
 #   FLOWGATE_SPIN=$(command -v spin) bench/load.sh   # on real Spin
+#   MEMORY=1 bench/load.sh                 # peak linear memory per request (test host)
 #
 # Knobs (environment): DURATION (seconds per wrk run, default 8), THREADS (2),
 # CONNECTIONS (16), ROUNDS (1: each scenario is run ROUNDS times, each time
-# right after a floor run), SKIP_BUILD=1 (use the built artifacts as they
-# are), SCENARIOS (space-separated subset of the names below).
+# right after a run of each floor), SKIP_BUILD=1 (use the built artifacts as
+# they are), SCENARIOS (space-separated subset of the names below), MEMORY=1
+# (test host only: send each scenario 20 times with the host's
+# FLOWGATE_HOST_MEMORY_LOG on, report each one's peak linear memory, no wrk).
 #
-# Every scenario is paired with a floor run just before it, and its ratio is
-# to that floor run: on a shared machine the load of other processes changes
-# from minute to minute, so only figures from the same minute are compared.
-# Total time: about 2 x DURATION x scenarios x ROUNDS, plus builds (about
-# 3 minutes with the defaults once built).
+# Every scenario is paired with both floor runs just before it, and its
+# ratios are to those runs: on a shared machine the load of other processes
+# changes from minute to minute, so only figures from the same minute are
+# compared. Total time: about 3 x DURATION x scenarios x ROUNDS, plus builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -25,73 +32,35 @@ DURATION=${DURATION:-8}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
 ROUNDS=${ROUNDS:-1}
-ALL_SCENARIOS="authorizer_404 api_key basic bearer_access_token denied_401 proxy_api_key upstream_direct token_endpoint"
+ALL_SCENARIOS="authorizer_404 api_key basic api_token bearer_access_token denied_401 log_pieces log_line proxy_floor proxy_api_key upstream_direct token_endpoint"
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'bench/load.sh: %s\n' "$*" >&2; exit 1; }
-
-# --- tools -------------------------------------------------------------------
-if ! command -v wrk >/dev/null; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing wrk from Debian"
-        apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-    else
-        die "wrk is missing; install it (Debian: apt-get install wrk) or run as root"
-    fi
-fi
-command -v python3 >/dev/null || die "python3 is needed for small helpers (JSON, key forging)"
-command -v curl >/dev/null || die "curl is needed"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 # --- build -------------------------------------------------------------------
 if [ "${SKIP_BUILD:-}" != 1 ]; then
-    say "building the components (wasm32-wasip2, release)"
-    cargo build -q --target wasm32-wasip2 --release -p authorizer -p management -p hello
+    say "building the components and the floors (wasm32-wasip2, release)"
+    cargo build -q --target wasm32-wasip2 --release -p authorizer -p management -p hello \
+        -p kv-floor -p proxy-floor
     if [ -z "${FLOWGATE_SPIN:-}" ]; then
         say "building the test host (profile host)"
         cargo build -q --profile host -p flowgate-host
     fi
 fi
-HOST_BIN=${FLOWGATE_HOST_BIN:-$ROOT/target/host/flowgate-host}
-if [ -n "${FLOWGATE_SPIN:-}" ]; then
-    RUNTIME=$FLOWGATE_SPIN
-    RUNTIME_NAME="Spin ($("$FLOWGATE_SPIN" --version 2>/dev/null | head -1))"
-else
-    RUNTIME=$HOST_BIN
-    RUNTIME_NAME="test host (target/host/flowgate-host)"
-fi
 [ -x "$RUNTIME" ] || die "$RUNTIME is missing or not executable"
+if [ "${MEMORY:-}" = 1 ]; then
+    [ -z "${FLOWGATE_SPIN:-}" ] || die "MEMORY=1 needs the test host (Spin does not report it)"
+    export FLOWGATE_HOST_MEMORY_LOG=$WORK/memory.log
+    : >"$FLOWGATE_HOST_MEMORY_LOG"
+fi
 
-# --- processes ---------------------------------------------------------------
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/flowgate-load.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-wait_port() {
-    local port=$1 what=$2
-    for _ in $(seq 1 600); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-        sleep 0.1
-    done
-    die "$what did not come up on port $port (logs in $WORK)"
-}
-
-APP_PORT=$(free_port)
-HELLO_PORT=$(free_port)
+FLOORS_PORT=$(free_port)
 UPSTREAM_PORT=$(free_port)
 
-# The upstream of proxy mode: a static nginx answer when nginx is installed
-# (scripts/install-test-tools installs it), otherwise the hello app itself.
+# The upstream of proxy mode and of the proxy floor: a static nginx answer
+# when nginx is installed (scripts/install-test-tools installs it), otherwise
+# the hello floor itself.
 if command -v nginx >/dev/null; then
     mkdir -p "$WORK/nginx/logs"
     cat >"$WORK/nginx/nginx.conf" <<EOF
@@ -102,6 +71,7 @@ daemon off;
 events { worker_connections 1024; }
 http {
     access_log off;
+    keepalive_requests 100000;
     client_body_temp_path $WORK/nginx/body;
     proxy_temp_path $WORK/nginx/proxy;
     fastcgi_temp_path $WORK/nginx/fastcgi;
@@ -114,56 +84,50 @@ http {
 }
 EOF
     nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >"$WORK/nginx.log" 2>&1 &
-    PIDS+=($!)
+    UPSTREAM_PID=$!
+    PIDS+=("$UPSTREAM_PID")
     UPSTREAM_NAME="nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), static 200"
 else
-    UPSTREAM_PORT=$HELLO_PORT
-    UPSTREAM_NAME="the hello app (no nginx installed)"
+    UPSTREAM_PORT=$FLOORS_PORT
+    UPSTREAM_PID=
+    UPSTREAM_NAME="the hello floor (no nginx installed)"
 fi
 
-ADMIN_TOKEN="adm-$(python3 -c 'import secrets; print(secrets.token_hex(20))')"
-PEPPER=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
-SIGNING_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
-
-say "starting flowgate ($RUNTIME_NAME) on 127.0.0.1:$APP_PORT"
-mkdir -p "$WORK/state-app" "$WORK/state-hello"
-SPIN_VARIABLE_ADMIN_TOKEN=$ADMIN_TOKEN \
-SPIN_VARIABLE_HMAC_PEPPER=$PEPPER \
-SPIN_VARIABLE_SIGNING_KEY=$SIGNING_KEY \
-SPIN_VARIABLE_ISSUER="http://127.0.0.1:$APP_PORT" \
-SPIN_VARIABLE_ORDERS_UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT" \
-SPIN_VARIABLE_REPORTS_UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT" \
-    "$RUNTIME" up --from "$ROOT/spin.toml" --listen "127.0.0.1:$APP_PORT" \
-    --state-dir "$WORK/state-app" >"$WORK/app.log" 2>&1 </dev/null &
-PIDS+=($!)
-say "starting the floor (bench/hello.spin.toml) on 127.0.0.1:$HELLO_PORT"
-"$RUNTIME" up --from "$ROOT/bench/hello.spin.toml" --listen "127.0.0.1:$HELLO_PORT" \
-    --state-dir "$WORK/state-hello" >"$WORK/hello.log" 2>&1 </dev/null &
-PIDS+=($!)
-wait_port "$APP_PORT" flowgate
-wait_port "$HELLO_PORT" "the hello app"
+start_flowgate "http://127.0.0.1:$UPSTREAM_PORT"
+say "starting the floors (bench/floors.spin.toml) on 127.0.0.1:$FLOORS_PORT"
+# The one-read floor's record: about the size of an account record.
+FLOOR_RECORD=$(python3 -c 'import json; print(json.dumps({"id": "0" * 26, "name": "floor", "status": "active", "flows": ["orders"], "digest": "f" * 64, "created_at": 1764460800, "pad": "x" * 60}))')
+mkdir -p "$WORK/state-floors"
+SPIN_VARIABLE_UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT" \
+    "$RUNTIME" up --from "$ROOT/bench/floors.spin.toml" --listen "127.0.0.1:$FLOORS_PORT" \
+    --state-dir "$WORK/state-floors" --key-value "floor=$FLOOR_RECORD" \
+    >"$WORK/floors.log" 2>&1 </dev/null &
+FLOORS_PID=$!
+PIDS+=("$FLOORS_PID")
+UPSTREAM_PID=${UPSTREAM_PID:-$FLOORS_PID}
+wait_port "$FLOORS_PORT" "the floors app"
 wait_port "$UPSTREAM_PORT" "the upstream"
+FLOORS="http://127.0.0.1:$FLOORS_PORT"
 
 # --- accounts and credentials -------------------------------------------------
-APP="http://127.0.0.1:$APP_PORT"
-json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-create() {
-    curl -sf -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-        -d "$1" "$APP/admin/v1/accounts"
-}
 say "creating accounts through the management API"
-KEY_JSON=$(create '{"name":"load-key","credential_type":"api_key","flows":["orders"]}')
+KEY_JSON=$(create_account '{"name":"load-key","credential_type":"api_key","flows":["orders"]}')
 API_KEY=$(json_field secret <<<"$KEY_JSON")
 KEY_ID=$(json_field id <<<"$KEY_JSON")
-PASSWORD=$(create '{"name":"load-basic","credential_type":"basic","flows":["orders"]}' | json_field secret)
+API_TOKEN=$(curl -sf -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"name":"load"}' "$APP/admin/v1/accounts/$KEY_ID/tokens" | json_field token)
+PASSWORD=$(create_account '{"name":"load-basic","credential_type":"basic","flows":["orders"]}' | json_field secret)
 BASIC="Basic $(printf 'load-basic:%s' "$PASSWORD" | base64 -w0)"
-CLIENT_JSON=$(create '{"name":"load-client","credential_type":"client_secret","flows":["orders"]}')
-CLIENT_ID=$(json_field client_id <<<"$CLIENT_JSON")
-CLIENT_SECRET=$(json_field secret <<<"$CLIENT_JSON")
-CLIENT_BASIC="Basic $(printf '%s:%s' "$CLIENT_ID" "$CLIENT_SECRET" | base64 -w0)"
-ACCESS_TOKEN=$(curl -sf -H "Authorization: $CLIENT_BASIC" \
-    -H 'Content-Type: application/x-www-form-urlencoded' \
-    -d grant_type=client_credentials "$APP/oauth2/token" | json_field access_token)
+create_client
+# Access tokens expire (access_token_ttl, 300 s by default) within a long
+# run: a new one is taken before each bearer measurement. Its first use is
+# the full verification; every later request is the recorded path.
+new_access_token() {
+    ACCESS_TOKEN=$(curl -sf -H "Authorization: $CLIENT_BASIC" \
+        -H 'Content-Type: application/x-www-form-urlencoded' \
+        -d grant_type=client_credentials "$APP/oauth2/token" | json_field access_token)
+}
+new_access_token
 # A well-formed key of the real account that was never issued (right prefix,
 # id and checksum): the denied request pays the store read and the digest
 # comparison, the most a refusal can cost.
@@ -175,26 +139,24 @@ print(signed + b32(hashlib.sha256(signed.encode()).digest()[:5])[:8])
 EOF
 )
 
-cat >"$WORK/token.lua" <<EOF
-wrk.method = "POST"
-wrk.body = "grant_type=client_credentials"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = "$CLIENT_BASIC"
-EOF
-
 # --- scenarios ----------------------------------------------------------------
 # authorizer_404: a path outside every flow, answered 404 before any
 # credential, variable or store access: the authorizer's own floor (its
 # instantiation and request handling), to tell instantiation from work.
+# log_pieces / log_line: the one-read floor plus a refusal-like log line,
+# written with eprintln! (seven writes) or formatted and written once: what
+# a log line costs on this host.
 # name -> expected status, URL, wrk arguments (headers, script).
 FWD=(-H "X-Forwarded-Method: GET" -H "X-Forwarded-Uri: /flows/orders/1")
 scenario() {
     case $1 in
-    floor) echo 200; echo "http://127.0.0.1:$HELLO_PORT/" ;;
+    floor) echo 200; echo "$FLOORS/" ;;
+    kv_floor) echo 200; echo "$FLOORS/kv" ;;
+    log_pieces) echo 200; echo "$FLOORS/kv?log=pieces" ;;
+    log_line) echo 200; echo "$FLOORS/kv?log=line" ;;
+    proxy_floor) echo 200; echo "$FLOORS/proxy/flows/orders/1" ;;
     authorizer_404) echo 404; echo "$APP/no-flow-here" ;;
-    api_key) echo 200; echo "$APP/authorize" ;;
-    basic) echo 200; echo "$APP/authorize" ;;
-    bearer_access_token) echo 200; echo "$APP/authorize" ;;
+    api_key | basic | api_token | bearer_access_token) echo 200; echo "$APP/authorize" ;;
     denied_401) echo 401; echo "$APP/authorize" ;;
     proxy_api_key) echo 200; echo "$APP/flows/orders/1" ;;
     upstream_direct) echo 200; echo "http://127.0.0.1:$UPSTREAM_PORT/flows/orders/1" ;;
@@ -204,9 +166,10 @@ scenario() {
 }
 scenario_args() {
     case $1 in
-    floor | upstream_direct | authorizer_404) ;;
+    floor | kv_floor | log_pieces | log_line | proxy_floor | upstream_direct | authorizer_404) ;;
     api_key) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $API_KEY" ;;
     basic) printf '%s\0' "${FWD[@]}" -H "Authorization: $BASIC" ;;
+    api_token) printf '%s\0' "${FWD[@]}" -H "Authorization: Bearer $API_TOKEN" ;;
     bearer_access_token) printf '%s\0' "${FWD[@]}" -H "Authorization: Bearer $ACCESS_TOKEN" ;;
     denied_401) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $WRONG_KEY" ;;
     proxy_api_key) printf '%s\0' -H "X-API-Key: $API_KEY" ;;
@@ -214,10 +177,9 @@ scenario_args() {
     esac
 }
 
-# Checks one request of each scenario before measuring: a benchmark of the
-# wrong answer is worthless.
-say "checking each scenario once"
-for name in floor $SCENARIOS; do
+# Sends one request of a scenario with curl; prints the status.
+send_once() {
+    local name=$1 expected url i
     { read -r expected; read -r url; } < <(scenario "$name")
     mapfile -d '' args < <(scenario_args "$name")
     curl_args=()
@@ -228,42 +190,87 @@ for name in floor $SCENARIOS; do
             -H 'Content-Type: application/x-www-form-urlencoded' -d grant_type=client_credentials) ;;
         esac
     done
-    got=$(curl -s -o /dev/null -w '%{http_code}' "${curl_args[@]}" "$url")
+    curl -s -o /dev/null -w '%{http_code}' "${curl_args[@]}" "$url"
+}
+
+# Checks one request of each scenario before measuring: a benchmark of the
+# wrong answer is worthless.
+say "checking each scenario once"
+for name in floor kv_floor $SCENARIOS; do
+    { read -r expected; read -r url; } < <(scenario "$name")
+    got=$(send_once "$name")
     [ "$got" = "$expected" ] || die "$name: expected $expected, got $got ($url); logs in $WORK"
 done
 
-# Runs wrk once; prints "rps p50_ms p99_ms requests non2xx".
-measure() {
-    local name=$1
-    { read -r _; read -r url; } < <(scenario "$name")
-    mapfile -d '' args < <(scenario_args "$name")
-    local out
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency \
-        "${args[@]}" "$url" 2>&1) || die "wrk failed for $name: $out"
-    printf '%s\n' "$out" >>"$WORK/wrk-raw.log"
-    python3 - "$out" <<'EOF'
+# --- memory (MEMORY=1) ----------------------------------------------------------
+# The test host appends "<component> <method> <path> peak_linear_memory=N" per
+# request (host/README.md); requests are sent one at a time, so the lines
+# between two counts belong to one scenario.
+if [ "${MEMORY:-}" = 1 ]; then
+    say "peak linear memory per request, 20 requests per scenario"
+    : >"$WORK/memory-by-scenario.txt"
+    for name in floor kv_floor $SCENARIOS; do
+        [ "$name" = upstream_direct ] && continue
+        before=$(wc -l <"$FLOWGATE_HOST_MEMORY_LOG")
+        for _ in $(seq 1 20); do send_once "$name" >/dev/null; done
+        sleep 0.2
+        tail -n +"$((before + 1))" "$FLOWGATE_HOST_MEMORY_LOG" |
+            sed "s/^/$name /" >>"$WORK/memory-by-scenario.txt"
+    done
+    python3 - "$WORK/memory-by-scenario.txt" <<'EOF'
 import re, sys
-out = sys.argv[1]
-def ms(v):
-    n, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", v).groups()
-    return float(n) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
-p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
-total = int(re.search(r"(\d+) requests in", out).group(1))
-m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-errors = re.search(r"Socket errors: (.*)", out)
-print(rps, p50, p99, total, int(m.group(1)) if m else 0, "errors" if errors else "-")
+from collections import defaultdict
+rows = defaultdict(list)
+order = []
+for line in open(sys.argv[1]):
+    name, component = line.split()[:2]
+    peak = int(re.search(r"peak_linear_memory=(\d+)", line).group(1))
+    key = (name, component)
+    if key not in rows:
+        order.append(key)
+    rows[key].append(peak)
+print("\npeak linear memory per request (test host, FLOWGATE_HOST_MEMORY_LOG), 20 requests each")
+print("| scenario | component | requests | min KiB | max KiB |")
+print("|---|---|---:|---:|---:|")
+for key in order:
+    v = rows[key]
+    print(f"| {key[0]} | {key[1]} | {len(v)} | {min(v) / 1024:.0f} | {max(v) / 1024:.0f} |")
 EOF
+    exit 0
+fi
+
+# The process serving a scenario, whose CPU time is counted (an upstream's
+# is not: proxy mode and the proxy floor use the same one).
+server_pid() {
+    case $1 in
+    floor | kv_floor | log_pieces | log_line | proxy_floor) echo "$FLOORS_PID" ;;
+    upstream_direct) echo "$UPSTREAM_PID" ;;
+    *) echo "$APP_PID" ;;
+    esac
 }
 
-say "measuring: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, each scenario right after a floor run"
+# Prints "rps p50 p99 requests non2xx errors requests-per-CPU-second".
+measure() {
+    local name=$1 pid before after result
+    { read -r _; read -r url; } < <(scenario "$name")
+    mapfile -d '' args < <(scenario_args "$name")
+    pid=$(server_pid "$name")
+    before=$(cpu_ticks "$pid")
+    result=$(wrk_once "" -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "${args[@]}" "$url")
+    after=$(cpu_ticks "$pid")
+    read -r _ _ _ total _ _ <<<"$result"
+    echo "$result $(python3 -c "print($total * $CLK_TCK / max(1, $after - $before))")"
+}
+
+say "measuring: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, each scenario right after a run of each floor"
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
 for round in $(seq 1 "$ROUNDS"); do
     for name in $SCENARIOS; do
-        read -r f_rps f_p50 f_p99 _ _ _ < <(measure floor)
-        read -r rps p50 p99 total non2xx errs < <(measure "$name")
+        read -r h_rps h_p50 h_p99 _ _ _ h_cpu < <(measure floor)
+        read -r k_rps k_p50 k_p99 _ _ _ k_cpu < <(measure kv_floor)
+        [ "$name" != bearer_access_token ] || new_access_token
+        read -r rps p50 p99 total non2xx errs cpu < <(measure "$name")
         { read -r expected; read -r _; } < <(scenario "$name")
         if [ "$expected" = 200 ] && [ "$non2xx" != 0 ]; then
             say "WARNING: $name: $non2xx of $total answers were not 2xx"
@@ -271,38 +278,53 @@ for round in $(seq 1 "$ROUNDS"); do
             say "WARNING: $name: only $non2xx of $total answers were refusals"
         fi
         [ "$errs" = "-" ] || say "WARNING: $name: wrk reported socket errors (see raw log)"
-        echo "$round $name $rps $p50 $p99 $f_rps $f_p50 $f_p99" >>"$RESULTS"
-        printf '  round %s %-20s %9.0f req/s (floor %9.0f)\n' "$round" "$name" "$rps" "$f_rps" >&2
+        echo "$round $name $rps $p50 $p99 $h_rps $h_p50 $h_p99 $k_rps $k_p50 $k_p99 $cpu $h_cpu $k_cpu" >>"$RESULTS"
+        printf '  round %s %-20s %9.0f req/s (hello %9.0f, one read %9.0f)\n' \
+            "$round" "$name" "$rps" "$h_rps" "$k_rps" >&2
     done
 done
 
 # --- report -------------------------------------------------------------------
-python3 - "$RESULTS" "$RUNTIME_NAME" "$UPSTREAM_NAME" "$THREADS" "$CONNECTIONS" "$DURATION" <<'EOF'
-import sys
+python3 - "$RESULTS" "$RUNTIME_NAME" "$UPSTREAM_NAME" "$THREADS" "$CONNECTIONS" "$DURATION" "$ROUNDS" <<'EOF'
+import os, sys
 from collections import defaultdict
-path, runtime, upstream, threads, conns, duration = sys.argv[1:]
-rows = defaultdict(list)
+path, runtime, upstream, threads, conns, duration, rounds = sys.argv[1:]
+rows = defaultdict(dict)
 order = []
 for line in open(path):
-    _, name, *v = line.split()
-    if name not in rows:
+    rnd, name, *v = line.split()
+    if name not in order:
         order.append(name)
-    rows[name].append([float(x) for x in v])
+    rows[name][rnd] = [float(x) for x in v]
 avg = lambda xs: sum(xs) / len(xs)
+col = lambda name, i: [r[i] for r in rows[name].values()]
 print(f"\nflowgate load benchmark on {runtime}; upstream: {upstream}")
-print(f"wrk -t{threads} -c{conns} -d{duration}s --latency; each row is paired with a floor run just before it")
-print("ratios: throughput = rps / floor rps (higher is better); latency = p / floor p (lower is better)\n")
-print("| scenario | req/s | p50 ms | p99 ms | floor req/s | floor p50 ms | floor p99 ms | req/s ratio | p50 ratio | p99 ratio |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print(f"wrk -t{threads} -c{conns} -d{duration}s --latency, ROUNDS={rounds}; each row is paired with a run of")
+print("each floor just before it: hello (nothing done) and one-read (one key-value get of a small record)")
+print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+print("ratios: throughput = rps / floor rps (higher is better); p50 = p50 / one-read floor p50 (lower is")
+print("is better); per CPU-s = requests per CPU-second of the serving process / the floor's (robust to")
+print("other load on the machine)\n")
+print("| scenario | req/s | p50 ms | p99 ms | hello req/s | one-read req/s | / hello | / one-read | p50 / one-read | per CPU-s | / hello, CPU | / one-read, CPU |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name in order:
-    r = rows[name]
-    rps, p50, p99, frps, fp50, fp99 = (avg([x[i] for x in r]) for i in range(6))
-    ratio = avg([x[0] / x[3] for x in r])
+    r = list(rows[name].values())
+    rps, p50, p99, hr, _, _, kr, kp50, _, cpu, _, _ = (avg([x[i] for x in r]) for i in range(12))
     label = name + (" (tokens/s)" if name == "token_endpoint" else "")
-    print(f"| {label} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {frps:.0f} | {fp50:.2f} | {fp99:.2f} "
-          f"| {ratio:.2f} | {avg([x[1] / x[4] for x in r]):.2f} | {avg([x[2] / x[5] for x in r]):.2f} |")
-if "proxy_api_key" in rows and "upstream_direct" in rows:
-    p = avg([x[0] for x in rows["proxy_api_key"]])
-    d = avg([x[0] for x in rows["upstream_direct"]])
-    print(f"\nproxy mode / upstream direct throughput: {p / d:.3f}")
+    print(f"| {label} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {hr:.0f} | {kr:.0f} "
+          f"| {avg([x[0] / x[3] for x in r]):.2f} | {avg([x[0] / x[6] for x in r]):.2f} "
+          f"| {avg([x[1] / x[7] for x in r]):.2f} | {cpu:.0f} "
+          f"| {avg([x[9] / x[10] for x in r]):.2f} | {avg([x[9] / x[11] for x in r]):.2f} |")
+def paired(a, b, what):
+    if a in rows and b in rows:
+        common = sorted(set(rows[a]) & set(rows[b]))
+        ratios = [rows[a][k][0] / rows[b][k][0] for k in common]
+        cpu = [rows[a][k][9] / rows[b][k][9] for k in common]
+        print(f"{what}: {avg(ratios):.3f} (rounds: {', '.join(f'{x:.3f}' for x in ratios)}); "
+              f"per CPU-s {avg(cpu):.3f}")
+print()
+paired("proxy_api_key", "proxy_floor", "proxy mode / proxy floor, same round")
+paired("proxy_api_key", "upstream_direct", "proxy mode / upstream hit directly, same round")
+paired("denied_401", "api_key", "denied 401 / allowed API key, same round")
+paired("log_pieces", "log_line", "one-read floor + eprintln! line / + one-write line, same round")
 EOF

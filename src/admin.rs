@@ -25,6 +25,7 @@ pub mod prune;
 pub mod query;
 pub mod roles;
 pub mod routes;
+pub mod service_key;
 pub mod usage;
 
 #[cfg(test)]

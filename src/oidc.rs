@@ -110,6 +110,34 @@ impl IssuerRecord {
     pub fn may_refetch(&self, now: u64) -> bool {
         now >= self.refetched_at + REFETCH_INTERVAL
     }
+
+    /// The refetch policy: fetch the issuer's JWKS again before verifying
+    /// `token` when the cache is stale or the token names a `kid` the cache
+    /// lacks (a key rotation), but at most once per [`REFETCH_INTERVAL`],
+    /// so that tokens with made-up `kid`s cannot make us hammer the issuer.
+    pub fn wants_refetch(&self, token: &str, now: u64) -> bool {
+        (self.is_stale(now) || has_unknown_kid(token, self)) && self.may_refetch(now)
+    }
+
+    /// Takes the outcome of a refetch tried at `now`: new keys replace the
+    /// cached ones; on failure the cached keys stay in use (stale-if-error)
+    /// and only the attempt is recorded, for the rate limit. The record is
+    /// then written back by the caller. Returns the failure, for the log.
+    pub fn apply_refetch(
+        &mut self,
+        fetched: Result<Vec<StoredPublicKey>, String>,
+        now: u64,
+    ) -> Option<String> {
+        self.refetched_at = now;
+        match fetched {
+            Ok(keys) => {
+                self.keys = keys;
+                self.fetched_at = now;
+                None
+            }
+            Err(e) => Some(e),
+        }
+    }
 }
 
 /// The issuer's discovery document URL (OpenID Connect Discovery 4).

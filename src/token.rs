@@ -83,25 +83,52 @@ pub struct Confirmation {
     pub x5t_s256: String,
 }
 
-/// A verified access token.
+/// A verified access token. Its fields are private and it has no public
+/// constructor: only [`SigningKeys::verify_access_token`] (full
+/// verification) and `crate::verified` (the record a full verification
+/// wrote) make one, so holding one proves the token was checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessToken {
-    /// `sub`: the account id.
-    pub subject: String,
-    /// `jti`.
-    pub id: String,
-    /// `iat`.
-    pub issued_at: u64,
-    /// `exp`.
-    pub expires_at: u64,
-    /// The extra claims.
-    pub claims: AccessClaims,
+    pub(crate) subject: String,
+    pub(crate) id: String,
+    pub(crate) issued_at: u64,
+    pub(crate) expires_at: u64,
+    pub(crate) claims: AccessClaims,
 }
 
 impl AccessToken {
     /// Whether the token's scope includes flow `id`.
     pub fn allows_flow(&self, id: &str) -> bool {
         self.claims.scope.split(' ').any(|s| s == id)
+    }
+    /// `sub`: the account id.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+    /// `jti`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// `iat`.
+    pub fn issued_at(&self) -> u64 {
+        self.issued_at
+    }
+    /// `exp`.
+    pub fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+    /// `client_id`.
+    pub fn client_id(&self) -> &str {
+        &self.claims.client_id
+    }
+    /// `scope`: space-separated flow ids.
+    pub fn scope(&self) -> &str {
+        &self.claims.scope
+    }
+    /// The thumbprint of the certificate the token is bound to (RFC 8705
+    /// `cnf.x5t#S256`), if any.
+    pub fn bound_thumbprint(&self) -> Option<&str> {
+        self.claims.cnf.as_ref().map(|c| c.x5t_s256.as_str())
     }
 }
 

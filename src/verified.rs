@@ -25,7 +25,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hash::{Domain, Pepper};
-use crate::store::keys;
+use crate::store::keys::{self, revoked_key};
+use crate::store::{Store, StoreError};
 use crate::token::{AccessClaims, AccessToken, Confirmation, LEEWAY_SECONDS};
 
 /// What decides whether an entry still applies: the token's issuer and
@@ -151,6 +152,103 @@ impl Entry {
     }
 }
 
+/// What the store says of a token, before any signature check.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// A full verification recorded it and it still applies.
+    Verified(AccessToken),
+    /// Recorded, but revoked or expired: refuse without verifying.
+    Refused(EntryError),
+    /// Never recorded (or the record is unreadable): verify in full.
+    New,
+}
+
+/// Reads `token`'s entry under `key` (one read).
+pub fn lookup<S: Store + ?Sized>(store: &S, key: &str, now: u64) -> Result<Seen, StoreError> {
+    Ok(
+        match store.get(key)?.map(|bytes| Entry::check(&bytes, now)) {
+            Some(Ok(token)) => Seen::Verified(token),
+            Some(Err(e @ (EntryError::Revoked | EntryError::Expired))) => Seen::Refused(e),
+            None | Some(Err(EntryError::Unreadable)) => Seen::New,
+        },
+    )
+}
+
+/// Why the first use of a token does not go through.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FirstUseError<E> {
+    /// Full verification refused the token (`401`).
+    #[error("{0}")]
+    Invalid(E),
+    /// `revoked/<jti>` exists (`401`).
+    #[error("access token revoked")]
+    Revoked,
+    /// The store failed where failing open would be unsafe (`503`).
+    #[error("{0}")]
+    Store(StoreError),
+}
+
+/// The first use of a token not seen before: `verify` checks it in full,
+/// a revoked `jti` is refused, then the entry is written under `key`. After
+/// writing, `revoked/<jti>` is read again: a revocation that ran meanwhile
+/// may have been overwritten by this entry, and is then written back, so
+/// either order ends revoked. The returned warning, if any, says that the
+/// entry could not be written (the token is valid; only the saving for next
+/// time is lost).
+pub fn first_use<S, E>(
+    store: &S,
+    key: &str,
+    verify: impl FnOnce() -> Result<AccessToken, E>,
+) -> Result<(AccessToken, Option<StoreError>), FirstUseError<E>>
+where
+    S: Store + ?Sized,
+{
+    let token = verify().map_err(FirstUseError::Invalid)?;
+    let marker = revoked_key(&token.id);
+    let is_revoked = || {
+        store
+            .get(&marker)
+            .map(|r| r.is_some())
+            .map_err(FirstUseError::Store)
+    };
+    if is_revoked()? {
+        return Err(FirstUseError::Revoked);
+    }
+    if let Err(e) = store.set(key, &Entry::verified(&token).to_bytes()) {
+        return Ok((token, Some(e)));
+    }
+    if is_revoked()? {
+        // Fail closed: without the revoked entry this token could pass
+        // later; the caller answers 503 and the retry finds the marker
+        // before writing anything.
+        store
+            .set(key, &Entry::revoked(&token).to_bytes())
+            .map_err(FirstUseError::Store)?;
+        return Err(FirstUseError::Revoked);
+    }
+    Ok((token, None))
+}
+
+/// Revokes `token` (`/oauth2/revoke`): `revoked/<jti>` first, kept until
+/// the token expires, then a revoked entry under its `key`, so that a first
+/// use racing with this finds one or the other.
+pub fn revoke<S: Store + ?Sized>(
+    store: &S,
+    key: &str,
+    token: &AccessToken,
+) -> Result<(), StoreError> {
+    store.set(
+        &revoked_key(&token.id),
+        token.expires_at.to_string().as_bytes(),
+    )?;
+    store.set(key, &Entry::revoked(token).to_bytes())
+}
+
+/// Whether `token` has been revoked (`revoked/<jti>` exists).
+pub fn is_revoked<S: Store + ?Sized>(store: &S, token: &AccessToken) -> Result<bool, StoreError> {
+    Ok(store.get(&revoked_key(&token.id))?.is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +331,88 @@ mod tests {
         assert_eq!(Entry::check(&revoked, 1_100), Err(EntryError::Revoked));
         assert_eq!(Entry::check(b"{}", 1_100), Err(EntryError::Unreadable));
         assert_eq!(Entry::check(b"\xff", 1_100), Err(EntryError::Unreadable));
+    }
+
+    /// A store that runs `between` once, right after the first `set`: a
+    /// revocation landing between a first use's write and its re-read.
+    struct Racing<'a> {
+        inner: crate::store::MemoryStore,
+        between: std::cell::Cell<Option<Box<dyn FnOnce(&crate::store::MemoryStore) + 'a>>>,
+    }
+
+    impl Store for Racing<'_> {
+        fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            self.inner.get(key)
+        }
+        fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+            self.inner.set(key, value)?;
+            if let Some(f) = self.between.take() {
+                f(&self.inner);
+            }
+            Ok(())
+        }
+        fn delete(&self, key: &str) -> Result<(), StoreError> {
+            self.inner.delete(key)
+        }
+        fn keys(&self) -> Result<Vec<String>, StoreError> {
+            self.inner.keys()
+        }
+        fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+            self.inner.increment(key, delta)
+        }
+    }
+
+    #[test]
+    fn first_use_records_the_token_and_later_lookups_need_no_verification() {
+        let store = crate::store::MemoryStore::default();
+        assert_eq!(lookup(&store, "vtok/k", 1_100), Ok(Seen::New));
+        let (t, warning) = first_use(&store, "vtok/k", || Ok::<_, ()>(token(None))).expect("valid");
+        assert_eq!((t, warning), (token(None), None));
+        assert_eq!(
+            lookup(&store, "vtok/k", 1_100),
+            Ok(Seen::Verified(token(None)))
+        );
+        assert_eq!(
+            first_use(&store, "vtok/x", || Err::<AccessToken, _>("bad signature")),
+            Err(FirstUseError::Invalid("bad signature"))
+        );
+    }
+
+    #[test]
+    fn revocation_before_after_or_during_first_use_ends_revoked() {
+        // Before: the marker is found before anything is written.
+        let store = crate::store::MemoryStore::default();
+        revoke(&store, "vtok/k", &token(None)).expect("revoked");
+        assert_eq!(
+            first_use(&store, "vtok/other", || Ok::<_, ()>(token(None))),
+            Err(FirstUseError::Revoked)
+        );
+        assert_eq!(store.get("vtok/other"), Ok(None));
+        // After: the entry is overwritten as revoked.
+        let store = crate::store::MemoryStore::default();
+        first_use(&store, "vtok/k", || Ok::<_, ()>(token(None))).expect("valid");
+        revoke(&store, "vtok/k", &token(None)).expect("revoked");
+        assert_eq!(
+            lookup(&store, "vtok/k", 1_100),
+            Ok(Seen::Refused(EntryError::Revoked))
+        );
+        assert_eq!(is_revoked(&store, &token(None)), Ok(true));
+        // During: the revocation lands between the write and the re-read,
+        // and its entry was overwritten by the first use's; the re-read
+        // finds the marker and writes the revoked entry back.
+        let store = Racing {
+            inner: crate::store::MemoryStore::default(),
+            between: std::cell::Cell::new(Some(Box::new(|s: &crate::store::MemoryStore| {
+                s.set(&revoked_key("jti1"), b"1300").expect("set");
+            }))),
+        };
+        assert_eq!(
+            first_use(&store, "vtok/k", || Ok::<_, ()>(token(None))),
+            Err(FirstUseError::Revoked)
+        );
+        assert_eq!(
+            lookup(&store, "vtok/k", 1_100),
+            Ok(Seen::Refused(EntryError::Revoked))
+        );
     }
 }

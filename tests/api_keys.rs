@@ -3,33 +3,19 @@
 
 mod common;
 
-use common::upstream::Upstream;
-use common::{App, Options, contains, on_real_spin, start};
+use common::skip::skip_on_real_spin;
+use common::upstream::{self, Upstream};
+use common::{App, Options, contains, start};
 use flowgate::secret::SecretKind;
 use serde_json::json;
 
 fn app_with_upstreams() -> (App, Upstream, Upstream) {
-    let orders = Upstream::start();
-    let reports = Upstream::start();
-    let app = start(
-        Options::new()
-            .variable("orders_upstream", Some(&orders.origin()))
-            .variable("reports_upstream", Some(&reports.origin())),
-    );
-    (app, orders, reports)
+    let (options, orders, reports) = upstream::for_both_flows(Options::new());
+    (start(options), orders, reports)
 }
 
 fn authorize(app: &App, method: &str, uri: &str, credential: (&str, &str)) -> common::Response {
-    app.send(
-        "GET",
-        "/authorize",
-        &[
-            ("X-Forwarded-Method", method),
-            ("X-Forwarded-Uri", uri),
-            credential,
-        ],
-        b"",
-    )
+    app.forward_auth(method, uri, &[credential])
 }
 
 fn assert_unauthorized(r: &common::Response) {
@@ -166,16 +152,7 @@ fn unknown_malformed_and_mistyped_keys_are_unauthorized() {
     ] {
         assert_unauthorized(&authorize(&app, "GET", "/flows/orders", ("X-API-Key", bad)));
     }
-    let r = app.send(
-        "GET",
-        "/authorize",
-        &[
-            ("X-Forwarded-Method", "GET"),
-            ("X-Forwarded-Uri", "/flows/orders"),
-        ],
-        b"",
-    );
-    assert_unauthorized(&r);
+    assert_unauthorized(&app.forward_auth("GET", "/flows/orders", &[]));
 }
 
 #[test]
@@ -284,12 +261,7 @@ fn proxy_mode_forwards_the_checked_path_without_credentials() {
         "{:?}",
         seen.headers
     );
-    let identities: Vec<&str> = seen
-        .headers
-        .iter()
-        .filter(|(n, _)| n == "x-flowgate-account")
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let identities = seen.values("x-flowgate-account");
     assert_eq!(
         identities,
         vec![id.as_str()],
@@ -546,8 +518,7 @@ fn missing_secret_variables_stop_the_app_naming_them() {
 /// no such counter, so there this test says so and checks nothing.
 #[test]
 fn each_authorizer_request_costs_at_most_one_store_read() {
-    if on_real_spin() {
-        eprintln!("skipped on real Spin: key-value calls are counted by the test host only");
+    if skip_on_real_spin("key-value calls are counted by the test host only") {
         return;
     }
     let log = common::root().join(format!("target/e2e/kv-{}.log", common::random_hex(6)));
@@ -564,7 +535,7 @@ fn each_authorizer_request_costs_at_most_one_store_read() {
     let (_, pw) = app.create_account(
         json!({ "name": "count-basic", "credential_type": "basic", "flows": ["orders"] }),
     );
-    let basic = format!("Basic {}", base64_encode(&format!("count-basic:{pw}")));
+    let basic = common::basic("count-basic", &pw);
     let cases: Vec<(&str, String)> = vec![
         ("X-API-Key", key.clone()),
         ("Authorization", token),
@@ -610,11 +581,6 @@ fn each_authorizer_request_costs_at_most_one_store_read() {
             >= 6,
         "{text}"
     );
-}
-
-fn base64_encode(text: &str) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(text)
 }
 
 /// The OS CSPRNG, for forging well-formed keys that were never issued.

@@ -5,8 +5,21 @@
 //! first shows that its forging path yields `200` when nothing is wrong, so a
 //! refusal below is the check under attack, not a broken forgery.
 //!
-//! tests/hostile_headers.rs, tests/proxy_mode.rs and src/token/tests.rs hold
-//! the simpler cases; these extend them rather than repeat them.
+//! Which file holds a case (each case is in one of them, never both):
+//! - here, tests/attacks.rs: the credential itself is forged or misused. One
+//!   credential header, well-formed as a header, whose value is built to
+//!   pass a check it must fail: algorithms, keys and `kid`, token kinds,
+//!   time, audience and issuer claims, a token's size and parts, Basic
+//!   values encoded to confuse, a secret presented where another kind
+//!   belongs. What is under attack is the verifier.
+//! - tests/hostile_headers.rs: the request around the credential is
+//!   malformed or misleading: duplicate, joined, oversized or too many
+//!   headers, CR/LF/NUL bytes, headers claiming an identity, a certificate,
+//!   a path or a method, and paths or URIs that can be read two ways. What
+//!   is under attack is the reading of the request.
+//!
+//! src/token/tests.rs holds the verifier's unit tests; these go through the
+//! built components.
 
 mod common;
 
@@ -14,23 +27,25 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::upstream::Upstream;
-use common::{App, Options, random_hex, start};
+use common::upstream::{self, Upstream};
+use common::{App, Options, basic, random_hex, start};
 use hmac::{KeyInit as _, Mac as _};
 use serde_json::{Value, json};
 
 const ISSUER: &str = "https://flowgate.attack.test";
 const AUDIENCE: &str = "https://flowgate.attack.test/flows";
-const SUBJECT: &str = "abcdefghijklmnop";
 
 /// An app whose signing key the test knows, with upstreams for both example
 /// flows so that a request that slips through would be seen.
 struct Target {
     app: App,
+    /// A real `client_secret` account granted `orders`: since issue 12 an
+    /// access token's account record is read on every use, so a forged
+    /// token must name an existing, active, granted account to pass.
+    subject: String,
     seed: [u8; 32],
     kid: String,
     orders: Upstream,
-    reports: Upstream,
 }
 
 fn now() -> u64 {
@@ -74,19 +89,6 @@ fn signing_input(header: &Value, claims: &Value) -> String {
     format!("{}.{}", b64(header.to_string()), b64(claims.to_string()))
 }
 
-/// Sends `request` and returns whatever comes back, possibly nothing.
-fn raw_answer(port: u16, request: &[u8]) -> String {
-    use std::io::{Read as _, Write as _};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .expect("timeout");
-    stream.write_all(request).expect("send");
-    let mut data = Vec::new();
-    let _ = stream.read_to_end(&mut data);
-    String::from_utf8_lossy(&data).into_owned()
-}
-
 fn hs256(key: &[u8], input: &str) -> String {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
     mac.update(input.as_bytes());
@@ -100,25 +102,25 @@ impl Target {
 
     fn start_with(options: Options) -> Self {
         let key = random_hex(32);
-        let orders = Upstream::start();
-        let reports = Upstream::start();
+        let (options, orders, _reports) = upstream::for_both_flows(options);
         let app = start(
             options
                 .variable("signing_key", Some(&key))
-                .variable("issuer", Some(ISSUER))
-                .variable("orders_upstream", Some(&orders.origin()))
-                .variable("reports_upstream", Some(&reports.origin())),
+                .variable("issuer", Some(ISSUER)),
         );
         let seed = seed_from_hex(&key);
         let kid = thumbprint(&public_key(&seed));
         let published = app.send("GET", "/.well-known/jwks.json", &[], b"").json();
         assert_eq!(published["keys"][0]["kid"], kid.as_str(), "{published}");
+        let (subject, _) = app.create_account(json!({
+            "name": "forged-subject", "credential_type": "client_secret", "flows": ["orders"],
+        }));
         Self {
             app,
+            subject,
             seed,
             kid,
             orders,
-            reports,
         }
     }
 
@@ -130,7 +132,7 @@ impl Target {
     fn claims(&self) -> Value {
         let now = now();
         json!({
-            "iss": ISSUER, "aud": AUDIENCE, "sub": SUBJECT, "client_id": SUBJECT,
+            "iss": ISSUER, "aud": AUDIENCE, "sub": self.subject, "client_id": self.subject,
             "scope": "orders", "jti": random_hex(8), "iat": now, "exp": now + 300,
         })
     }
@@ -153,12 +155,7 @@ impl Target {
 
     /// Forward-auth for `GET /flows/orders/1` with these credential headers.
     fn ask_with(&self, credentials: &[(&str, &str)]) -> u16 {
-        let mut headers = vec![
-            ("X-Forwarded-Method", "GET"),
-            ("X-Forwarded-Uri", "/flows/orders/1"),
-        ];
-        headers.extend_from_slice(credentials);
-        self.app.send("GET", "/authorize", &headers, b"").status
+        self.app.at_orders(credentials)
     }
 
     fn assert_forging_works(&self) {
@@ -169,36 +166,12 @@ impl Target {
         );
     }
 
-    fn nothing_reached_the_flows(&self) {
-        assert!(self.orders.seen().is_empty(), "{:?}", self.orders.seen());
-        assert!(self.reports.seen().is_empty(), "{:?}", self.reports.seen());
-    }
-
     fn client(&self, flows: &[&str]) -> (String, String) {
-        let r = self.app.admin(
-            "POST",
-            "/admin/v1/accounts",
-            Some(json!({ "name": format!("client-{}", random_hex(3)),
-                          "credential_type": "client_secret", "flows": flows })),
-        );
-        assert_eq!(r.status, 201, "{}", r.text());
-        let body = r.json();
-        (
-            body["client_id"].as_str().expect("client_id").to_owned(),
-            body["secret"].as_str().expect("secret").to_owned(),
-        )
+        self.app.client_credentials(flows)
     }
 
     fn issued_token(&self, id: &str, secret: &str) -> String {
-        let form = format!("grant_type=client_credentials&client_id={id}&client_secret={secret}");
-        let r = self.app.send(
-            "POST",
-            "/oauth2/token",
-            &[("Content-Type", "application/x-www-form-urlencoded")],
-            form.as_bytes(),
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-        r.json()["access_token"].as_str().expect("token").to_owned()
+        self.app.issue_token(id, secret)
     }
 }
 
@@ -414,7 +387,7 @@ fn token_of_another_kind_is_refused_as_an_access_token() {
     // A client assertion shaped the RFC 7523 way: iss = sub = client,
     // aud = the token endpoint.
     let mut assertion = t.claims();
-    assertion["iss"] = SUBJECT.into();
+    assertion["iss"] = t.subject.clone().into();
     assertion["aud"] = format!("{ISSUER}/oauth2/token").into();
     assert_eq!(t.ask(&t.forge(&t.header(), &assertion)), 401);
 }
@@ -526,8 +499,6 @@ fn secrets_presented_in_the_wrong_place_are_refused() {
         "the client's API token works as Bearer"
     );
 
-    let basic =
-        |user: &str, pass: &str| format!("Basic {}", STANDARD.encode(format!("{user}:{pass}")));
     let cases: Vec<(&str, String)> = vec![
         ("Authorization", format!("Bearer {client_secret}")),
         ("X-API-Key", client_secret.clone()),
@@ -633,13 +604,13 @@ fn time_claims_as_strings_negative_huge_or_missing_are_refused() {
         401,
         "fractional, past"
     );
-    // A far-future exp that only our own key could have signed: whatever the
-    // answer, it is an answer and not a crash.
+    // A far-future exp beyond what a NumericDate in whole seconds can hold
+    // in 64 bits, or not an integer at all: refused, though our own key
+    // signed it.
     for huge in [json!(u64::MAX), json!(1e300), json!(18446744073709551616.0)] {
         let mut claims = t.claims();
         claims["exp"] = huge.clone();
-        let status = t.ask(&t.forge(&t.header(), &claims));
-        assert!(matches!(status, 200 | 401), "exp {huge}: {status}");
+        assert_eq!(t.ask(&t.forge(&t.header(), &claims)), 401, "exp {huge}");
     }
 }
 
@@ -647,32 +618,35 @@ fn time_claims_as_strings_negative_huge_or_missing_are_refused() {
 fn aud_and_iss_of_the_wrong_value_or_type_are_refused() {
     let t = Target::start();
     t.assert_forging_works();
-    let wrong: Vec<(&str, Value)> = vec![
-        ("aud", json!("https://flowgate.attack.test")),
-        ("aud", json!(format!("{AUDIENCE}/"))),
-        ("aud", json!(AUDIENCE.to_uppercase())),
-        ("aud", json!(["https://other.test/flows"])),
-        ("aud", json!([])),
-        ("aud", json!(1)),
-        ("aud", json!([1])),
-        ("aud", json!({ "aud": AUDIENCE })),
-        ("aud", json!(null)),
-        ("iss", json!("https://evil.test")),
-        ("iss", json!(format!("{ISSUER}/"))),
-        ("iss", json!([ISSUER])),
-        ("iss", json!(1)),
-        ("iss", json!(null)),
-        ("sub", json!(1)),
-        ("client_id", json!("zzzzzzzzzzzzzzzz")),
-        ("scope", json!(["orders"])),
-        ("scope", json!("ordersx")),
-        ("scope", json!("reports")),
+    // A token that is not ours (wrong audience, issuer or subject shape) is
+    // 401; one of ours that names another flow is authenticated but not
+    // granted, 403; a scope that is not a string is malformed, 401.
+    let wrong: Vec<(&str, Value, u16)> = vec![
+        ("aud", json!("https://flowgate.attack.test"), 401),
+        ("aud", json!(format!("{AUDIENCE}/")), 401),
+        ("aud", json!(AUDIENCE.to_uppercase()), 401),
+        ("aud", json!(["https://other.test/flows"]), 401),
+        ("aud", json!([]), 401),
+        ("aud", json!(1), 401),
+        ("aud", json!([1]), 401),
+        ("aud", json!({ "aud": AUDIENCE }), 401),
+        ("aud", json!(null), 401),
+        ("iss", json!("https://evil.test"), 401),
+        ("iss", json!(format!("{ISSUER}/")), 401),
+        ("iss", json!([ISSUER]), 401),
+        ("iss", json!(1), 401),
+        ("iss", json!(null), 401),
+        ("sub", json!(1), 401),
+        ("client_id", json!("zzzzzzzzzzzzzzzz"), 401),
+        ("scope", json!(["orders"]), 401),
+        ("scope", json!("ordersx"), 403),
+        ("scope", json!("reports"), 403),
     ];
-    for (claim, value) in wrong {
+    for (claim, value, expected) in wrong {
         let mut claims = t.claims();
         claims[claim] = value.clone();
         let status = t.ask(&t.forge(&t.header(), &claims));
-        assert!(matches!(status, 401 | 403), "{claim} = {value}: {status}");
+        assert_eq!(status, expected, "{claim} = {value}");
     }
     for claim in ["aud", "iss"] {
         let mut claims = t.claims();
@@ -688,7 +662,7 @@ fn aud_and_iss_of_the_wrong_value_or_type_are_refused() {
 // ------------------------------------------------------------- size limits
 
 #[test]
-fn oversized_tokens_and_headers_are_refused() {
+fn oversized_tokens_are_refused_and_deep_json_is_survived() {
     let t = Target::start();
     t.assert_forging_works();
     // Validly signed, but longer than the 4096 bytes a token may have.
@@ -704,7 +678,10 @@ fn oversized_tokens_and_headers_are_refused() {
         401,
         "huge JOSE header"
     );
-    // Deeply nested JSON in the header, within the size limit.
+    // Deeply nested JSON in an unknown member of the protected header,
+    // within the size limit: the parser survives it, and as the signature is
+    // ours and an unknown member is ignored (RFC 7515 section 4), the token
+    // is accepted.
     let nested = format!("{}1{}", "[".repeat(600), "]".repeat(600));
     let input = format!(
         "{}.{}",
@@ -715,64 +692,16 @@ fn oversized_tokens_and_headers_are_refused() {
         b64(t.claims().to_string())
     );
     let token = format!("{input}.{}", sign_ed25519(&t.seed, &input));
-    assert!(matches!(t.ask(&token), 401 | 200), "nested JSON header");
+    assert_eq!(t.ask(&token), 200, "nested JSON header");
     assert_eq!(t.ask(&"a.".repeat(2000)), 401, "thousands of parts");
-    // Over the 8 KiB limit of a credential header, and far over it.
-    for size in [8193, 64 * 1024] {
-        let value = format!("Bearer {}", "a".repeat(size));
-        let status = t.ask_with(&[("Authorization", &value)]);
-        assert!(matches!(status, 400 | 401 | 431), "{size} bytes: {status}");
-    }
-    // A request with very many headers around a valid credential is not
-    // turned into an allow of something else, and the server survives it.
-    let token = t.valid();
-    let bearer = format!("Bearer {token}");
-    let names: Vec<String> = (0..200).map(|i| format!("X-Pad-{i}")).collect();
-    let mut headers: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "y")).collect();
-    headers.push(("X-Forwarded-Uri", "/flows/reports"));
-    headers.push(("Authorization", &bearer));
-    let status = t.app.send("GET", "/authorize", &headers, b"").status;
-    assert!(matches!(status, 403 | 431 | 400), "{status}");
-    assert_eq!(t.ask(&token), 200, "still serving");
 }
 
-// --------------------------------------------------------- header shapes
-
 #[test]
-fn duplicate_and_mixed_credential_headers_with_tokens_and_basic_are_refused() {
+fn truncated_or_extended_tokens_are_refused() {
     let t = Target::start();
     let (client_id, client_secret) = t.client(&["orders"]);
     let token = t.issued_token(&client_id, &client_secret);
-    let (_, password) = t
-        .app
-        .create_account(json!({ "name": "bas", "credential_type": "basic", "flows": ["orders"] }));
-    let bearer = format!("Bearer {token}");
-    let basic = format!("Basic {}", STANDARD.encode(format!("bas:{password}")));
-    assert_eq!(t.ask_with(&[("Authorization", &bearer)]), 200);
-    assert_eq!(t.ask_with(&[("Authorization", &basic)]), 200);
-    let garbage = "Bearer x.y.z";
-    let cases: Vec<Vec<(&str, &str)>> = vec![
-        vec![("Authorization", &bearer), ("Authorization", &bearer)],
-        vec![("Authorization", &bearer), ("authorization", garbage)],
-        vec![("authorization", garbage), ("Authorization", &bearer)],
-        vec![("Authorization", &basic), ("Authorization", &bearer)],
-        vec![("AUTHORIZATION", &basic), ("X-API-KEY", &token)],
-        vec![("x-api-key", "x"), ("aUtHoRiZaTiOn", &bearer)],
-    ];
-    for headers in cases {
-        assert_eq!(t.ask_with(&headers), 401, "{headers:?}");
-    }
-    // One header holding two credentials, comma-joined as a proxy would.
-    let joined = format!("{bearer}, {basic}");
-    assert_eq!(t.ask_with(&[("Authorization", &joined)]), 401);
-    let joined = format!("{bearer},{bearer}");
-    assert_eq!(t.ask_with(&[("Authorization", &joined)]), 401);
-    // Letter case of the header name and the scheme does not matter
-    // (RFC 9110 5.1 and 11.1); it changes nothing about the decision.
-    let lower = format!("bearer {token}");
-    let upper = format!("BEARER {token}");
-    assert_eq!(t.ask_with(&[("aUTHORIZATION", &lower)]), 200);
-    assert_eq!(t.ask_with(&[("authorization", &upper)]), 200);
+    assert_eq!(t.ask(&token), 200);
     // A token cut at a dot or with its signature removed.
     let parts: Vec<&str> = token.split('.').collect();
     for cut in [
@@ -786,6 +715,8 @@ fn duplicate_and_mixed_credential_headers_with_tokens_and_basic_are_refused() {
         assert_eq!(t.ask(&cut), 401, "{cut}");
     }
 }
+
+// ---------------------------------------------------------- Basic values
 
 #[test]
 fn basic_with_extra_colons_unicode_or_bad_base64_is_refused() {
@@ -835,418 +766,8 @@ fn basic_with_extra_colons_unicode_or_bad_base64_is_refused() {
         encode(""),
     ];
     for value in cases {
-        let status = t.ask_with(&[("Authorization", &value)]);
-        // A tab or other odd byte may be refused by the HTTP layer (400).
-        assert!(matches!(status, 400 | 401), "{value:?}: {status}");
+        // Every byte of these values is legal in a header, so the HTTP
+        // layer passes them and flowgate's Basic parser refuses them.
+        assert_eq!(t.ask_with(&[("Authorization", &value)]), 401, "{value:?}");
     }
-}
-
-#[test]
-fn cr_lf_and_nul_in_credentials_and_forwarded_headers_are_refused() {
-    let t = Target::start();
-    let (_, key) = t.app.create_account(
-        json!({ "name": "ctl", "credential_type": "api_key", "flows": ["orders"] }),
-    );
-    assert_eq!(t.ask_with(&[("X-API-Key", &key)]), 200);
-    let token = t.valid();
-    let requests: Vec<Vec<u8>> = vec![
-        // Bare CR, bare LF, NUL and obs-fold inside credential values.
-        format!("GET /authorize HTTP/1.1\r\nHost: x\r\nX-Forwarded-Uri: /flows/orders\r\nAuthorization: Bearer {token}\rX: y\r\n\r\n").into_bytes(),
-        format!("GET /authorize HTTP/1.1\r\nHost: x\r\nX-Forwarded-Uri: /flows/orders\r\nAuthorization: Bearer {token}\nAuthorization: Bearer x\r\n\r\n").into_bytes(),
-        format!("GET /authorize HTTP/1.1\r\nHost: x\r\nX-Forwarded-Uri: /flows/orders\r\nAuthorization: Bearer \0{token}\r\n\r\n").into_bytes(),
-        format!("GET /authorize HTTP/1.1\r\nHost: x\r\nX-Forwarded-Uri: /flows/orders\r\nAuthorization: Bearer\r\n {token}\r\n\r\n").into_bytes(),
-        format!("GET /authorize HTTP/1.1\r\nHost: x\r\nX-Forwarded-Uri: /flows/orders\r\nX-API-Key: {key}\r\n\tX-API-Key: {key}\r\n\r\n").into_bytes(),
-        // Control bytes in the original URI and method a gateway reports.
-        format!("GET /authorize HTTP/1.1\r\nHost: x\r\nX-Forwarded-Uri: /flows/orders\0/../../reports\r\nX-API-Key: {key}\r\n\r\n").into_bytes(),
-        format!("GET /authorize HTTP/1.1\r\nHost: x\r\nX-Forwarded-Uri: /flows/orders\rX-Forwarded-Uri: /flows/reports\r\nX-API-Key: {key}\r\n\r\n").into_bytes(),
-        format!("GET /authorize HTTP/1.1\r\nHost: x\r\nX-Forwarded-Method: GET\0POST\r\nX-Forwarded-Uri: /flows/orders\r\nX-API-Key: {key}\r\n\r\n").into_bytes(),
-        // NUL, CR and LF in the request target of proxy mode.
-        format!("GET /flows/orders\0/x HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n\r\n").into_bytes(),
-        format!("GET /flows/orders\r/x HTTP/1.1\r\nHost: x\r\nX-API-Key: {key}\r\n\r\n").into_bytes(),
-    ];
-    for request in requests {
-        let r = t.app.raw(&request);
-        assert!(
-            matches!(r.status, 400 | 401 | 403),
-            "{} for {:?}",
-            r.status,
-            String::from_utf8_lossy(&request)
-        );
-    }
-    // Percent-encoded CR, LF and NUL in a Bearer value are not token68.
-    for bad in ["%0d%0a", "%00"] {
-        let value = format!("Bearer {token}{bad}");
-        assert_eq!(t.ask_with(&[("Authorization", &value)]), 401, "{bad}");
-    }
-    t.nothing_reached_the_flows();
-}
-
-// ------------------------------------------------------ identity spoofing
-
-#[test]
-fn spoofed_identity_and_forwarded_certificates_never_authenticate() {
-    let t = Target::start();
-    let (id, key) = t.app.create_account(
-        json!({ "name": "spoof", "credential_type": "api_key", "flows": ["orders"] }),
-    );
-    let pem = "-----BEGIN CERTIFICATE-----MIIBszCCAVmgAwIBAgIUQ-----END CERTIFICATE-----";
-    let spoofed: Vec<(&str, &str)> = vec![
-        ("X-Flowgate-Account", &id),
-        ("X-Flowgate-Account-Name", "spoof"),
-        ("X-Flowgate-Flow", "orders"),
-        ("X-Flowgate-Assertion", "eyJhbGciOiJub25lIn0.e30."),
-        ("Client-Cert", ":MIIBszCCAVmgAwIBAgIUQ==:"),
-        ("Client-Cert-Chain", ":MIIBszCCAVmgAwIBAgIUQ==:"),
-        (
-            "X-Forwarded-Client-Cert",
-            "Hash=abc;Subject=\"CN=spoof\";URI=spiffe://x",
-        ),
-        ("X-SSL-Client-Cert", pem),
-        ("X-Client-Cert", pem),
-        ("X-Forwarded-User", "spoof"),
-        ("X-Remote-User", "spoof"),
-        ("X-Authenticated-User", &id),
-        ("X-Forwarded-For", "127.0.0.1"),
-    ];
-    // Without a credential, no identity header makes a caller.
-    for header in &spoofed {
-        assert_eq!(t.ask_with(&[*header]), 401, "{header:?}");
-    }
-    assert_eq!(t.ask_with(&spoofed), 401, "all at once");
-    // A forwarded certificate beside a credential is a second credential,
-    // refused whether a proxy vouches for it or not (issue 18); the other
-    // spoofed headers are stripped and the credential decides.
-    let certificates = [
-        "Client-Cert",
-        "X-Forwarded-Client-Cert",
-        "X-SSL-Client-Cert",
-    ];
-    let (certificate_headers, spoofed): (Vec<_>, Vec<_>) = spoofed
-        .into_iter()
-        .partition(|(n, _)| certificates.contains(n));
-    for header in &certificate_headers {
-        let r = t.app.send(
-            "GET",
-            "/flows/orders/1",
-            &[*header, ("X-API-Key", &key)],
-            b"",
-        );
-        assert_eq!(r.status, 401, "{header:?} beside a key: {}", r.text());
-        assert_eq!(
-            t.ask_with(&[*header, ("X-API-Key", &key)]),
-            401,
-            "{header:?}"
-        );
-    }
-    assert!(
-        t.orders.seen().is_empty(),
-        "a refused request reached the flow"
-    );
-    // With the key of another account, the answer names the real account.
-    let (other, other_key) = t.app.create_account(
-        json!({ "name": "real", "credential_type": "api_key", "flows": ["orders"] }),
-    );
-    let mut headers = spoofed.clone();
-    headers.push(("X-API-Key", &other_key));
-    headers.push(("X-Forwarded-Method", "GET"));
-    headers.push(("X-Forwarded-Uri", "/flows/orders/1"));
-    let r = t.app.send("GET", "/authorize", &headers, b"");
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.header("x-flowgate-account"), Some(other.as_str()));
-    assert_eq!(r.header("x-flowgate-account-name"), Some("real"));
-    let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names.iter().filter(|n| **n == "x-flowgate-account").count(),
-        1,
-        "{names:?}"
-    );
-    // In proxy mode the flow sees one account header, the real one.
-    let mut headers = spoofed.clone();
-    headers.push(("X-API-Key", &key));
-    let r = t.app.send("GET", "/flows/orders/1", &headers, b"");
-    assert_eq!(r.status, 200, "{}", r.text());
-    let seen = t.orders.seen();
-    assert_eq!(seen.len(), 1);
-    let accounts: Vec<&str> = seen[0]
-        .headers
-        .iter()
-        .filter(|(n, _)| n == "x-flowgate-account")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    assert_eq!(accounts, vec![id.as_str()]);
-    for gone in [
-        "client-cert",
-        "x-forwarded-client-cert",
-        "x-ssl-client-cert",
-        "x-client-cert",
-    ] {
-        assert!(seen[0].header(gone).is_none(), "{gone} reached the flow");
-    }
-    // flowgate's own assertion may be there, once; the spoofed one never.
-    let assertions: Vec<&str> = seen[0]
-        .headers
-        .iter()
-        .filter(|(n, _)| n == "x-flowgate-assertion")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    assert!(assertions.len() <= 1, "{assertions:?}");
-    assert!(
-        !assertions.contains(&"eyJhbGciOiJub25lIn0.e30."),
-        "the spoofed assertion reached the flow"
-    );
-}
-
-#[test]
-fn spin_and_forwarded_headers_do_not_move_the_decision() {
-    let t = Target::start();
-    let (_, key) = t.app.create_account(
-        json!({ "name": "mover", "credential_type": "api_key", "flows": ["orders"] }),
-    );
-    // Proxy mode decides on the request line: a gateway header naming
-    // another path or method is not read there.
-    let cases: [&[(&str, &str)]; 6] = [
-        &[("X-Forwarded-Uri", "/flows/orders/1")],
-        &[
-            ("X-Original-URI", "/flows/orders/1"),
-            ("X-Original-Method", "GET"),
-        ],
-        &[("spin-full-url", "http://127.0.0.1/flows/orders/1")],
-        &[("spin-matched-route", "/flows/orders/...")],
-        &[("spin-component-route", "/flows/orders")],
-        &[
-            ("X-Rewrite-URL", "/flows/orders/1"),
-            ("X-Original-URL", "/flows/orders/1"),
-        ],
-    ];
-    for extra in cases {
-        let mut headers = extra.to_vec();
-        headers.push(("X-API-Key", &key));
-        let r = t.app.send("GET", "/flows/reports/1", &headers, b"");
-        assert_eq!(r.status, 403, "GET /flows/reports/1 with {extra:?}");
-    }
-    // Forward-auth: spin-* headers do not replace the forwarded URI, and a
-    // method override does not replace the forwarded method.
-    let r = t.app.send(
-        "GET",
-        "/authorize",
-        &[
-            ("X-Forwarded-Method", "GET"),
-            ("X-Forwarded-Uri", "/flows/reports/1"),
-            ("spin-path-info", "/flows/orders/1"),
-            ("spin-full-url", "http://127.0.0.1/flows/orders/1"),
-            ("X-API-Key", &key),
-        ],
-        b"",
-    );
-    assert_eq!(r.status, 403);
-    let (_, reports_key) = t.app.create_account(
-        json!({ "name": "reader", "credential_type": "api_key", "flows": ["reports"] }),
-    );
-    for override_header in [
-        "X-HTTP-Method-Override",
-        "X-HTTP-Method",
-        "X-Method-Override",
-    ] {
-        let r = t.app.send(
-            "GET",
-            "/authorize",
-            &[
-                ("X-Forwarded-Method", "POST"),
-                ("X-Forwarded-Uri", "/flows/reports/1"),
-                (override_header, "GET"),
-                ("X-API-Key", &reports_key),
-            ],
-            b"",
-        );
-        assert_eq!(r.status, 403, "{override_header}: reports accepts GET only");
-        let r = t.app.send(
-            "POST",
-            "/flows/reports/1",
-            &[(override_header, "GET"), ("X-API-Key", &reports_key)],
-            b"",
-        );
-        assert_eq!(r.status, 403, "{override_header} in proxy mode");
-    }
-    // Two forwarded-URI headers, or one of each family: refused, not chosen.
-    for pair in [
-        [
-            ("X-Forwarded-Uri", "/flows/orders/1"),
-            ("X-Forwarded-Uri", "/flows/reports/1"),
-        ],
-        [
-            ("X-Forwarded-Uri", "/flows/orders/1"),
-            ("X-Original-URI", "/flows/reports/1"),
-        ],
-        [("X-Forwarded-Method", "GET"), ("X-Original-Method", "POST")],
-    ] {
-        let mut headers = pair.to_vec();
-        headers.push(("X-API-Key", &key));
-        if !headers
-            .iter()
-            .any(|(n, _)| n.contains("Uri") || n.contains("URI"))
-        {
-            headers.push(("X-Forwarded-Uri", "/flows/orders/1"));
-        }
-        assert_eq!(
-            t.app.send("GET", "/authorize", &headers, b"").status,
-            403,
-            "{pair:?}"
-        );
-    }
-    t.nothing_reached_the_flows();
-}
-
-// ------------------------------------------------------------------ paths
-
-/// Tricks that would let a key granted `orders` reach `reports`, or make two
-/// layers see two paths.
-const PATH_TRICKS: [&str; 24] = [
-    "/flows/orders/../reports",
-    "/flows/orders/%2e%2e/reports",
-    "/flows/orders/%2E%2E/reports",
-    "/flows/orders/.%2e/reports",
-    "/flows/orders/%2e./reports",
-    "/flows/orders/..%2freports",
-    "/flows/orders/..%2Freports",
-    "/flows/orders%2f..%2f..%2freports",
-    "/flows/orders/..%5creports",
-    "/flows/orders/..%5Creports",
-    "/flows/orders\\..\\reports",
-    "/flows/orders/%252e%252e/reports",
-    "/flows/orders/%25252e%25252e/reports",
-    "/flows/orders/%c0%ae%c0%ae/reports",
-    "/flows/orders/%u002e%u002e/reports",
-    "/flows/orders/..;/reports",
-    "/flows/orders;/../reports",
-    "/flows/orders/;/../../reports",
-    "/flows//orders/../../flows/reports",
-    "//flows/reports",
-    "/flows/orders/%00/../../reports",
-    "/flows/orders/a%00.json",
-    "/flows/orders/%2e%2e%2f%2e%2e%2freports",
-    "/flows/orders/....//reports",
-];
-
-#[test]
-fn path_tricks_are_refused_in_every_forward_auth_style_and_in_proxy_mode() {
-    let t = Target::start();
-    let (_, key) = t.app.create_account(
-        json!({ "name": "walker", "credential_type": "api_key", "flows": ["orders"] }),
-    );
-    let ok = |status: u16, what: &str| assert_eq!(status, 200, "{what}");
-    ok(
-        t.app
-            .send(
-                "GET",
-                "/authorize",
-                &[("X-Forwarded-Uri", "/flows/orders/1"), ("X-API-Key", &key)],
-                b"",
-            )
-            .status,
-        "traefik style",
-    );
-    ok(
-        t.app
-            .send(
-                "GET",
-                "/authorize",
-                &[
-                    ("X-Original-Method", "GET"),
-                    ("X-Original-URI", "/flows/orders/1"),
-                    ("X-API-Key", &key),
-                ],
-                b"",
-            )
-            .status,
-        "nginx style",
-    );
-    ok(
-        t.app
-            .send(
-                "GET",
-                "/authorize/flows/orders/1",
-                &[("X-API-Key", &key)],
-                b"",
-            )
-            .status,
-        "envoy style",
-    );
-    for trick in PATH_TRICKS {
-        let traefik = t.app.send(
-            "GET",
-            "/authorize",
-            &[("X-Forwarded-Uri", trick), ("X-API-Key", &key)],
-            b"",
-        );
-        assert_eq!(traefik.status, 403, "traefik style allowed {trick}");
-        let nginx = t.app.send(
-            "GET",
-            "/authorize",
-            &[
-                ("X-Original-Method", "GET"),
-                ("X-Original-URI", trick),
-                ("X-API-Key", &key),
-            ],
-            b"",
-        );
-        assert_eq!(nginx.status, 403, "nginx style allowed {trick}");
-        let envoy = t.app.send(
-            "GET",
-            &format!("/authorize{trick}"),
-            &[("X-API-Key", &key)],
-            b"",
-        );
-        assert!(
-            matches!(envoy.status, 400 | 403 | 404),
-            "envoy style: {} for {trick}",
-            envoy.status
-        );
-        let proxied = t.app.send("GET", trick, &[("X-API-Key", &key)], b"");
-        assert!(
-            matches!(proxied.status, 400 | 403 | 404),
-            "proxy mode: {} for {trick}",
-            proxied.status
-        );
-    }
-    t.nothing_reached_the_flows();
-}
-
-#[test]
-fn queries_fragments_and_absolute_uris_cannot_move_a_grant() {
-    let t = Target::start();
-    let (_, key) = t
-        .app
-        .create_account(json!({ "name": "q", "credential_type": "api_key", "flows": ["orders"] }));
-    for uri in [
-        "/flows/reports?/flows/orders",
-        "/flows/reports?x=/flows/orders/1",
-        "/flows/reports#/flows/orders",
-        "http://127.0.0.1/flows/reports",
-        "//127.0.0.1/flows/orders/../reports",
-        "flows/orders",
-        "/flows/ORDERS/1",
-        "/flows/orders.json/../../reports",
-        "/flows/ordersx",
-    ] {
-        let r = t.app.send(
-            "GET",
-            "/authorize",
-            &[("X-Forwarded-Uri", uri), ("X-API-Key", &key)],
-            b"",
-        );
-        assert_eq!(r.status, 403, "forward-auth allowed {uri}");
-    }
-    // Absolute-form request targets in proxy mode.
-    for target in [
-        "http://127.0.0.1/flows/reports/1",
-        "http://evil.test/flows/reports/1",
-    ] {
-        let request = format!(
-            "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-API-Key: {key}\r\n\r\n"
-        );
-        // The server may also close the connection without an answer.
-        let answer = raw_answer(t.app.port, request.as_bytes());
-        assert!(!answer.starts_with("HTTP/1.1 200"), "{target}: {answer}");
-    }
-    t.nothing_reached_the_flows();
 }

@@ -4,26 +4,8 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{App, Options, start};
+use common::{Options, basic, start};
 use serde_json::json;
-
-fn at_orders(app: &App, name: &str, value: &str) -> u16 {
-    app.send(
-        "GET",
-        "/authorize",
-        &[
-            ("X-Forwarded-Method", "GET"),
-            ("X-Forwarded-Uri", "/flows/orders/1"),
-            (name, value),
-        ],
-        b"",
-    )
-    .status
-}
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
-}
 
 #[test]
 fn basic_account_authenticates_with_its_name_and_password() {
@@ -33,18 +15,14 @@ fn basic_account_authenticates_with_its_name_and_password() {
     );
     assert!(password.starts_with("fgpw_"), "{password}");
     assert_eq!(
-        at_orders(&app, "Authorization", &basic("erp-sync", &password)),
+        app.at_orders(&[("Authorization", &basic("erp-sync", &password))]),
         200
     );
 
-    let wrong_user = app.send(
+    let wrong_user = app.forward_auth(
         "GET",
-        "/authorize",
-        &[
-            ("X-Forwarded-Uri", "/flows/orders/1"),
-            ("Authorization", &basic("other", &password)),
-        ],
-        b"",
+        "/flows/orders/1",
+        &[("Authorization", &basic("other", &password))],
     );
     assert_eq!(wrong_user.status, 401);
     assert!(
@@ -58,13 +36,18 @@ fn basic_account_authenticates_with_its_name_and_password() {
         basic("erp-sync", &extra_colon),
         basic("erp-sync", "guess"),
         basic("erp-sync", ""),
+        // No colon between the name and the password.
         format!("Basic {}", STANDARD.encode(format!("erp-sync{password}"))),
         "Basic !!!not-base64".to_owned(),
     ] {
-        assert_eq!(at_orders(&app, "Authorization", &header), 401, "{header}");
+        assert_eq!(
+            app.at_orders(&[("Authorization", &header)]),
+            401,
+            "{header}"
+        );
     }
     // A Basic password is not an API key, and an API-key header is not Basic.
-    assert_eq!(at_orders(&app, "X-API-Key", &password), 401);
+    assert_eq!(app.at_orders(&[("X-API-Key", &password)]), 401);
 }
 
 #[test]
@@ -83,7 +66,7 @@ fn api_tokens_work_until_revoked_and_are_listed_without_value() {
     let token_id = body["id"].as_str().expect("id").to_owned();
     assert!(body["expires_at"].as_u64().is_some());
     let bearer = format!("Bearer {token}");
-    assert_eq!(at_orders(&app, "Authorization", &bearer), 200);
+    assert_eq!(app.at_orders(&[("Authorization", &bearer)]), 200);
 
     let listed = app.admin("GET", &format!("/admin/v1/accounts/{id}/tokens"), None);
     assert_eq!(listed.status, 200);
@@ -96,7 +79,7 @@ fn api_tokens_work_until_revoked_and_are_listed_without_value() {
         None,
     );
     assert_eq!(revoked.status, 204);
-    assert_eq!(at_orders(&app, "Authorization", &bearer), 401);
+    assert_eq!(app.at_orders(&[("Authorization", &bearer)]), 401);
     let again = app.admin(
         "DELETE",
         &format!("/admin/v1/accounts/{id}/tokens/{token_id}"),
@@ -120,10 +103,10 @@ fn token_expiry_is_enforced_at_the_edge() {
         "Bearer {}",
         created.json()["token"].as_str().expect("token")
     );
-    assert_eq!(at_orders(&app, "Authorization", &bearer), 200);
+    assert_eq!(app.at_orders(&[("Authorization", &bearer)]), 200);
     // Expiry has one-second resolution: two seconds is past it whatever the phase.
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    assert_eq!(at_orders(&app, "Authorization", &bearer), 401);
+    assert_eq!(app.at_orders(&[("Authorization", &bearer)]), 401);
 }
 
 #[test]
@@ -146,17 +129,10 @@ fn poller_accounts_can_be_granted_but_never_authenticate() {
     );
     assert_eq!(tokens.status, 400);
     assert_eq!(tokens.json()["field"], "credential_type");
-    let r = app.send(
+    let r = app.forward_auth(
         "GET",
-        "/authorize",
-        &[
-            ("X-Forwarded-Uri", "/flows/reports"),
-            (
-                "Authorization",
-                &format!("Basic {}", STANDARD.encode("file-poller:x")),
-            ),
-        ],
-        b"",
+        "/flows/reports",
+        &[("Authorization", &basic("file-poller", "x"))],
     );
     assert_eq!(r.status, 401);
 }

@@ -79,18 +79,7 @@ fn concurrent_oidc_registrations_for_one_issuer_keep_every_binding() {
             .with_subject(format!("ci-{i}"))
             .with_audience("flowgate-ci");
         let bearer = format!("Bearer {}", key.sign(claims).expect("sign"));
-        let status = app
-            .send(
-                "GET",
-                "/authorize",
-                &[
-                    ("X-Forwarded-Method", "GET"),
-                    ("X-Forwarded-Uri", "/flows/orders/1"),
-                    ("Authorization", &bearer),
-                ],
-                b"",
-            )
-            .status;
+        let status = app.at_orders(&[("Authorization", &bearer)]);
         assert_eq!(status, 200, "the binding of ci-{i} was lost");
     }
 }

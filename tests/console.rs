@@ -13,8 +13,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use common::servers::oidc_issuer;
 use common::{App, Options, start};
 use jwt_simple::prelude::*;
@@ -98,11 +96,8 @@ fn console_is_served_with_types_caching_and_security_headers() {
 
 /// A self-signed client certificate valid until 2099: (PEM, base64 DER).
 fn certificate() -> (String, String) {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let params =
-        rcgen::CertificateParams::new(vec!["client.flowgate.test".into()]).expect("params");
-    let cert = params.self_signed(&key).expect("self-signed");
-    (cert.pem(), STANDARD.encode(cert.der()))
+    let c = common::certs::certificate("client.flowgate.test");
+    (c.pem.clone(), c.der_base64())
 }
 
 fn browser_missing() -> Option<String> {
@@ -123,11 +118,10 @@ fn browser_missing() -> Option<String> {
 
 #[test]
 fn console_in_chromium_manages_every_credential_type_and_screen() {
-    if std::env::var("FLOWGATE_SKIP_BROWSER").as_deref() == Ok("1") {
-        eprintln!(
-            "SKIPPED: console_in_chromium_manages_every_credential_type_and_screen \
-             (FLOWGATE_SKIP_BROWSER=1): the console was NOT tested in a browser"
-        );
+    if common::skip::skip_requested(
+        "FLOWGATE_SKIP_BROWSER",
+        "the console was NOT tested in a browser",
+    ) {
         return;
     }
     if let Some(why) = browser_missing() {

@@ -5,8 +5,9 @@
 mod common;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::{App, Options, Response, start};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::certs::{self, client_cert_header};
+use common::{App, Options, Response, basic, start};
 use jwt_simple::prelude::*;
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
@@ -23,24 +24,14 @@ fn app() -> App {
     )
 }
 
-/// A self-signed client certificate valid between the two dates.
+/// A client certificate valid between the two dates: (PEM, DER).
 fn certificate(not_before: (i32, u8, u8), not_after: (i32, u8, u8)) -> (String, Vec<u8>) {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params =
-        rcgen::CertificateParams::new(vec!["client.flowgate.test".into()]).expect("params");
-    params.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
-    params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
-    let cert = params.self_signed(&key).expect("self-signed");
-    (cert.pem(), cert.der().to_vec())
+    let c = certs::certificate_between("client.flowgate.test", not_before, not_after);
+    (c.pem, c.der)
 }
 
 fn valid_certificate() -> (String, Vec<u8>) {
     certificate((2020, 1, 1), (2099, 1, 1))
-}
-
-/// RFC 9440 `Client-Cert` value.
-fn client_cert(der: &[u8]) -> String {
-    format!(":{}:", STANDARD.encode(der))
 }
 
 fn mtls_account(app: &App, pem: &str, flows: &[&str]) -> String {
@@ -62,7 +53,7 @@ fn mtls_certificate_from_the_trusted_proxy_is_accepted() {
     let app = app();
     let (pem, der) = valid_certificate();
     let id = mtls_account(&app, &pem, &["orders"]);
-    let cert = client_cert(&der);
+    let cert = client_cert_header(&der);
     assert_eq!(
         app.at_orders(&[
             ("Client-Cert", &cert),
@@ -107,7 +98,7 @@ fn forged_or_unregistered_certificates_are_refused() {
     let app = app();
     let (pem, der) = valid_certificate();
     mtls_account(&app, &pem, &["orders"]);
-    let cert = client_cert(&der);
+    let cert = client_cert_header(&der);
     // A client forging the header without the proxy's token, or with a wrong one.
     assert_eq!(app.at_orders(&[("Client-Cert", &cert)]), 401);
     assert_eq!(
@@ -130,7 +121,7 @@ fn forged_or_unregistered_certificates_are_refused() {
     let (_, other) = valid_certificate();
     assert_eq!(
         app.at_orders(&[
-            ("Client-Cert", &client_cert(&other)),
+            ("Client-Cert", &client_cert_header(&other)),
             ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
         ]),
         401
@@ -141,7 +132,7 @@ fn forged_or_unregistered_certificates_are_refused() {
     mtls_account(&closed, &pem, &["orders"]);
     assert_eq!(
         closed.at_orders(&[
-            ("Client-Cert", &client_cert(&der)),
+            ("Client-Cert", &client_cert_header(&der)),
             ("X-Flowgate-Proxy-Token", PROXY_TOKEN)
         ]),
         401
@@ -202,7 +193,7 @@ fn tls_client_auth_issues_tokens_bound_to_the_certificate() {
     let app = app();
     let (pem, der) = valid_certificate();
     let id = mtls_account(&app, &pem, &["orders"]);
-    let cert = client_cert(&der);
+    let cert = client_cert_header(&der);
     let proxied = [
         ("Client-Cert", cert.as_str()),
         ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
@@ -234,7 +225,7 @@ fn tls_client_auth_issues_tokens_bound_to_the_certificate() {
         "bound token without a certificate"
     );
     let (_, other) = valid_certificate();
-    let other = client_cert(&other);
+    let other = client_cert_header(&other);
     assert_eq!(
         app.at_orders(&[
             ("Authorization", &bearer),
@@ -362,7 +353,7 @@ fn issue18_certificate_beside_another_credential_is_refused() {
     );
     let (pem, der) = valid_certificate();
     let holder = mtls_account(&app, &pem, &["orders"]);
-    let cert = client_cert(&der);
+    let cert = client_cert_header(&der);
     let proxied = [
         ("Client-Cert", cert.as_str()),
         ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
@@ -383,7 +374,7 @@ fn issue18_certificate_beside_another_credential_is_refused() {
     );
     let api_token = r.json()["token"].as_str().expect("token").to_owned();
     let bearer_key = format!("Bearer {key}");
-    let basic = format!("Basic {}", STANDARD.encode(format!("basic-b:{password}")));
+    let basic_header = basic("basic-b", &password);
     let bearer_token = format!("Bearer {api_token}");
     let r = token(
         &app,
@@ -396,7 +387,7 @@ fn issue18_certificate_beside_another_credential_is_refused() {
     let alone: [(&str, &str); 5] = [
         ("X-API-Key", &key),
         ("Authorization", &bearer_key),
-        ("Authorization", &basic),
+        ("Authorization", &basic_header),
         ("Authorization", &bearer_token),
         ("Authorization", &unbound),
     ];
@@ -439,7 +430,7 @@ fn issue18_certificate_beside_another_credential_is_refused() {
         "{}",
         r.text()
     );
-    let client_basic = format!("Basic {}", STANDARD.encode(format!("{client}:{secret}")));
+    let client_basic = basic(&client, &secret);
     let r = token(
         &app,
         "grant_type=client_credentials",

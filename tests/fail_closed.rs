@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{Options, on_real_spin, start};
+use common::skip::skip_on_real_spin;
+use common::{Options, start};
 use serde_json::json;
 
 #[test]
 fn a_failing_store_answers_503_and_never_200() {
-    if on_real_spin() {
-        eprintln!("skipped on real Spin: store faults are injected by the test host only");
+    if skip_on_real_spin("store faults are injected by the test host only") {
         return;
     }
     // Create the account on a healthy store, then restart on the same data
@@ -24,12 +24,7 @@ fn a_failing_store_answers_503_and_never_200() {
     failing.state_dir = Some(state.clone());
     let app = start(failing.clone());
     for _ in 0..5 {
-        let r = app.send(
-            "GET",
-            "/authorize",
-            &[("X-Forwarded-Uri", "/flows/orders"), ("X-API-Key", &key)],
-            b"",
-        );
+        let r = app.forward_auth("GET", "/flows/orders", &[("X-API-Key", &key)]);
         assert_eq!(r.status, 503, "{}", r.text());
     }
     let disable = app.admin("POST", &format!("/admin/v1/accounts/{id}/disable"), None);

@@ -9,9 +9,8 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use common::{App, Options, on_real_spin, start};
+use common::skip::skip_on_real_spin;
+use common::{App, Options, basic, start};
 use flowgate::env::Random;
 use flowgate::secret::{NewSecret, SecretKind, generate_id};
 use serde_json::json;
@@ -35,10 +34,6 @@ impl Random for OsRandom {
 /// A secret with a valid prefix and checksum that no account holds.
 fn well_formed(kind: SecretKind, account_id: &str) -> String {
     NewSecret::generate(kind, account_id, &OsRandom).into_string()
-}
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))
 }
 
 /// One kind of request: what it sends and whether its credential is valid.
@@ -74,19 +69,7 @@ fn token_request(name: &'static str, valid: bool, id: &str, secret: &str) -> Pro
 
 fn send(app: &App, probe: &Probe) -> u16 {
     match (&probe.header, &probe.form) {
-        (Some((name, value)), _) => {
-            app.send(
-                "GET",
-                "/authorize",
-                &[
-                    ("X-Forwarded-Method", "GET"),
-                    ("X-Forwarded-Uri", "/flows/orders/1"),
-                    (*name, value.as_str()),
-                ],
-                b"",
-            )
-            .status
-        }
+        (Some((name, value)), _) => app.at_orders(&[(*name, value.as_str())]),
         (None, Some(form)) => {
             app.send(
                 "POST",
@@ -140,18 +123,8 @@ fn accounts(app: &App) -> Vec<Probe> {
         &format!("/admin/v1/accounts/{key_id}/tokens/{revoked_id}"),
         None,
     );
-    assert!(matches!(r.status, 200 | 204), "{}", r.text());
-    let form = format!(
-        "grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}"
-    );
-    let r = app.send(
-        "POST",
-        "/oauth2/token",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        form.as_bytes(),
-    );
-    assert_eq!(r.status, 200, "{}", r.text());
-    let access = r.json()["access_token"].as_str().expect("token").to_owned();
+    assert_eq!(r.status, 204, "{}", r.text());
+    let access = app.issue_token(&client_id, &client_secret);
     let mut tampered = access.clone();
     tampered.pop();
     tampered.push(if access.ends_with('A') { 'B' } else { 'A' });
@@ -241,8 +214,7 @@ fn accounts(app: &App) -> Vec<Probe> {
 
 #[test]
 fn random_store_faults_under_concurrent_load_never_give_a_wrong_decision() {
-    if on_real_spin() {
-        eprintln!("skipped on real Spin: store faults are injected by the test host only");
+    if skip_on_real_spin("store faults are injected by the test host only") {
         return;
     }
     let options = Options::new();

@@ -34,12 +34,7 @@ fn upstream_receives_an_assertion_it_can_verify_with_the_jwks() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let seen = orders.seen();
-    let assertions: Vec<&str> = seen[0]
-        .headers
-        .iter()
-        .filter(|(n, _)| n == "x-flowgate-assertion")
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let assertions = seen[0].values("x-flowgate-assertion");
     assert_eq!(
         assertions.len(),
         1,
@@ -87,14 +82,6 @@ fn upstream_receives_an_assertion_it_can_verify_with_the_jwks() {
 
     // Presented back to flowgate as a bearer token, it is refused.
     let bearer = format!("Bearer {token}");
-    let r = app.send(
-        "GET",
-        "/authorize",
-        &[
-            ("X-Forwarded-Uri", "/flows/orders/7"),
-            ("Authorization", &bearer),
-        ],
-        b"",
-    );
+    let r = app.forward_auth("GET", "/flows/orders/7", &[("Authorization", &bearer)]);
     assert_eq!(r.status, 401);
 }

@@ -58,15 +58,7 @@ fn authlib_obtains_tokens_and_pyjwt_verifies_them_with_the_jwks() {
     ] {
         let token = tokens[method].as_str().expect("a token per method");
         let bearer = format!("Bearer {token}");
-        let r = app.send(
-            "GET",
-            "/authorize",
-            &[
-                ("X-Forwarded-Uri", "/flows/orders/1"),
-                ("Authorization", &bearer),
-            ],
-            b"",
-        );
+        let r = app.forward_auth("GET", "/flows/orders/1", &[("Authorization", &bearer)]);
         assert_eq!(r.status, 200, "{method}: {}", r.text());
     }
 }

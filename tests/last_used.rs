@@ -4,8 +4,6 @@
 
 mod common;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use common::{App, Options, start};
 use serde_json::{Value, json};
 
@@ -87,10 +85,7 @@ fn an_oauth_client_records_its_use_at_the_token_endpoint() {
         "/oauth2/token",
         &[
             ("Content-Type", "application/x-www-form-urlencoded"),
-            (
-                "Authorization",
-                &format!("Basic {}", STANDARD.encode(format!("{id}:{secret}"))),
-            ),
+            ("Authorization", &common::basic(&id, &secret)),
         ],
         b"grant_type=client_credentials",
     );

@@ -25,17 +25,7 @@ fn call(
 }
 
 fn authorize(app: &App, key: &str, uri: &str) -> u16 {
-    app.send(
-        "GET",
-        "/authorize",
-        &[
-            ("X-Forwarded-Method", "GET"),
-            ("X-Forwarded-Uri", uri),
-            ("X-API-Key", key),
-        ],
-        b"",
-    )
-    .status
+    app.forward_auth("GET", uri, &[("X-API-Key", key)]).status
 }
 
 #[test]
@@ -347,35 +337,23 @@ fn export_carries_no_secret_and_imports_into_another_app_with_the_same_pepper() 
 
 const PROXY_TOKEN: &str = "proxy-shared-secret-for-lifecycle";
 
-/// A self-signed client certificate valid until 2099: (PEM, DER).
+/// A client certificate valid until 2099: (PEM, DER).
 fn certificate() -> (String, Vec<u8>) {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params =
-        rcgen::CertificateParams::new(vec!["client.lifecycle.test".into()]).expect("params");
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2099, 1, 1);
-    let cert = params.self_signed(&key).expect("self-signed");
-    (cert.pem(), cert.der().to_vec())
+    let c = common::certs::certificate("client.lifecycle.test");
+    (c.pem, c.der)
 }
 
 /// The edge's answer to `GET /flows/orders/1` with `der` forwarded by the
 /// trusted proxy (RFC 9440 `Client-Cert`), and the account it named.
 fn with_certificate(app: &App, der: &[u8]) -> (u16, String) {
-    use base64::Engine as _;
-    let cert = format!(
-        ":{}:",
-        base64::engine::general_purpose::STANDARD.encode(der)
-    );
-    let r = app.send(
+    let cert = common::certs::client_cert_header(der);
+    let r = app.forward_auth(
         "GET",
-        "/authorize",
+        "/flows/orders/1",
         &[
-            ("X-Forwarded-Method", "GET"),
-            ("X-Forwarded-Uri", "/flows/orders/1"),
             ("Client-Cert", &cert),
             ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
         ],
-        b"",
     );
     let account = r.header("x-flowgate-account").unwrap_or_default();
     (r.status, account.to_owned())

@@ -7,83 +7,29 @@
 
 mod common;
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::servers::OidcIssuer;
 use common::{App, Options, start};
 use jwt_simple::prelude::*;
 use serde_json::json;
 
-/// The test issuer: serves its discovery document and the JWKS of `keys`.
+/// The test issuer ([`OidcIssuer`]), with the keys it signs with.
 struct Issuer {
     origin: String,
-    keys: Arc<Mutex<Vec<(String, Ed25519PublicKey)>>>,
+    server: OidcIssuer,
 }
 
 impl Issuer {
     fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind issuer");
-        let origin = format!(
-            "http://127.0.0.1:{}",
-            listener.local_addr().expect("addr").port()
-        );
-        let keys: Arc<Mutex<Vec<(String, Ed25519PublicKey)>>> = Arc::new(Mutex::new(Vec::new()));
-        let (served, me) = (Arc::clone(&keys), origin.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let mut reader = BufReader::new(match stream.try_clone() {
-                    Ok(s) => s,
-                    Err(_) => continue,
-                });
-                let mut line = String::new();
-                if reader.read_line(&mut line).is_err() {
-                    continue;
-                }
-                let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                        break;
-                    }
-                }
-                let body = match path.as_str() {
-                    "/.well-known/openid-configuration" => {
-                        json!({ "issuer": me, "jwks_uri": format!("{me}/jwks") }).to_string()
-                    }
-                    "/jwks" => {
-                        let keys = served.lock().map(|k| k.clone()).unwrap_or_default();
-                        let keys: Vec<_> = keys
-                            .iter()
-                            .map(|(kid, key)| json!({ "kty": "OKP", "crv": "Ed25519", "kid": kid, "x": URL_SAFE_NO_PAD.encode(key.to_bytes()) }))
-                            .collect();
-                        json!({ "keys": keys }).to_string()
-                    }
-                    _ => String::new(),
-                };
-                let status = if body.is_empty() {
-                    "404 Not Found"
-                } else {
-                    "200 OK"
-                };
-                let mut stream = stream;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-        Self { origin, keys }
+        let server = OidcIssuer::start();
+        Self {
+            origin: server.origin(),
+            server,
+        }
     }
 
     fn new_key(&self, kid: &str) -> Ed25519KeyPair {
         let pair = Ed25519KeyPair::generate().with_key_id(kid);
-        if let Ok(mut keys) = self.keys.lock() {
-            keys.push((kid.to_owned(), pair.public_key()));
-        }
+        self.server.publish(kid, &pair.public_key());
         pair
     }
 
@@ -112,17 +58,7 @@ fn register(app: &App, issuer: &Issuer, name: &str, rule: serde_json::Value) -> 
 }
 
 fn at_orders(app: &App, token: &str) -> u16 {
-    let bearer = format!("Bearer {token}");
-    app.send(
-        "GET",
-        "/authorize",
-        &[
-            ("X-Forwarded-Uri", "/flows/orders/1"),
-            ("Authorization", &bearer),
-        ],
-        b"",
-    )
-    .status
+    app.at_orders(&[("Authorization", &format!("Bearer {token}"))])
 }
 
 #[test]

@@ -7,8 +7,6 @@
 
 mod common;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use common::{App, Options, start};
 use jwt_simple::prelude::*;
 use serde_json::{Value, json};
@@ -27,19 +25,14 @@ fn app() -> App {
 /// A self-signed client certificate valid until the first day of
 /// `not_after_year`: (PEM, DER).
 fn certificate(not_after_year: i32) -> (String, Vec<u8>) {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params =
-        rcgen::CertificateParams::new(vec!["client.rotation.test".into()]).expect("params");
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = rcgen::date_time_ymd(not_after_year, 1, 1);
-    let cert = params.self_signed(&key).expect("self-signed");
-    (cert.pem(), cert.der().to_vec())
+    let c = common::certs::certificate_until("client.rotation.test", not_after_year);
+    (c.pem, c.der)
 }
 
 /// The edge's answer to `GET /flows/orders/1` with `der` forwarded by the
 /// trusted proxy.
 fn with_certificate(app: &App, der: &[u8]) -> u16 {
-    let cert = format!(":{}:", STANDARD.encode(der));
+    let cert = common::certs::client_cert_header(der);
     app.at_orders(&[
         ("Client-Cert", &cert),
         ("X-Flowgate-Proxy-Token", PROXY_TOKEN),

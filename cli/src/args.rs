@@ -156,7 +156,7 @@ pub enum Status {
 pub enum Accounts {
     /// Create an account; the secret (if the type has one) is shown once.
     #[command(
-        after_help = "Examples:\n  flowgate accounts create partner-a --type api_key --flows orders\n  flowgate accounts create erp --type mtls --certificate erp.pem --flows orders,reports\n  flowgate accounts create signer --type private_key_jwt --public-key key.pem --key-id k1"
+        after_help = "Examples:\n  flowgate accounts create partner-a --type api_key --flows orders\n  flowgate accounts create erp --type mtls --certificate erp.pem --flows orders,reports\n  flowgate accounts create signer --type private_key_jwt --public-key key.pem --key-id k1\n  flowgate accounts create sap-cpi --type mtls --generate --service-key-file sap-cpi.json --flows orders"
     )]
     Create(Box<CreateAccount>),
     /// List accounts (filters, paging).
@@ -193,12 +193,35 @@ pub enum Accounts {
     ResetCredential {
         id: String,
         /// How long the previous secret keeps working (1 to 2592000).
-        #[arg(long, value_name = "SECONDS")]
+        #[arg(long, value_name = "SECONDS", conflicts_with = "generate")]
         grace_seconds: Option<u64>,
         /// The new secret expires this many seconds from now.
-        #[arg(long, value_name = "SECONDS")]
+        #[arg(long, value_name = "SECONDS", conflicts_with = "generate")]
         expires_in: Option<u64>,
+        #[command(flatten)]
+        generate: Generate,
     },
+}
+
+/// `--generate`: flowgate makes the credential (docs/service-keys.md).
+#[derive(Debug, Args)]
+pub struct Generate {
+    /// `mtls`/`private_key_jwt`: let flowgate make the key pair (for mtls
+    /// also the certificate, signed by its CA). The service key, holding
+    /// the private key, is shown once: written to --service-key-file
+    /// (mode 0600) or, without it, printed alone to standard output.
+    #[arg(long)]
+    pub generate: bool,
+    /// With --generate: the key algorithm, ES256 (default) or EdDSA.
+    #[arg(long, requires = "generate", value_parser = ["ES256", "EdDSA"])]
+    pub algorithm: Option<String>,
+    /// With --generate on mtls: the certificate's validity in days.
+    #[arg(long, requires = "generate", value_name = "DAYS")]
+    pub validity_days: Option<u32>,
+    /// With --generate: a new file to write the service key to (refused if
+    /// it exists; created with mode 0600).
+    #[arg(long, requires = "generate", value_name = "FILE")]
+    pub service_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -249,6 +272,8 @@ pub struct CreateAccount {
     pub claims_match: Option<String>,
     #[command(flatten)]
     pub usage: UsageFlags,
+    #[command(flatten)]
+    pub generate: Generate,
 }
 
 /// Usage controls of an account (docs/usage.md), on create and update.
@@ -332,10 +357,12 @@ pub enum Keys {
         /// The account id.
         account: String,
         /// File with the public key (PEM or JWK).
-        #[arg(long, value_name = "FILE")]
-        public_key: PathBuf,
-        #[arg(long, value_name = "KID")]
-        key_id: String,
+        #[arg(long, value_name = "FILE", required_unless_present = "generate")]
+        public_key: Option<PathBuf>,
+        #[arg(long, value_name = "KID", required_unless_present = "generate")]
+        key_id: Option<String>,
+        #[command(flatten)]
+        generate: Generate,
     },
     /// Remove a public key by key id.
     #[command(after_help = "Example:\n  flowgate keys retire k7q2mzx3abcd4efg k1")]
@@ -346,14 +373,16 @@ pub enum Keys {
 pub enum Certificates {
     /// Register another client certificate.
     #[command(
-        after_help = "Example:\n  flowgate certificates add k7q2mzx3abcd4efg --certificate new.pem"
+        after_help = "Examples:\n  flowgate certificates add k7q2mzx3abcd4efg --certificate new.pem\n  flowgate certificates add k7q2mzx3abcd4efg --generate --validity-days 30 --service-key-file next.json"
     )]
     Add {
         /// The account id.
         account: String,
         /// File with the certificate (PEM).
-        #[arg(long, value_name = "FILE")]
-        certificate: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "generate")]
+        certificate: Option<PathBuf>,
+        #[command(flatten)]
+        generate: Generate,
     },
     /// Remove a certificate by its SHA-256 thumbprint (as `accounts get` shows it).
     #[command(

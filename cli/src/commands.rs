@@ -22,7 +22,7 @@ const ACCOUNT_COLUMNS: &[Column] = &[
     ("SCOPE", "scope"),
     ("FLOWS", "flows"),
 ];
-const ACCOUNT_FIRST: &[&str] = &[
+pub(crate) const ACCOUNT_FIRST: &[&str] = &[
     "id",
     "name",
     "description",
@@ -217,6 +217,7 @@ fn page_query(page: &Page, query: &mut Vec<(&str, String)>) {
 
 fn create_body(c: CreateAccount) -> Result<Value, Failure> {
     let usage = usage_fields(c.usage)?;
+    let generate = crate::service_key::field(&c.generate);
     let scope =
         (c.scope_level.is_some() || c.project.is_some() || c.environment.is_some()).then(|| {
             object(vec![
@@ -266,6 +267,7 @@ fn create_body(c: CreateAccount) -> Result<Value, Failure> {
         ("issuer", c.issuer.map(Value::from)),
         ("audience", c.audience.map(Value::from)),
         ("claims_match", claims_match),
+        ("generate", generate),
     ];
     fields.extend(usage);
     Ok(object(fields))
@@ -355,6 +357,11 @@ fn usage_fields(flags: UsageFlags) -> Result<Vec<(&'static str, Option<Value>)>,
 
 pub fn accounts(client: &Client, out: Out, command: Accounts) -> Result<(), Failure> {
     match command {
+        Accounts::Create(c) if c.generate.generate => {
+            let file = c.generate.service_key_file.clone();
+            let body = create_body(*c)?;
+            crate::service_key::call(client, out, &api::ACCOUNTS_CREATE, &[], &body, file)
+        }
         Accounts::Create(c) => {
             let body = create_body(*c)?;
             show(
@@ -453,10 +460,14 @@ pub fn accounts(client: &Client, out: Out, command: Accounts) -> Result<(), Fail
             out.done(&format!("Deleted account {id}."));
             Ok(())
         }
+        Accounts::ResetCredential { id, generate, .. } if generate.generate => {
+            crate::service_key::only(client, out, &api::ACCOUNT_RESET, &[&id], generate)
+        }
         Accounts::ResetCredential {
             id,
             grace_seconds,
             expires_in,
+            ..
         } => {
             let body = object(vec![
                 ("grace_seconds", grace_seconds.map(Value::from)),
@@ -478,10 +489,21 @@ pub fn accounts(client: &Client, out: Out, command: Accounts) -> Result<(), Fail
 pub fn keys(client: &Client, out: Out, command: Keys) -> Result<(), Failure> {
     match command {
         Keys::Add {
+            account, generate, ..
+        } if generate.generate => {
+            crate::service_key::only(client, out, &api::KEYS_ADD, &[&account], generate)
+        }
+        Keys::Add {
             account,
             public_key,
             key_id,
+            ..
         } => {
+            let (Some(public_key), Some(key_id)) = (public_key, key_id) else {
+                return Err(Failure::Usage(
+                    "give --public-key and --key-id, or --generate".into(),
+                ));
+            };
             let body = json!({
                 "public_key": material("--public-key", &public_key)?,
                 "key_id": key_id,
@@ -509,9 +531,20 @@ pub fn keys(client: &Client, out: Out, command: Keys) -> Result<(), Failure> {
 pub fn certificates(client: &Client, out: Out, command: Certificates) -> Result<(), Failure> {
     match command {
         Certificates::Add {
+            account, generate, ..
+        } if generate.generate => {
+            crate::service_key::only(client, out, &api::CERTIFICATES_ADD, &[&account], generate)
+        }
+        Certificates::Add {
             account,
             certificate,
+            ..
         } => {
+            let Some(certificate) = certificate else {
+                return Err(Failure::Usage(
+                    "give --certificate FILE, or --generate".into(),
+                ));
+            };
             let body = json!({ "certificate": material("--certificate", &certificate)? });
             show(
                 client,

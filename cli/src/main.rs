@@ -10,6 +10,7 @@ mod commands;
 mod config;
 mod declarative;
 mod output;
+mod service_key;
 
 use std::process::ExitCode;
 

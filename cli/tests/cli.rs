@@ -483,11 +483,7 @@ fn roles_groups_flows_audit_and_prune_run_from_the_cli() {
 
 /// A self-signed client certificate valid until the first day of `year`.
 fn certificate(year: i32) -> String {
-    let key = rcgen::KeyPair::generate().expect("key");
-    let mut params = rcgen::CertificateParams::new(vec!["client.cli.test".into()]).expect("params");
-    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-    params.not_after = rcgen::date_time_ymd(year, 1, 1);
-    params.self_signed(&key).expect("self-signed").pem()
+    common::certs::certificate_until("client.cli.test", year).pem
 }
 
 #[test]
@@ -848,4 +844,75 @@ fn every_command_has_help_with_an_example_and_completions_cover_them() {
             );
         }
     }
+}
+
+#[test]
+fn issue17_generate_writes_the_service_key_once_to_a_private_file_or_stdout() {
+    // A private_key_jwt key pair needs no CA, so this app needs none.
+    let app = start(Options::new());
+    let cli = Cli::new(&app);
+    let file = scratch("service-key");
+    let file_text = file.to_string_lossy().into_owned();
+    let run = cli
+        .run(&[
+            "accounts",
+            "create",
+            "gen-signer",
+            "--type",
+            "private_key_jwt",
+            "--generate",
+            "--algorithm",
+            "EdDSA",
+            "--flows",
+            "orders",
+            "--service-key-file",
+            &file_text,
+        ])
+        .ok();
+    let text = std::fs::read_to_string(&file).expect("service key file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the service key file is private");
+    }
+    let key: Value = serde_json::from_str(&text).expect("JSON service key");
+    assert_eq!(key["algorithm"], "EdDSA");
+    assert!(
+        key["key"]
+            .as_str()
+            .expect("key")
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+    // The key went to the file only: not to the terminal output.
+    assert!(!run.stdout.contains("PRIVATE KEY"), "{run:?}");
+    assert!(!run.stderr.contains("PRIVATE KEY"), "{run:?}");
+    assert!(run.stdout.contains("gen-signer"));
+    // The file is never overwritten: a second run refuses before calling.
+    let again = cli.run(&[
+        "accounts",
+        "create",
+        "gen-signer-2",
+        "--type",
+        "private_key_jwt",
+        "--generate",
+        "--service-key-file",
+        &file_text,
+    ]);
+    assert_eq!(again.code, 2, "{again:?}");
+    assert_eq!(std::fs::read_to_string(&file).expect("file"), text);
+    let listed = cli.json(&["accounts", "list"]);
+    assert!(
+        !listed.to_string().contains("gen-signer-2"),
+        "nothing was created"
+    );
+    // Without a file: the service key alone on standard output.
+    let id = key["account_id"].as_str().expect("id").to_owned();
+    let rotated = cli.run(&["keys", "add", &id, "--generate"]).ok();
+    let second: Value = serde_json::from_str(&rotated.stdout).expect("only the service key");
+    assert_eq!(second["algorithm"], "ES256", "the default");
+    assert_ne!(second["key_id"], key["key_id"]);
+    let account = cli.json(&["accounts", "get", &id]);
+    assert_eq!(account["public_keys"].as_array().map(Vec::len), Some(2));
+    std::fs::remove_file(&file).ok();
 }

@@ -22,6 +22,38 @@ pub struct InstanceState {
     hooks: OutboundHooks,
     kv: KvState,
     variables: Arc<ComponentVariables>,
+    memory: MemoryPeak,
+}
+
+/// Records how large the instance's linear memories grew: wasmtime asks the
+/// store's limiter before creating a memory (from 0 to its initial size) and
+/// before every `memory.grow`, and linear memory never shrinks, so the sum
+/// of the granted growth is the peak. Nothing is refused (as in Spin without
+/// `max_instance_memory`).
+#[derive(Debug, Default)]
+struct MemoryPeak {
+    bytes: usize,
+}
+
+impl wasmtime::ResourceLimiter for MemoryPeak {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.bytes += desired.saturating_sub(current);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
 }
 
 impl WasiView for InstanceState {
@@ -58,7 +90,19 @@ impl InstanceState {
             hooks,
             kv,
             variables,
+            memory: MemoryPeak::default(),
         }
+    }
+
+    /// The limiter that records the peak linear memory (installed on the
+    /// store only when `FLOWGATE_HOST_MEMORY_LOG` is set).
+    pub fn memory_limiter(&mut self) -> &mut dyn wasmtime::ResourceLimiter {
+        &mut self.memory
+    }
+
+    /// The largest this instance's linear memories have been, in bytes.
+    pub fn peak_memory(&self) -> usize {
+        self.memory.bytes
     }
 
     /// The key-value calls this instance made.

@@ -363,6 +363,8 @@ pub struct OutboundHooks {
     pub allowed: std::sync::Arc<AllowedHosts>,
     /// This host's listen address, for self-requests.
     pub self_addr: Option<SocketAddr>,
+    /// Idle connections shared by every instance of the app.
+    pub pool: ConnectionPool,
 }
 
 type SendFuture = Box<
@@ -407,9 +409,13 @@ impl WasiHttpHooks for OutboundHooks {
             let scheme = uri.scheme_str().unwrap_or("https");
             self.allowed.allows(scheme, host, uri.port_u16())
         };
+        let pool = self.pool.clone();
         Box::new(async move {
             if !allowed {
                 return Err(wasmtime_wasi_http::Error::HttpRequestDenied);
+            }
+            if request.uri().scheme() == Some(&http::uri::Scheme::HTTP) && pool.enabled {
+                return pool.send(request, options).await;
             }
             let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((
@@ -417,6 +423,158 @@ impl WasiHttpHooks for OutboundHooks {
                 Box::new(io) as Box<dyn Future<Output = _> + Send>,
             ))
         })
+    }
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<WasiBody>;
+
+/// How long an idle connection is kept: hyper-util's legacy client default
+/// (90 s), which Spin's pooled clients use unchanged.
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// Outbound connection reuse for plain `http://` origins, as Spin 4.0.2 does
+/// by default: its wasi:http sends go through `hyper_util`'s pooling legacy
+/// `Client`, one per app shared by every instance, with pooling turned off
+/// only by the runtime config's `connection_pooling = false`
+/// (`crates/factor-outbound-http/src/wasi.rs` `HttpClients::new`,
+/// `crates/factor-outbound-http/src/runtime_config.rs`: `connection_pooling_enabled:
+/// true` by default; the same at `v3.6.3`). Here an HTTP/1 connection goes
+/// back to the pool once its response body has been read to the end; a
+/// response dropped early closes it. `https://` requests still get a new
+/// connection each (wasmtime's `default_send_request`), as before.
+#[derive(Clone)]
+pub struct ConnectionPool {
+    enabled: bool,
+    idle: std::sync::Arc<std::sync::Mutex<Idle>>,
+}
+
+/// Idle connections per `host:port`, with the moment each became idle.
+type Idle = std::collections::HashMap<String, Vec<(Sender, std::time::Instant)>>;
+
+impl std::fmt::Debug for ConnectionPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionPool")
+            .field("enabled", &self.enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectionPool {
+    /// A pool; `enabled: false` opens a connection per request, as Spin
+    /// with `connection_pooling = false`.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            idle: Default::default(),
+        }
+    }
+
+    fn take(&self, authority: &str) -> Option<Sender> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let senders = idle.get_mut(authority)?;
+        while let Some((sender, since)) = senders.pop() {
+            if since.elapsed() < IDLE_TIMEOUT && sender.is_ready() {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    /// Puts `sender` back once its connection can take the next request
+    /// (the previous response was read to its end); a closed one is dropped.
+    fn give_back(&self, authority: String, mut sender: Sender) {
+        let pool = self.clone();
+        tokio::spawn(async move {
+            if sender.ready().await.is_ok() {
+                let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+                idle.entry(authority)
+                    .or_default()
+                    .push((sender, std::time::Instant::now()));
+            }
+        });
+    }
+
+    async fn connect(
+        authority: &str,
+        timeout: std::time::Duration,
+    ) -> wasmtime_wasi_http::Result<Sender> {
+        use wasmtime_wasi_http::Error;
+        let stream =
+            match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(authority)).await {
+                Ok(stream) => stream.map_err(Error::Connect)?,
+                Err(_) => return Err(Error::ConnectionTimeout),
+            };
+        let _ = stream.set_nodelay(true);
+        let (sender, conn) = tokio::time::timeout(
+            timeout,
+            hyper::client::conn::http1::handshake(wasmtime_wasi_http::io::TokioIo::new(stream)),
+        )
+        .await
+        .map_err(|_| Error::ConnectionTimeout)??;
+        // The connection lives as long as a sender (pooled or in use) does.
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(sender)
+    }
+
+    async fn send(
+        &self,
+        mut request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+    ) -> wasmtime_wasi_http::Result<(
+        http::Response<WasiBody>,
+        Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    )> {
+        use wasmtime_wasi_http::Error;
+        let uri = request.uri().clone();
+        let authority = uri.authority().ok_or(Error::HttpRequestUriInvalid)?;
+        let authority = match authority.port() {
+            Some(_) => authority.to_string(),
+            None => format!("{authority}:80"),
+        };
+        let connect_timeout = options
+            .and_then(|o| o.connect_timeout)
+            .unwrap_or(std::time::Duration::from_secs(600));
+        let first_byte_timeout = options
+            .and_then(|o| o.first_byte_timeout)
+            .unwrap_or(std::time::Duration::from_secs(600));
+        // Origin form on the wire, as `default_send_request` sends it.
+        *request.uri_mut() = http::Uri::builder()
+            .path_and_query(uri.path_and_query().map_or("/", |p| p.as_str()))
+            .build()
+            .map_err(|_| Error::HttpRequestUriInvalid)?;
+        let response = async {
+            // A pooled connection the upstream closed meanwhile gives the
+            // request back unsent; it then goes on a new connection.
+            if let Some(mut sender) = self.take(&authority) {
+                match sender.try_send_request(request).await {
+                    Ok(res) => return Ok((res, sender)),
+                    Err(mut e) => match e.take_message() {
+                        Some(unsent) => request = unsent,
+                        None => return Err(Error::from(e.into_error())),
+                    },
+                }
+            }
+            let mut sender = Self::connect(&authority, connect_timeout).await?;
+            let res = sender.send_request(request).await.map_err(Error::from)?;
+            Ok((res, sender))
+        };
+        let (res, sender) = tokio::time::timeout(first_byte_timeout, response)
+            .await
+            .map_err(|_| Error::ConnectionReadTimeout)??;
+        self.give_back(authority, sender);
+        let res = res.map(|body| {
+            body.map_err(|e| {
+                if e.is_timeout() {
+                    Error::HttpResponseTimeout
+                } else {
+                    Error::from(e)
+                }
+            })
+            .boxed_unsync()
+        });
+        Ok((res, Box::new(async { Ok(()) })))
     }
 }
 

@@ -71,6 +71,11 @@ pub struct HostConfig {
     pub kv_log: Option<PathBuf>,
     /// Test switch: key-value fault injection.
     pub kv_faults: Faults,
+    /// Test switch: per-request peak linear memory log.
+    pub memory_log: Option<PathBuf>,
+    /// Reuse outbound `http://` connections (Spin's default); the test
+    /// switch `FLOWGATE_HOST_NO_CONNECTION_POOLING=1` turns it off.
+    pub connection_pooling: bool,
     /// Use wasmtime's pooling allocator (Spin's default too).
     pub pooling: bool,
     /// `--runtime-config-file` (env `RUNTIME_CONFIG_FILE`): where the
@@ -98,6 +103,9 @@ impl HostConfig {
             key_values: Vec::new(),
             kv_log: std::env::var_os("FLOWGATE_HOST_KV_LOG").map(PathBuf::from),
             kv_faults,
+            memory_log: std::env::var_os("FLOWGATE_HOST_MEMORY_LOG").map(PathBuf::from),
+            connection_pooling: std::env::var("FLOWGATE_HOST_NO_CONNECTION_POOLING").as_deref()
+                != Ok("1"),
             pooling: true,
             runtime_config_file: std::env::var_os("RUNTIME_CONFIG_FILE")
                 .filter(|v| !v.is_empty())
@@ -121,6 +129,8 @@ struct App {
     components: HashMap<String, Prepared>,
     kv: Arc<KvBackend>,
     kv_log: Option<Mutex<std::fs::File>>,
+    memory_log: Option<Mutex<std::fs::File>>,
+    pool: crate::outbound::ConnectionPool,
     self_addr: OnceLock<SocketAddr>,
     info: String,
 }
@@ -328,6 +338,18 @@ async fn load(config: &HostConfig) -> Result<App> {
         )),
         None => None,
     };
+    let memory_log = match &config.memory_log {
+        Some(p) => Some(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| {
+                    format!("FLOWGATE_HOST_MEMORY_LOG: cannot open {}", p.display())
+                })?,
+        )),
+        None => None,
+    };
     let info = format!(
         "{{\n  \"name\": {:?},\n  \"version\": null\n}}",
         manifest.application.name
@@ -337,6 +359,8 @@ async fn load(config: &HostConfig) -> Result<App> {
         components,
         kv,
         kv_log,
+        memory_log,
+        pool: crate::outbound::ConnectionPool::new(config.connection_pooling),
         self_addr: OnceLock::new(),
         info,
     })
@@ -530,11 +554,15 @@ impl App {
             OutboundHooks {
                 allowed: prepared.hosts.clone(),
                 self_addr: self.self_addr.get().copied(),
+                pool: self.pool.clone(),
             },
             KvState::new(prepared.stores.clone(), self.kv.clone()),
             prepared.variables.clone(),
         );
         let mut store = Store::new(prepared.pre.engine(), state);
+        if self.memory_log.is_some() {
+            store.limiter(InstanceState::memory_limiter);
+        }
         let log_prefix = format!("{} {} {}", route.component, req.method(), req.uri().path());
         let req = req.map(|b| {
             b.map_err(|e| {
@@ -567,6 +595,7 @@ impl App {
             .await
             .map_err(anyhow::Error::from);
             app.log_kv(&log_prefix, store.data().kv_counts());
+            app.log_memory(&log_prefix, store.data().peak_memory());
             let _ = done_tx.send(());
             result
         });
@@ -578,7 +607,7 @@ impl App {
                         eprintln!("Component error after response started: {e:?}");
                     }
                 });
-                if self.kv_log.is_some() {
+                if self.kv_log.is_some() || self.memory_log.is_some() {
                     Ok(res.map(|body| {
                         WaitForGuest {
                             body,
@@ -603,6 +632,15 @@ impl App {
                     "guest failed to produce a response prior to returning"
                 ))
             }
+        }
+    }
+
+    fn log_memory(&self, prefix: &str, bytes: usize) {
+        let Some(file) = &self.memory_log else { return };
+        let line = format!("{prefix} peak_linear_memory={bytes}\n");
+        let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = file.write_all(line.as_bytes()).and_then(|()| file.flush()) {
+            eprintln!("FLOWGATE_HOST_MEMORY_LOG: write failed: {e}");
         }
     }
 

@@ -353,6 +353,120 @@ fn outbound_allow_list() {
     );
 }
 
+/// A keep-alive upstream answering "pong" to every request on a connection;
+/// returns its address and the number of connections it accepted.
+fn keep_alive_upstream() -> (SocketAddr, std::sync::Arc<AtomicU32>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let accepted = std::sync::Arc::new(AtomicU32::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            count.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                loop {
+                    // A GET without a body: the head ends with an empty line.
+                    let mut line = String::new();
+                    let mut head_done = false;
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                        if line == "\r\n" {
+                            head_done = true;
+                            break;
+                        }
+                        line.clear();
+                    }
+                    if !head_done {
+                        return;
+                    }
+                    let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\npong";
+                    if reader.get_mut().write_all(reply).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+/// Fetches `origin`/ping through the probe `n` times, one request after the
+/// other, and checks every answer.
+fn fetch_times(host: &Host, origin: &str, n: usize) {
+    for _ in 0..n {
+        assert_eq!(
+            get(host, &format!("/?op=fetch&url={origin}/ping")),
+            "status 200 body pong"
+        );
+        // The connection goes back to the pool once the host has read the
+        // response to its end, just after the guest answered.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Issue #16: Spin 4.0.2 reuses outbound connections across instances
+/// (`connection_pooling` on by default); so does the host.
+#[test]
+fn issue16_outbound_connections_are_reused_across_requests() {
+    let dir = temp_dir("outbound-reuse");
+    let (up, accepted) = keep_alive_upstream();
+    let origin = format!("http://{up}");
+    let host = start_probe(&dir, &[], &[("SPIN_VARIABLE_UPSTREAM", origin.as_str())]);
+    fetch_times(&host, &origin, 3);
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn issue16_outbound_reuse_off_opens_a_connection_per_request() {
+    let dir = temp_dir("outbound-no-reuse");
+    let (up, accepted) = keep_alive_upstream();
+    let origin = format!("http://{up}");
+    let host = start_probe(
+        &dir,
+        &[],
+        &[
+            ("SPIN_VARIABLE_UPSTREAM", origin.as_str()),
+            ("FLOWGATE_HOST_NO_CONNECTION_POOLING", "1"),
+        ],
+    );
+    fetch_times(&host, &origin, 3);
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
+}
+
+/// An upstream that closes every connection after one answer: nothing is
+/// reused, and no request fails for it.
+#[test]
+fn issue16_outbound_connection_closed_by_upstream_is_not_reused() {
+    let dir = temp_dir("outbound-closed");
+    let up = upstream();
+    let origin = format!("http://{up}");
+    let host = start_probe(&dir, &[], &[("SPIN_VARIABLE_UPSTREAM", origin.as_str())]);
+    fetch_times(&host, &origin, 3);
+}
+
+/// Issue #16: `FLOWGATE_HOST_MEMORY_LOG` writes each request's peak linear
+/// memory, a whole number of 64 KiB wasm pages.
+#[test]
+fn issue16_memory_log_records_peak_linear_memory() {
+    let dir = temp_dir("memlog");
+    let log = dir.join("memory.log");
+    let log_s = log.to_string_lossy().to_string();
+    let host = start_probe(&dir, &[], &[("FLOWGATE_HOST_MEMORY_LOG", log_s.as_str())]);
+    get(&host, "/api/x");
+    get(&host, "/?op=var&name=greeting");
+    let text = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{e}"));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for (line, prefix) in lines.iter().zip(["api GET /api/x ", "probe GET / "]) {
+        let bytes: usize = line
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix("peak_linear_memory="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected line {line:?}"));
+        assert!(bytes >= 65536 && bytes % 65536 == 0, "{line}");
+    }
+}
+
 /// Issue #11: the manifest Spin 4.0.2 refused (flowgate's `spin.toml` with
 /// `oidc_issuer_origin = { default = "" }` in an outbound template) and the
 /// other load-time refusals stop the host before it serves, with Spin's

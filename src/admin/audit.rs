@@ -20,6 +20,10 @@ pub struct AuditEntry {
     pub target: String,
     /// `ok`, or the error code.
     pub outcome: String,
+    /// Non-secret facts of the change, for entries that have them (an
+    /// issued certificate's serial and validity: `certificate.issue`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
 }
 
 /// Filters and paging of the audit log.

@@ -70,7 +70,7 @@ impl Fields {
 
 /// A JSON number without a fractional part as `u64`: `250` and `250.0`
 /// alike, as JSON Schema's `integer` counts both.
-fn whole_number(v: &Value) -> Option<u64> {
+pub(super) fn whole_number(v: &Value) -> Option<u64> {
     v.as_u64().or_else(|| {
         let f = v.as_f64()?;
         // 2^53: beyond it an f64 no longer holds every whole number.

@@ -13,6 +13,9 @@
 pub enum Operation {
     /// The OpenAPI document (answered before authentication).
     OpenApi,
+    /// flowgate's client-certificate CA, PEM (answered before
+    /// authentication; docs/service-keys.md).
+    CaCertificate,
     /// Who the caller is and what it may do.
     Me,
     /// List accounts.
@@ -102,7 +105,8 @@ pub struct Route {
     /// What it does.
     pub operation: Operation,
     /// The permission it needs; `None` for the two routes open to any
-    /// caller (`/me` to every authenticated one, `/openapi.json` to all).
+    /// caller (`/me` to every authenticated one, `/openapi.json` and
+    /// `/ca.pem` to all).
     pub permission: Option<&'static str>,
     /// The audit action of a mutation; `None` for a read, which is not
     /// audited.
@@ -167,6 +171,7 @@ const W_ROLES: Option<&str> = Some("roles:write");
 
 routes! {
     "GET" "/openapi.json" => OpenApi, None, None, "";
+    "GET" "/ca.pem" => CaCertificate, None, None, "";
     "GET" "/me" => Me, None, None, "";
     "GET" "/accounts" => ListAccounts, R_ACCOUNTS, None, "";
     "POST" "/accounts" => CreateAccount, W_ACCOUNTS, Some("account.create"), "account";

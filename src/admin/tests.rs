@@ -416,6 +416,7 @@ fn audit_log_filters_by_actor_and_target() {
                 action: "account.update".into(),
                 target: target.into(),
                 outcome: "ok".into(),
+                detail: None,
             })
             .expect("written");
     }
@@ -449,3 +450,4 @@ mod import;
 mod names;
 mod roles_groups;
 mod rotation;
+mod service_key;

@@ -260,3 +260,31 @@ fn issue11_denied_outbound_hint_names_the_entry_and_both_components() {
     );
     assert!(hint.contains("[component.management]") && hint.contains("[component.authorizer]"));
 }
+
+#[test]
+fn refetch_when_stale_or_on_an_unknown_kid_at_most_once_a_minute() {
+    let pair = Ed25519KeyPair::generate().with_key_id("k1");
+    let rotated = Ed25519KeyPair::generate().with_key_id("k2");
+    let mut cache = record(&pair);
+    let known = token(&pair, "s", "flowgate", serde_json::json!({}));
+    let unknown = token(&rotated, "s", "flowgate", serde_json::json!({}));
+    // Fresh cache, known key: no refetch.
+    assert!(!cache.wants_refetch(&known, NOW + 1));
+    // A kid the cache lacks: refetch, since none was tried in the last minute.
+    assert!(cache.wants_refetch(&unknown, NOW + 1));
+    // Stale cache: refetch even for a known kid.
+    assert!(cache.wants_refetch(&known, NOW + JWKS_LIFETIME));
+    // A failed refetch keeps the keys (stale-if-error) and rate-limits the next.
+    let failure = cache.apply_refetch(Err("status 500".into()), NOW + 1);
+    assert_eq!(failure.as_deref(), Some("status 500"));
+    assert_eq!(cache.keys, record(&pair).keys);
+    assert_eq!(cache.fetched_at, NOW);
+    assert!(!cache.wants_refetch(&unknown, NOW + 1 + REFETCH_INTERVAL - 1));
+    assert!(cache.wants_refetch(&unknown, NOW + 1 + REFETCH_INTERVAL));
+    // A successful one replaces the keys, after which the rotated token verifies.
+    let keys = parse_jwks(&jwks_for(&rotated, "k2"), NOW + 61).expect("jwks");
+    assert_eq!(cache.apply_refetch(Ok(keys), NOW + 61), None);
+    assert_eq!(cache.fetched_at, NOW + 61);
+    assert!(!cache.wants_refetch(&unknown, NOW + 62));
+    assert!(verify(&unknown, &cache, NOW + 62).is_ok());
+}

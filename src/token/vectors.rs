@@ -31,6 +31,10 @@ fn b64url(text: &str) -> Vec<u8> {
     URL_SAFE_NO_PAD.decode(text).expect("base64url")
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a unit test reads its test-vector file; the core itself reads none"
+)]
 fn wycheproof(file: &str) -> serde_json::Value {
     let path = format!(
         "{}/tests/vectors/wycheproof/{file}",

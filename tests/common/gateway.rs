@@ -12,9 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-
 use super::upstream::Upstream;
 use super::{App, Options, Response, http, start};
 
@@ -41,11 +38,10 @@ pub fn required(
     if binary.is_some() {
         return binary;
     }
-    if std::env::var(skip_variable).as_deref() == Ok("1") {
-        eprintln!(
-            "\n\n*** SKIPPED: {test_file} did not run: the gateway is not installed \
-             and {skip_variable}=1 ***\n\n"
-        );
+    if super::skip::skip_requested(
+        skip_variable,
+        &format!("the gateway {test_file} drives is not installed"),
+    ) {
         return None;
     }
     panic!(
@@ -331,7 +327,7 @@ impl Setup {
             "{:?}",
             r.headers
         );
-        let basic = format!("Basic {}", STANDARD.encode(format!("{}:nope", self.name)));
+        let basic = super::basic(&self.name, "nope");
         let r = self.send("GET", "/flows/orders/1", &[("Authorization", &basic)], b"");
         assert_eq!(r.status, 401);
         assert!(

@@ -6,12 +6,14 @@
 #![allow(dead_code)]
 
 pub mod caddy;
+pub mod certs;
 pub mod gateway;
 pub mod http;
 pub mod nginx;
 pub mod redis;
 pub mod scenarios;
 pub mod servers;
+pub mod skip;
 pub mod upstream;
 
 use std::io::Read as _;
@@ -23,6 +25,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub use http::Response;
+
+/// An `Authorization: Basic` value (RFC 7617) for `user` and `password`,
+/// joined by one colon and base64-encoded as given.
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    let pair = format!("{user}:{password}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
 
 /// The repository root: the nearest directory holding `spin.toml` above the
 /// manifest of the package whose tests include this module (the root
@@ -372,12 +385,16 @@ impl App {
     /// The forward-auth answer (status) for `GET /flows/orders/1` with
     /// `extra` headers: what a gateway asks `/authorize` about a caller.
     pub fn at_orders(&self, extra: &[(&str, &str)]) -> u16 {
-        let mut headers = vec![
-            ("X-Forwarded-Method", "GET"),
-            ("X-Forwarded-Uri", "/flows/orders/1"),
-        ];
+        self.forward_auth("GET", "/flows/orders/1", extra).status
+    }
+
+    /// A forward-auth request in the Traefik style: `GET /authorize` with
+    /// the original `method` and `uri` in `X-Forwarded-Method` and
+    /// `X-Forwarded-Uri`, then `extra` headers (credentials and the like).
+    pub fn forward_auth(&self, method: &str, uri: &str, extra: &[(&str, &str)]) -> Response {
+        let mut headers = vec![("X-Forwarded-Method", method), ("X-Forwarded-Uri", uri)];
         headers.extend_from_slice(extra);
-        self.send("GET", "/authorize", &headers, b"").status
+        self.send("GET", "/authorize", &headers, b"")
     }
 
     /// Sends a request; see [`http::send`].
@@ -420,6 +437,45 @@ impl App {
             json["id"].as_str().expect("id").to_owned(),
             json["secret"].as_str().unwrap_or_default().to_owned(),
         )
+    }
+
+    /// Creates a `client_secret` account for `flows`; returns its
+    /// `(client_id, secret)`, asserting `201`.
+    pub fn client_credentials(&self, flows: &[&str]) -> (String, String) {
+        let body = serde_json::json!({
+            "name": format!("client-{}", random_hex(3)),
+            "credential_type": "client_secret",
+            "flows": flows,
+        });
+        let r = self.admin("POST", "/admin/v1/accounts", Some(body));
+        assert_eq!(r.status, 201, "{}", r.text());
+        let json = r.json();
+        assert_eq!(
+            json["client_id"], json["id"],
+            "a client's id is its account id"
+        );
+        (
+            json["client_id"].as_str().expect("client_id").to_owned(),
+            json["secret"].as_str().expect("secret").to_owned(),
+        )
+    }
+
+    /// An access token from `POST /oauth2/token` (client_secret_post),
+    /// asserting `200`.
+    pub fn issue_token(&self, client_id: &str, secret: &str) -> String {
+        let form =
+            format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
+        let r = self.send(
+            "POST",
+            "/oauth2/token",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            form.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
     }
 
     /// Every byte of the key-value store's files (SQLite database, journal,

@@ -32,11 +32,10 @@ pub fn binary_or_skip(test: &str) -> Option<PathBuf> {
     if let Some(binary) = binary() {
         return Some(binary);
     }
-    if std::env::var("FLOWGATE_SKIP_REDIS").as_deref() == Ok("1") {
-        eprintln!(
-            "\n\n*** SKIPPED: {test} did not run: redis-server is not installed \
-             and FLOWGATE_SKIP_REDIS=1 ***\n\n"
-        );
+    if super::skip::skip_requested(
+        "FLOWGATE_SKIP_REDIS",
+        &format!("{test} needs redis-server, which is not installed"),
+    ) {
         return None;
     }
     panic!(

@@ -28,6 +28,11 @@ impl Head {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value of header `name` (lower case), in order.
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        super::upstream::values(&self.headers, name)
+    }
+
     /// Every header name.
     pub fn names(&self) -> Vec<&str> {
         self.headers.iter().map(|(n, _)| n.as_str()).collect()
@@ -270,31 +275,60 @@ pub fn connect(port: u16, read_timeout: Duration) -> TcpStream {
     stream
 }
 
-/// An OpenID Connect issuer on loopback that serves its discovery document
-/// and a JWKS holding the public half of `key` (as key id `k1`), one thread
-/// per connection.
-pub fn oidc_issuer(key: &jwt_simple::prelude::Ed25519KeyPair) -> Programmed {
-    use base64::Engine as _;
-    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.public_key().to_bytes());
-    let origin = Arc::new(std::sync::OnceLock::<String>::new());
-    let me = Arc::clone(&origin);
-    let server = Programmed::start(move |head, conn| {
-        let origin = me.get().cloned().unwrap_or_default();
-        let body = match head.target.as_str() {
-            "/.well-known/openid-configuration" => {
-                serde_json::json!({ "issuer": origin, "jwks_uri": format!("{origin}/jwks") })
-            }
-            "/jwks" => serde_json::json!({
-                "keys": [{ "kty": "OKP", "crv": "Ed25519", "kid": "k1", "x": x }]
-            }),
-            _ => return conn.answer(404, &[], b""),
-        };
-        conn.answer(
-            200,
-            &[("Content-Type", "application/json")],
-            body.to_string().as_bytes(),
-        )
-    });
-    let _ = origin.set(server.origin());
-    server
+/// An OpenID Connect issuer on loopback: serves its discovery document and
+/// a JWKS of the Ed25519 keys published so far, one thread per connection.
+pub struct OidcIssuer {
+    server: Programmed,
+    keys: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl OidcIssuer {
+    /// Starts serving, with no key published yet.
+    pub fn start() -> Self {
+        let keys = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+        let served = Arc::clone(&keys);
+        let origin = Arc::new(std::sync::OnceLock::<String>::new());
+        let me = Arc::clone(&origin);
+        let server = Programmed::start(move |head, conn| {
+            let origin = me.get().cloned().unwrap_or_default();
+            let body = match head.target.as_str() {
+                "/.well-known/openid-configuration" => {
+                    serde_json::json!({ "issuer": origin, "jwks_uri": format!("{origin}/jwks") })
+                }
+                "/jwks" => {
+                    let keys = served.lock().map(|k| k.clone()).unwrap_or_default();
+                    serde_json::json!({ "keys": keys })
+                }
+                _ => return conn.answer(404, &[], b""),
+            };
+            conn.answer(
+                200,
+                &[("Content-Type", "application/json")],
+                body.to_string().as_bytes(),
+            )
+        });
+        let _ = origin.set(server.origin());
+        Self { server, keys }
+    }
+
+    /// Its origin: the issuer identifier.
+    pub fn origin(&self) -> String {
+        self.server.origin()
+    }
+
+    /// Adds `key` to the JWKS as key id `kid`.
+    pub fn publish(&self, kid: &str, key: &jwt_simple::prelude::Ed25519PublicKey) {
+        use base64::Engine as _;
+        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.to_bytes());
+        if let Ok(mut keys) = self.keys.lock() {
+            keys.push(serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "kid": kid, "x": x }));
+        }
+    }
+}
+
+/// An [`OidcIssuer`] that publishes the public half of `key` as key id `k1`.
+pub fn oidc_issuer(key: &jwt_simple::prelude::Ed25519KeyPair) -> OidcIssuer {
+    let issuer = OidcIssuer::start();
+    issuer.publish("k1", &key.public_key());
+    issuer
 }

@@ -1,47 +1,35 @@
 //! The adapter of `flowgate::usage::admit`: after the credential and the
 //! grant, an account's usage controls (expiry, IP allow-list, rate limits,
-//! metadata). An account without controls costs nothing here beyond an
-//! access token's account read; one with limits costs one atomic increment
+//! metadata), on the account record the permit carries. An account without
+//! controls costs nothing here; one with limits costs one atomic increment
 //! per distinct window (docs/usage.md).
 
-use flowgate::account::Account;
+use flowgate::account::{Account, CredentialType};
+use flowgate::decision::Via;
+use flowgate::decision::proxy_certificate::{ProxyToken, proxy_token};
 use flowgate::env::Clock as _;
 use flowgate::path::NormalPath;
 use flowgate::store::StoreError;
-use flowgate::store::keys::account_key;
 use flowgate::usage::{Admission, Context, admit as admit_core, allow_list};
-use flowgate_spin::{Atomics, SpinStore, WasiClock};
+use flowgate_spin::{Atomics, WasiClock};
 
-use crate::config::{self, ProxyToken};
-use crate::decide::{Allowed, Outcome, deny};
+use crate::config;
+use crate::decide::{Allowed, Outcome, deny, unavailable};
 
-/// Runs admission for an allowed request.
-pub fn admit(mut allowed: Allowed, headers: &[(String, Vec<u8>)], path: &NormalPath) -> Outcome {
-    let account = match allowed.account.take() {
-        Some(a) => a,
-        // An access token: its account is read once here.
-        None => match read_account(&allowed.account_id) {
-            Ok(Some(a)) => a,
-            Ok(None) => {
-                deny(
-                    "account of the access token is gone",
-                    Some(&allowed.account_id),
-                    path,
-                );
-                return Outcome::Unauthorized { basic: false };
-            }
-            Err(e) => return unavailable(e),
-        },
-    };
-    match decide(&account, allowed.primary, headers) {
-        Ok(Admission::Admit { metadata }) => {
-            allowed.metadata = metadata;
-            Outcome::Allow(allowed)
-        }
+/// Runs admission for a request the grant check allowed, on the account
+/// record the permit carries (read once for this request, whatever the
+/// credential, access tokens included).
+pub fn admit(permit: Allowed, headers: &[(String, Vec<u8>)], path: &NormalPath) -> Outcome {
+    let account = permit.account();
+    // The account's expiry is the primary credential's; an access token
+    // minted with it counts as that credential, an API token does not.
+    let primary = permit.principal().via() != Via::ApiToken;
+    match decide(account, primary, headers) {
+        Ok(Admission::Admit { .. }) => Outcome::Allow(permit),
         Ok(Admission::Expired) => {
             deny("credential expired", Some(&account.id), path);
             Outcome::Unauthorized {
-                basic: account.credential_type == flowgate::account::CredentialType::Basic,
+                basic: account.credential_type == CredentialType::Basic,
             }
         }
         Ok(Admission::AddressRefused) => {
@@ -69,26 +57,25 @@ pub fn decide(
     primary: bool,
     headers: &[(String, Vec<u8>)],
 ) -> Result<Admission, String> {
-    let now = WasiClock.now();
     if account.usage.is_empty() {
-        // Nothing to check beyond what authentication checked, except the
-        // end of an mtls account's certificates, which it checked too.
+        // Nothing to check beyond what authentication checked.
         return Ok(Admission::Admit { metadata: None });
     }
+    let pairs = || headers.iter().map(|(n, v)| (n.as_str(), v.as_slice()));
     let client = if account.usage.allowed_ips.is_empty() {
         None
     } else {
-        let pepper = config::pepper()?;
-        let trusted = config::proxy_token(headers, &pepper)? == ProxyToken::Matches;
-        allow_list::client_address(
-            headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())),
-            trusted,
-        )
+        // The forwarded address is believed only from the trusted proxy,
+        // by the same rule as a forwarded certificate.
+        let pepper = flowgate_spin::pepper()?;
+        let configured = config::trusted_proxy_token()?;
+        let trusted = proxy_token(pairs(), &configured, &pepper) == ProxyToken::Matches;
+        allow_list::client_address(pairs(), trusted)
     };
     let context = Context {
         client,
         primary,
-        now,
+        now: WasiClock.now(),
     };
     let mut atomics: Option<Atomics> = None;
     let mut increment = |key: &str, delta: i64| -> Result<i64, StoreError> {
@@ -101,22 +88,6 @@ pub fn decide(
         }
     };
     Ok(admit_core(account, &context, &mut increment))
-}
-
-fn read_account(id: &str) -> Result<Option<Account>, String> {
-    use flowgate::store::Store as _;
-    let store = SpinStore::open_default().map_err(|e| e.to_string())?;
-    match store.get(&account_key(id)).map_err(|e| e.to_string())? {
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|_| format!("account record {id} unreadable")),
-        None => Ok(None),
-    }
-}
-
-fn unavailable(e: impl std::fmt::Display) -> Outcome {
-    eprintln!("flowgate authorizer: unavailable: {e}");
-    Outcome::Unavailable
 }
 
 /// Why the token endpoint refuses an authenticated client on its usage
@@ -137,7 +108,7 @@ pub fn at_token_endpoint(
 ) -> Result<(), TokenRefusal> {
     use flowgate::oauth::OAuthError;
     let refuse = |reason: &str, e: OAuthError| {
-        eprintln!(
+        crate::log::log_line!(
             "flowgate authorizer: token endpoint: client {}: {reason}",
             account.id
         );
@@ -154,7 +125,7 @@ pub fn at_token_endpoint(
             OAuthError::UnauthorizedClient,
         )),
         Ok(Admission::Limited(exceeded)) => {
-            eprintln!(
+            crate::log::log_line!(
                 "flowgate authorizer: token endpoint: client {}: over a rate limit",
                 account.id
             );

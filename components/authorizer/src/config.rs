@@ -2,7 +2,8 @@
 //! needs it. A missing or malformed variable fails closed (`503`) and the log
 //! names the variable.
 
-use flowgate::hash::{Domain, PEPPER_VARIABLE, Pepper};
+use flowgate::decision::proxy_certificate::PROXY_TOKEN_VARIABLE;
+use flowgate::hash::Pepper;
 use flowgate::token::{PREVIOUS_KEY_VARIABLE, SIGNING_KEY_VARIABLE, SigningKeys};
 use flowgate::verified::Keyring;
 use flowgate_spin::variable;
@@ -27,10 +28,10 @@ pub struct Config {
     key_texts: (String, String),
 }
 
-/// Reads the pepper.
-pub fn pepper() -> Result<Pepper, String> {
-    let text = variable(PEPPER_VARIABLE).map_err(|e| e.to_string())?;
-    Pepper::from_variable(&text).map_err(|e| e.to_string())
+/// Reads the trusted proxy's token (`flowgate::decision::proxy_certificate`
+/// decides what it means).
+pub fn trusted_proxy_token() -> Result<String, String> {
+    variable(PROXY_TOKEN_VARIABLE).map_err(|e| e.to_string())
 }
 
 /// Reads the issuer and derives the audience from it.
@@ -80,7 +81,7 @@ impl Config {
             })?;
         let key_texts = key_texts()?;
         Ok(Self {
-            pepper: pepper()?,
+            pepper: flowgate_spin::pepper()?,
             keys: keys_from(&key_texts.0, &key_texts.1)?,
             issuer,
             audience,
@@ -99,79 +100,4 @@ impl Config {
         };
         flowgate::verified::key(&self.pepper, &ring, token)
     }
-}
-
-/// Name of the request header that carries the trusted proxy's token.
-pub const PROXY_TOKEN_HEADER: &str = "x-flowgate-proxy-token";
-/// Shortest proxy token accepted.
-const MIN_PROXY_TOKEN: usize = 16;
-
-/// The thumbprint of the client certificate forwarded by the trusted proxy.
-/// `Ok(None)`: no certificate header. A certificate header without the
-/// proxy's token (or with no proxy configured) is an error: a client that
-/// forges one is refused, not ignored.
-pub fn trusted_certificate(
-    headers: &[(String, Vec<u8>)],
-    pepper: &Pepper,
-) -> Result<Option<String>, String> {
-    let thumbprint = flowgate::certificate::forwarded_thumbprint(
-        headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())),
-    )
-    .map_err(|e| e.to_string())?;
-    let Some(thumbprint) = thumbprint else {
-        return Ok(None);
-    };
-    match proxy_token(headers, pepper)? {
-        ProxyToken::Matches => {}
-        ProxyToken::NotConfigured => {
-            return Err("client certificate header, but no trusted proxy is configured".into());
-        }
-        ProxyToken::NotOne => {
-            return Err("client certificate header without exactly one proxy token".into());
-        }
-        ProxyToken::Wrong => {
-            return Err("client certificate header with a wrong proxy token".into());
-        }
-    }
-    Ok(Some(thumbprint))
-}
-
-/// What the request says about the trusted proxy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProxyToken {
-    /// Exactly one proxy token, the configured one: the trusted proxy sent
-    /// this request.
-    Matches,
-    /// No trusted proxy is configured.
-    NotConfigured,
-    /// No proxy token, or more than one.
-    NotOne,
-    /// A proxy token that is not the configured one.
-    Wrong,
-}
-
-/// Checks the request's proxy token against `trusted_proxy_token`: the one
-/// rule that decides whether what a proxy forwards (a client certificate, a
-/// client address) is believed. `Err`: the variable is unreadable.
-pub fn proxy_token(headers: &[(String, Vec<u8>)], pepper: &Pepper) -> Result<ProxyToken, String> {
-    let configured = variable("trusted_proxy_token").map_err(|e| e.to_string())?;
-    let configured = configured.trim();
-    if configured.len() < MIN_PROXY_TOKEN {
-        return Ok(ProxyToken::NotConfigured);
-    }
-    let mut presented = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case(PROXY_TOKEN_HEADER))
-        .map(|(_, v)| std::str::from_utf8(v).unwrap_or_default());
-    let (Some(presented), None) = (presented.next(), presented.next()) else {
-        return Ok(ProxyToken::NotOne);
-    };
-    let expected = pepper.digest(Domain::ProxyToken, configured);
-    if !pepper
-        .digest(Domain::ProxyToken, presented.trim())
-        .ct_eq(&expected)
-    {
-        return Ok(ProxyToken::Wrong);
-    }
-    Ok(ProxyToken::Matches)
 }

@@ -1,13 +1,19 @@
-//! One decision per request: credential, then the one store read, then the
-//! grant. The order keeps the cheap checks (header shape, secret checksum)
-//! before any variable or store access.
+//! The adapter around the core's one decision (`flowgate::decision`): it
+//! turns the request into core inputs, does the store, variable and clock
+//! I/O, logs refusals, and turns the result into an [`Outcome`]. Every
+//! credential goes parse -> authenticate (the kill switch inside) ->
+//! `check_grant`, which alone makes the [`Permit`] an allowed request
+//! carries. The order keeps the cheap checks (header shape, secret
+//! checksum) before any variable or store access.
 
 use flowgate::account::record_use;
-use flowgate::authz::{
-    Principal, authenticate, authenticate_certificate, authenticate_oidc, authorize,
-};
 use flowgate::certificate::is_forwarded;
 use flowgate::credential::{CredentialError, Presented, extract};
+use flowgate::decision::authenticate::{
+    authenticate, authenticate_access_token, authenticate_certificate, authenticate_oidc,
+};
+use flowgate::decision::proxy_certificate::ProxyCertError;
+use flowgate::decision::{Permit, Principal, check_grant};
 use flowgate::env::Clock as _;
 use flowgate::oidc;
 use flowgate::path::NormalPath;
@@ -15,7 +21,7 @@ use flowgate::policy::{Flow, flow_for_path};
 use flowgate::store::Store as _;
 use flowgate::store::keys::{self, account_key, certificate_key};
 use flowgate::token::AccessToken;
-use flowgate::verified::{Entry, EntryError, Keyring};
+use flowgate::verified::{FirstUseError, Keyring, Seen};
 use flowgate_flows::FLOWS;
 use flowgate_spin::{SpinStore, SwappableRecord, WasiClock};
 
@@ -30,23 +36,8 @@ pub enum Mode {
     Proxy,
 }
 
-/// A request that may proceed.
-pub struct Allowed {
-    /// The caller's account id.
-    pub account_id: String,
-    /// The caller's account name.
-    pub account_name: String,
-    /// The flow it may call.
-    pub flow: &'static Flow,
-    /// The account record as authentication read it; `None` for an access
-    /// token (admission then reads it).
-    pub account: Option<flowgate::account::Account>,
-    /// Whether the primary credential (or an access token minted with it)
-    /// was used, rather than an API token.
-    pub primary: bool,
-    /// The account's metadata, set by admission.
-    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
-}
+/// A request that may proceed: the core's permit for one flow.
+pub type Allowed = Permit<'static>;
 
 /// What to answer.
 pub enum Outcome {
@@ -66,28 +57,67 @@ pub enum Outcome {
 
 pub fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath) {
     // The detail goes to the log, never to the caller; no secret is in it.
-    eprintln!(
+    crate::log::log_line!(
         "flowgate authorizer: deny path={path} account={} reason={reason}",
         account.unwrap_or("-")
     );
 }
 
-/// Decides a request for `method` on `path` with `headers`: the
-/// credential and grant, then the account's usage controls (the one place
-/// admission is called, `crate::admission`).
+fn unauthorized(
+    reason: impl std::fmt::Display,
+    account: Option<&str>,
+    path: &NormalPath,
+) -> Outcome {
+    deny(reason, account, path);
+    Outcome::Unauthorized { basic: false }
+}
+
+pub fn unavailable(e: impl std::fmt::Display) -> Outcome {
+    crate::log::log_line!("flowgate authorizer: unavailable: {e}");
+    Outcome::Unavailable
+}
+
+/// A refused forwarded certificate: the caller's fault is `401`, a system
+/// fault `503`.
+fn certificate_refused(e: ProxyCertError, account: Option<&str>, path: &NormalPath) -> Outcome {
+    if e.is_system_fault() {
+        unavailable(e)
+    } else {
+        unauthorized(e, account, path)
+    }
+}
+
+/// The trusted proxy's certificate among `headers`, read through the core's
+/// decision.
+pub fn trusted_certificate(
+    headers: &[(String, Vec<u8>)],
+    pepper: &flowgate::hash::Pepper,
+) -> Result<Option<String>, ProxyCertError> {
+    flowgate::decision::proxy_certificate::trusted_certificate(
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_slice())),
+        config::trusted_proxy_token,
+        pepper,
+    )
+}
+
+/// Decides a request for `method` on `path` with `headers`: the credential
+/// and the grant ([`decide_permit`]), then the account's usage controls on
+/// the permit (`crate::admission`, called once per request, here).
 pub async fn decide(
     method: &str,
     path: &NormalPath,
     headers: &[(String, Vec<u8>)],
     mode: Mode,
 ) -> Outcome {
-    match decide_credential(method, path, headers, mode).await {
-        Outcome::Allow(allowed) => crate::admission::admit(allowed, headers, path),
+    match decide_permit(method, path, headers, mode).await {
+        Outcome::Allow(permit) => crate::admission::admit(permit, headers, path),
         other => other,
     }
 }
 
-async fn decide_credential(
+/// Parse -> authenticate -> `check_grant`: the [`Permit`] of an allowed
+/// request, or the refusal.
+async fn decide_permit(
     method: &str,
     path: &NormalPath,
     headers: &[(String, Vec<u8>)],
@@ -100,10 +130,7 @@ async fn decide_credential(
     let presented = match extract(headers.iter().map(|(n, v)| (n.as_str(), v.as_slice()))) {
         Ok(p) => p,
         Err(CredentialError::Missing) => return decide_certificate(method, path, headers, flow),
-        Err(e) => {
-            deny(e, None, path);
-            return Outcome::Unauthorized { basic: false };
-        }
+        Err(e) => return unauthorized(e, None, path),
     };
     let with_certificate = is_forwarded(headers.iter().map(|(n, _)| n.as_str()));
     if let Presented::Bearer(token) = presented
@@ -118,8 +145,7 @@ async fn decide_credential(
             && issuer != ours
         {
             if with_certificate {
-                deny(CredentialError::BesideCertificate, None, path);
-                return Outcome::Unauthorized { basic: false };
+                return unauthorized(CredentialError::BesideCertificate, None, path);
             }
             return decide_oidc(token, &issuer, method, path, flow).await;
         }
@@ -128,9 +154,12 @@ async fn decide_credential(
         return decide_access_token(token, (&ours, &audience), method, path, headers, flow);
     }
     let basic = matches!(presented, Presented::Basic(_));
+    let refuse = |reason: &dyn std::fmt::Display, account: Option<&str>| {
+        deny(reason, account, path);
+        Outcome::Unauthorized { basic }
+    };
     if with_certificate {
-        deny(CredentialError::BesideCertificate, None, path);
-        return Outcome::Unauthorized { basic };
+        return refuse(&CredentialError::BesideCertificate, None);
     }
     let (secret, username) = match &presented {
         Presented::Basic(b) => (b.password(), Some(b.username.as_str())),
@@ -138,88 +167,64 @@ async fn decide_credential(
     };
     let secret = match secret {
         Ok(s) => s,
-        Err(e) => {
-            deny(e, None, path);
-            return Outcome::Unauthorized { basic };
-        }
+        Err(e) => return refuse(&e, None),
     };
-    let pepper = match config::pepper() {
+    let pepper = match flowgate_spin::pepper() {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("flowgate authorizer: unavailable: {e}");
-            return Outcome::Unavailable;
-        }
+        Err(e) => return unavailable(e),
     };
     let record = match SwappableRecord::read(&account_key(secret.account_id())) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("flowgate authorizer: unavailable: {e}");
-            return Outcome::Unavailable;
-        }
+        Err(e) => return unavailable(e),
     };
     let now = WasiClock.now();
     let principal = match authenticate(record.value.as_deref(), secret, username, &pepper, now) {
         Ok(p) => p,
-        Err(e) => {
-            deny(e, Some(secret.account_id()), path);
-            return Outcome::Unauthorized { basic };
-        }
+        Err(e) => return refuse(&e, Some(secret.account_id())),
     };
     note_use(record, &principal, now);
-    grant(&principal, flow, method, path)
+    grant(principal, flow, method, path)
 }
 
 /// Records a successful authentication in the account's `last_used`, at most
 /// once a minute per credential, with a compare-and-swap over the record as
 /// read: a management write in between wins and this use goes unrecorded
 /// (the next one records it). A failure here never changes the answer.
-fn note_use(record: SwappableRecord, principal: &Principal, now: u64) {
-    note_use_of(
-        record,
-        principal.account_id(),
-        &principal.credential_label(),
-        now,
-    );
-}
-
-/// [`note_use`] for credential `label` (`primary` or `token:<id>`) of
-/// `account_id`.
-pub fn note_use_of(record: SwappableRecord, account_id: &str, label: &str, now: u64) {
+pub fn note_use(record: SwappableRecord, principal: &Principal, now: u64) {
+    let label = principal.credential_label();
     let Some(bytes) = record
         .value
         .as_deref()
-        .and_then(|r| record_use(r, label, now))
+        .and_then(|r| record_use(r, &label, now))
     else {
         return;
     };
     if let Err(e) = record.swap(&bytes) {
-        eprintln!("flowgate authorizer: last use of {account_id} not recorded: {e}");
+        crate::log::log_line!(
+            "flowgate authorizer: last use of {} not recorded: {e}",
+            principal.account_id()
+        );
     }
 }
 
-/// The grant check shared by every credential that yields a [`Principal`].
+/// The core's grant check, logged. Every allowed request at a flow passes
+/// here with its [`Permit`], whatever the credential; [`decide`] then runs
+/// the account's usage controls (issue 15) on `permit.account()`, the record
+/// read for this request, so no credential path reads the account twice.
 fn grant(
-    principal: &Principal,
+    principal: Principal,
     flow: Option<&'static Flow>,
     method: &str,
     path: &NormalPath,
 ) -> Outcome {
-    let Some(flow) = flow else {
-        deny("no flow at this path", Some(principal.account_id()), path);
-        return Outcome::Forbidden;
-    };
-    if let Err(e) = authorize(principal, flow, method) {
-        deny(e, Some(principal.account_id()), path);
-        return Outcome::Forbidden;
+    let account = principal.account_id().to_owned();
+    match check_grant(principal, flow, method) {
+        Ok(permit) => Outcome::Allow(permit),
+        Err(e) => {
+            deny(e, Some(&account), path);
+            Outcome::Forbidden
+        }
     }
-    Outcome::Allow(Allowed {
-        account_id: principal.account_id().to_owned(),
-        account_name: principal.account_name().to_owned(),
-        flow,
-        account: Some(principal.account().clone()),
-        primary: principal.via() == flowgate::authz::Via::Primary,
-        metadata: None,
-    })
 }
 
 /// No credential header: an `mtls` caller, if the trusted proxy forwarded a
@@ -230,23 +235,14 @@ fn decide_certificate(
     headers: &[(String, Vec<u8>)],
     flow: Option<&'static Flow>,
 ) -> Outcome {
-    let pepper = match config::pepper() {
+    let pepper = match flowgate_spin::pepper() {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("flowgate authorizer: unavailable: {e}");
-            return Outcome::Unavailable;
-        }
+        Err(e) => return unavailable(e),
     };
-    let thumbprint = match config::trusted_certificate(headers, &pepper) {
+    let thumbprint = match trusted_certificate(headers, &pepper) {
         Ok(Some(t)) => t,
-        Ok(None) => {
-            deny(CredentialError::Missing, None, path);
-            return Outcome::Unauthorized { basic: false };
-        }
-        Err(e) => {
-            deny(e, None, path);
-            return Outcome::Unauthorized { basic: false };
-        }
+        Ok(None) => return unauthorized(CredentialError::Missing, None, path),
+        Err(e) => return certificate_refused(e, None, path),
     };
     let lookup = SpinStore::open_default().and_then(|store| {
         let Some(id) = store.get(&certificate_key(&thumbprint))? else {
@@ -257,10 +253,7 @@ fn decide_certificate(
     });
     let record = match lookup {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("flowgate authorizer: unavailable: {e}");
-            return Outcome::Unavailable;
-        }
+        Err(e) => return unavailable(e),
     };
     let now = WasiClock.now();
     let value = record.as_ref().and_then(|r| r.value.as_deref());
@@ -269,24 +262,18 @@ fn decide_certificate(
             if let Some(record) = record {
                 note_use(record, &principal, now);
             }
-            grant(&principal, flow, method, path)
+            grant(principal, flow, method, path)
         }
-        Err(e) => {
-            deny(e, None, path);
-            Outcome::Unauthorized { basic: false }
-        }
+        Err(e) => unauthorized(e, None, path),
     }
 }
 
 /// A bearer JWT: an access token of this authorization server. Its first use
-/// at a flow verifies it in full and records the result
-/// (`flowgate::verified`); later uses read that record (one read, no
-/// signature check). Expiry, revocation, scope, method and certificate
-/// binding are checked on every request either way. The grant and credential
-/// type were checked when it was issued, so disabling an account or revoking
-/// a grant reaches tokens already issued when they expire: after
-/// `access_token_ttl` seconds (plus the 10 s leeway) at the most.
-/// `/oauth2/revoke` reaches them on the next request.
+/// verifies it in full and records the result (`flowgate::verified`); later
+/// uses read that record instead (no signature check). Either way the
+/// account record its `sub` names is read next, so the kill switch and
+/// grant changes reach the token on its next request: two reads per request
+/// after the first use (docs/tokens.md, "Kill switch").
 fn decide_access_token(
     token: &str,
     (issuer, audience): (&str, &str),
@@ -296,7 +283,7 @@ fn decide_access_token(
     flow: Option<&'static Flow>,
 ) -> Outcome {
     let (pepper, (current, previous)) =
-        match config::pepper().and_then(|p| Ok((p, config::key_texts()?))) {
+        match flowgate_spin::pepper().and_then(|p| Ok((p, config::key_texts()?))) {
             Ok(v) => v,
             Err(e) => return unavailable(e),
         };
@@ -312,132 +299,54 @@ fn decide_access_token(
         Err(e) => return unavailable(e),
     };
     let now = WasiClock.now();
-    let recorded = match store.get(&key) {
+    let verified: AccessToken = match flowgate::verified::lookup(&store, &key, now) {
+        Ok(Seen::Verified(t)) => t,
+        Ok(Seen::Refused(e)) => return unauthorized(e, None, path),
+        Ok(Seen::New) => {
+            // A key variable that cannot be used is the system's fault
+            // (503); a token that does not verify is the caller's (401).
+            let verify = || {
+                let keys = config::keys_from(ring.current, ring.previous).map_err(Err)?;
+                keys.verify_access_token(token, issuer, audience, now)
+                    .map_err(Ok)
+            };
+            match flowgate::verified::first_use(&store, &key, verify) {
+                Ok((t, None)) => t,
+                Ok((t, Some(e))) => {
+                    // The token is valid; only the saving for next time is lost.
+                    crate::log::log_line!(
+                        "flowgate authorizer: verified-token entry not written: {e}"
+                    );
+                    t
+                }
+                Err(FirstUseError::Invalid(Ok(e))) => return unauthorized(e, None, path),
+                Err(FirstUseError::Invalid(Err(e))) => return unavailable(e),
+                Err(FirstUseError::Revoked) => {
+                    return unauthorized("access token revoked", None, path);
+                }
+                Err(FirstUseError::Store(e)) => return unavailable(e),
+            }
+        }
+        Err(e) => return unavailable(e),
+    };
+    let subject = Some(verified.subject());
+    let presented = match trusted_certificate(headers, &pepper) {
+        Ok(p) => p,
+        Err(e) => return certificate_refused(e, subject, path),
+    };
+    let record = match store.get(&account_key(verified.subject())) {
         Ok(r) => r,
         Err(e) => return unavailable(e),
     };
-    let verified = match recorded.map(|bytes| Entry::check(&bytes, now)) {
-        Some(Ok(token)) => token,
-        Some(Err(e @ (EntryError::Revoked | EntryError::Expired))) => {
-            deny(e, None, path);
-            return Outcome::Unauthorized { basic: false };
-        }
-        // Never recorded, or a record that cannot be read: verify in full.
-        None | Some(Err(EntryError::Unreadable)) => {
-            match first_use(&store, &key, token, &ring, now, path) {
-                Ok(v) => v,
-                Err(outcome) => return outcome,
-            }
-        }
-    };
-    let with_certificate = is_forwarded(headers.iter().map(|(n, _)| n.as_str()));
-    if verified.claims.cnf.is_none() && with_certificate {
-        // An unbound token beside a certificate: two credentials.
-        deny(
-            CredentialError::BesideCertificate,
-            Some(&verified.subject),
-            path,
-        );
-        return Outcome::Unauthorized { basic: false };
+    match authenticate_access_token(record.as_deref(), &verified, presented.as_deref()) {
+        Ok(principal) => grant(principal, flow, method, path),
+        Err(e) => unauthorized(e, subject, path),
     }
-    if let Some(cnf) = &verified.claims.cnf {
-        // RFC 8705 3: a certificate-bound token needs that certificate.
-        let presented = config::trusted_certificate(headers, &pepper);
-        match presented {
-            Ok(Some(t)) if t == cnf.x5t_s256 => {}
-            Ok(_) => {
-                deny(
-                    "bound token without its certificate",
-                    Some(&verified.subject),
-                    path,
-                );
-                return Outcome::Unauthorized { basic: false };
-            }
-            Err(e) => {
-                deny(e, Some(&verified.subject), path);
-                return Outcome::Unauthorized { basic: false };
-            }
-        }
-    }
-    let Some(flow) = flow else {
-        deny("no flow at this path", Some(&verified.subject), path);
-        return Outcome::Forbidden;
-    };
-    if !verified.allows_flow(&flow.id) {
-        deny("flow not in token scope", Some(&verified.subject), path);
-        return Outcome::Forbidden;
-    }
-    if !flow.methods.contains(method) {
-        deny(
-            "method not allowed by the flow",
-            Some(&verified.subject),
-            path,
-        );
-        return Outcome::Forbidden;
-    }
-    Outcome::Allow(Allowed {
-        account_id: verified.subject.clone(),
-        account_name: String::new(),
-        flow,
-        account: None,
-        primary: true,
-        metadata: None,
-    })
-}
-
-/// Full verification of an access token not seen before: derive the keys,
-/// check signature and claims, refuse a revoked `jti`, then record the
-/// result. After writing, `revoked/<jti>` is read again: a revocation that
-/// ran meanwhile may have been overwritten by this record, and is then
-/// written back (`flowgate::verified` explains the order).
-fn first_use(
-    store: &SpinStore,
-    key: &str,
-    token: &str,
-    ring: &Keyring<'_>,
-    now: u64,
-    path: &NormalPath,
-) -> Result<AccessToken, Outcome> {
-    let keys = config::keys_from(ring.current, ring.previous).map_err(unavailable)?;
-    let verified = keys
-        .verify_access_token(token, ring.issuer, ring.audience, now)
-        .map_err(|e| {
-            deny(e, None, path);
-            Outcome::Unauthorized { basic: false }
-        })?;
-    let revoked_key = keys::revoked_key(&verified.id);
-    let is_revoked = |store: &SpinStore| store.get(&revoked_key).map(|r| r.is_some());
-    if is_revoked(store).map_err(unavailable)? {
-        deny("access token revoked", Some(&verified.subject), path);
-        return Err(Outcome::Unauthorized { basic: false });
-    }
-    if let Err(e) = store.set(key, &Entry::verified(&verified).to_bytes()) {
-        // The token is valid; only the saving for next time is lost.
-        eprintln!("flowgate authorizer: verified-token entry not written: {e}");
-        return Ok(verified);
-    }
-    if is_revoked(store).map_err(unavailable)? {
-        if let Err(e) = store.set(key, &Entry::revoked(&verified).to_bytes()) {
-            // Fail closed: without the revoked entry this token could pass
-            // later; answer 503 so the caller retries, and the retry finds
-            // `revoked/<jti>` before writing anything.
-            return Err(unavailable(e));
-        }
-        deny("access token revoked", Some(&verified.subject), path);
-        return Err(Outcome::Unauthorized { basic: false });
-    }
-    Ok(verified)
-}
-
-fn unavailable(e: impl std::fmt::Display) -> Outcome {
-    eprintln!("flowgate authorizer: unavailable: {e}");
-    Outcome::Unavailable
 }
 
 /// A bearer JWT from an external OpenID Connect issuer: the issuer's
-/// bindings, its cached JWKS (refetched when stale or when the token names an
-/// unknown `kid`, at most once a minute; a failed refetch keeps the cached
-/// keys: stale-if-error), then the one account the token selects.
+/// bindings, its cached JWKS (refetched by the core's policy,
+/// `IssuerRecord::wants_refetch`), then the one account the token selects.
 async fn decide_oidc(
     token: &str,
     issuer: &str,
@@ -456,10 +365,7 @@ async fn decide_oidc(
             Ok(b) => b,
             Err(_) => return unavailable("oidc bindings record unreadable"),
         },
-        Ok(None) => {
-            deny("token of an issuer no account trusts", None, path);
-            return Outcome::Unauthorized { basic: false };
-        }
+        Ok(None) => return unauthorized("token of an issuer no account trusts", None, path),
         Err(outcome) => return outcome,
     };
     let mut jwks: oidc::IssuerRecord = match read(keys::jwks_key(issuer)) {
@@ -471,22 +377,16 @@ async fn decide_oidc(
         Err(outcome) => return outcome,
     };
     let now = WasiClock.now();
-    if (jwks.is_stale(now) || oidc::has_unknown_kid(token, &jwks)) && jwks.may_refetch(now) {
+    if jwks.wants_refetch(token, now) {
         refresh_jwks(&store, &mut jwks, now).await;
     }
     let verified = match oidc::verify(token, &jwks, now) {
         Ok(v) => v,
-        Err(e) => {
-            deny(e, None, path);
-            return Outcome::Unauthorized { basic: false };
-        }
+        Err(e) => return unauthorized(e, None, path),
     };
     let account_id = match oidc::select_account(&bindings, &verified) {
         Ok(id) => id.to_owned(),
-        Err(e) => {
-            deny(e, None, path);
-            return Outcome::Unauthorized { basic: false };
-        }
+        Err(e) => return unauthorized(e, None, path),
     };
     let record = match SwappableRecord::read(&account_key(&account_id)) {
         Ok(r) => r,
@@ -495,19 +395,15 @@ async fn decide_oidc(
     match authenticate_oidc(record.value.as_deref()) {
         Ok(principal) => {
             note_use(record, &principal, now);
-            grant(&principal, flow, method, path)
+            grant(principal, flow, method, path)
         }
-        Err(e) => {
-            deny(e, Some(&account_id), path);
-            Outcome::Unauthorized { basic: false }
-        }
+        Err(e) => unauthorized(e, Some(&account_id), path),
     }
 }
 
-/// Fetches the issuer's JWKS again and writes the cache back; on failure the
-/// cached keys stay in use and only the attempt is recorded (rate limit).
+/// Fetches the issuer's JWKS again and writes the cache back; what is kept
+/// on failure is the core's policy (`IssuerRecord::apply_refetch`).
 async fn refresh_jwks(store: &SpinStore, jwks: &mut oidc::IssuerRecord, now: u64) {
-    jwks.refetched_at = now;
     let request = spin_sdk::http::Request::get(&jwks.jwks_uri).build();
     let fetched = match spin_sdk::http::send::<_, spin_sdk::http::Response>(request).await {
         Ok(r) if *r.status() == 200 => oidc::parse_jwks(r.body(), now).map_err(|e| e.to_string()),
@@ -517,19 +413,15 @@ async fn refresh_jwks(store: &SpinStore, jwks: &mut oidc::IssuerRecord, now: u64
         }
         Err(e) => Err(e.to_string()),
     };
-    match fetched {
-        Ok(keys) => {
-            jwks.keys = keys;
-            jwks.fetched_at = now;
-        }
-        Err(e) => eprintln!(
+    if let Some(e) = jwks.apply_refetch(fetched, now) {
+        crate::log::log_line!(
             "flowgate authorizer: JWKS refetch of {} failed, keeping cached keys: {e}",
             jwks.issuer
-        ),
+        );
     }
     if let Ok(bytes) = serde_json::to_vec(jwks)
         && let Err(e) = store.set(&keys::jwks_key(&jwks.issuer), &bytes)
     {
-        eprintln!("flowgate authorizer: JWKS cache not written: {e}");
+        crate::log::log_line!("flowgate authorizer: JWKS cache not written: {e}");
     }
 }

@@ -7,16 +7,21 @@
 //!   the authorization server;
 //! - everything else: proxy mode, for paths under a flow with an upstream.
 //!
+//! Every decision is the core's (`flowgate::decision`); this component
+//! translates HTTP to core types and back, does the store, variable and
+//! clock I/O, and logs.
+//!
 //! A request to a flow with an API key, Basic or an API token costs one
 //! key-value read (the record of the account that the presented secret
 //! names), and a write at most once a minute per credential (its last use).
-//! An access token costs one read of its verified-token record; its first use
+//! An access token costs two reads: its verified-token record and its
+//! account's record (the kill switch and today's grants); its first use
 //! verifies it in full and writes that record (`flowgate::verified`).
 
 mod admission;
 mod config;
 mod decide;
-mod forward;
+mod log;
 mod oauth;
 mod proxy;
 mod respond;
@@ -47,7 +52,8 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
     let headers = request.headers().entries();
 
     if raw_path == "/authorize" || raw_path.starts_with("/authorize/") {
-        let outcome = match forward::target(&raw_path, &method, &headers) {
+        let forwarded = headers.iter().map(|(n, v)| (n.as_str(), v.as_slice()));
+        let outcome = match flowgate::decision::forward::target(&raw_path, &method, forwarded) {
             Ok(target) => {
                 decide::decide(
                     &target.method,
@@ -58,7 +64,7 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
                 .await
             }
             Err(reason) => {
-                eprintln!("flowgate authorizer: deny forward-auth: {reason}");
+                crate::log::log_line!("flowgate authorizer: deny forward-auth: {reason}");
                 Outcome::Forbidden
             }
         };
@@ -73,7 +79,7 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
     let path = match flowgate::path::normalise(&raw_path) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("flowgate authorizer: refused path: {e}");
+            crate::log::log_line!("flowgate authorizer: refused path: {e}");
             respond::send(out, respond::json(400, "invalid_path"));
             return;
         }
@@ -107,7 +113,7 @@ async fn authorization_server(
     let config = match config::Config::load() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("flowgate authorizer: unavailable: {e}");
+            crate::log::log_line!("flowgate authorizer: unavailable: {e}");
             return respond::json(503, "temporarily_unavailable");
         }
     };

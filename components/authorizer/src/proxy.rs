@@ -168,7 +168,7 @@ pub async fn forward(
     headers: &[(String, Vec<u8>)],
     allowed: &Allowed,
 ) {
-    let flow = &allowed.flow.id;
+    let flow = &allowed.flow().id;
     let timeout = match upstream_timeout() {
         Ok(t) => t,
         Err(e) => {
@@ -185,7 +185,7 @@ pub async fn forward(
             return;
         }
     };
-    let origin = match &allowed.flow.upstream {
+    let origin = match &allowed.flow().upstream {
         Some(Upstream::Url(url)) => Some(url.to_string()),
         Some(Upstream::Variable(name)) => flowgate_spin::dynamic_variable(name),
         None => None,

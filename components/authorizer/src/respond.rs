@@ -54,18 +54,18 @@ pub fn identity_headers(allowed: &Allowed) -> Vec<(String, Vec<u8>)> {
     let mut headers = vec![
         (
             "x-flowgate-account".into(),
-            allowed.account_id.clone().into_bytes(),
+            allowed.account_id().to_owned().into_bytes(),
         ),
         (
             "x-flowgate-account-name".into(),
-            allowed.account_name.clone().into_bytes(),
+            allowed.account_name().to_owned().into_bytes(),
         ),
         (
             "x-flowgate-flow".into(),
-            allowed.flow.id.as_bytes().to_vec(),
+            allowed.flow().id.as_bytes().to_vec(),
         ),
     ];
-    if let Some(metadata) = &allowed.metadata {
+    if let Some(metadata) = &allowed.account().usage.metadata {
         let text = flowgate::usage::metadata::header_text(metadata);
         headers.push(("x-flowgate-metadata".into(), text.into_bytes()));
     }
@@ -84,12 +84,12 @@ pub fn assertion_header(allowed: &Allowed) -> Result<(String, Vec<u8>), String> 
     let token = keys
         .sign_identity_assertion(&flowgate::token::NewAssertion {
             issuer: &issuer,
-            account_id: &allowed.account_id,
-            account_name: &allowed.account_name,
-            flow: &allowed.flow.id,
+            account_id: allowed.account_id(),
+            account_name: allowed.account_name(),
+            flow: &allowed.flow().id,
             id: &jti,
             now: flowgate_spin::WasiClock.now(),
-            metadata: allowed.metadata.as_ref(),
+            metadata: allowed.account().usage.metadata.as_ref(),
         })
         .map_err(|e| e.to_string())?;
     Ok(("x-flowgate-assertion".into(), token.into_bytes()))

@@ -20,12 +20,25 @@ pub(crate) fn error_code(e: &AdminError) -> &'static str {
 }
 
 pub(crate) fn record(admin: &Admin<'_>, actor: &Actor, action: &str, target: &str, outcome: &str) {
+    record_detail(admin, actor, action, target, outcome, None);
+}
+
+/// [`record`] with the entry's non-secret `detail`.
+pub(crate) fn record_detail(
+    admin: &Admin<'_>,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    outcome: &str,
+    detail: Option<serde_json::Value>,
+) {
     let entry = AuditEntry {
         time: WasiClock.now(),
         actor: actor.name.clone(),
         action: action.to_owned(),
         target: target.to_owned(),
         outcome: outcome.to_owned(),
+        detail,
     };
     if let Err(e) = admin.audit(&entry) {
         eprintln!("flowgate management: audit entry not written: {e}");

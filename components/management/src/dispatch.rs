@@ -7,9 +7,8 @@ use flowgate::admin::access::Caller;
 use flowgate::admin::query::{Query, path_segments};
 use flowgate::admin::routes::{DENIED_ACTION, Lookup, Operation, REFUSED_ACTION, lookup};
 use flowgate::admin::{Admin, AdminError};
-use flowgate::hash::{PEPPER_VARIABLE, Pepper};
 use flowgate_flows::FLOWS;
-use flowgate_spin::{WasiClock, WasiRandom, variable};
+use flowgate_spin::{WasiClock, WasiRandom};
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 
@@ -33,12 +32,8 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
         Ok(s) => s,
         Err(e) => return failure(&AdminError::Store(e)),
     };
-    let pepper = match variable(PEPPER_VARIABLE).map(|t| Pepper::from_variable(&t)) {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => {
-            eprintln!("flowgate management: unavailable: {e}");
-            return reply(503, &json!({ "error": "unavailable" }));
-        }
+    let pepper = match flowgate_spin::pepper() {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("flowgate management: unavailable: {e}");
             return reply(503, &json!({ "error": "unavailable" }));
@@ -91,6 +86,9 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
     if operation == Operation::OpenApi {
         return openapi();
     }
+    if operation == Operation::CaCertificate {
+        return crate::service_key::ca_certificate();
+    }
     if operation == Operation::Me {
         return match me(&admin, actor) {
             Ok(value) => reply(200, &value),
@@ -124,6 +122,9 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
         }
         Err(e) => return failure(&e),
     };
+    if let Some(response) = crate::service_key::dispatch(&admin, actor, method, &segments, body) {
+        return response;
+    }
     let action = matched.route.action(dry_run);
     let mut attempts = 1;
     let (target, result) = loop {

@@ -10,6 +10,7 @@ mod kv;
 mod openapi;
 mod response;
 mod routes;
+mod service_key;
 
 use spin_sdk::http::{Request, Response};
 
@@ -29,6 +30,9 @@ fn handle(request: Request) -> Response {
     let path = request.path().to_owned();
     if path == "/admin/v1/openapi.json" && *request.method() == spin_sdk::http::Method::Get {
         return openapi::openapi();
+    }
+    if path == "/admin/v1/ca.pem" && *request.method() == spin_sdk::http::Method::Get {
+        return service_key::ca_certificate();
     }
     let actor = match auth::authenticate(&request) {
         Ok(actor) => actor,

@@ -80,11 +80,13 @@ pub(crate) fn route(
     let p = |name: &str| matched.param(name);
     let mut target = matched.target();
     let result = match matched.route.operation {
-        // Both are answered before a route runs (`lib.rs`, `dispatch`).
-        Operation::OpenApi | Operation::Me => Err(AdminError::NotFound {
-            kind: "route",
-            id: matched.route.path.to_owned(),
-        }),
+        // Answered before a route runs (`lib.rs`, `dispatch`).
+        Operation::OpenApi | Operation::CaCertificate | Operation::Me => {
+            Err(AdminError::NotFound {
+                kind: "route",
+                id: matched.route.path.to_owned(),
+            })
+        }
         Operation::ListAccounts => query
             .accounts()
             .and_then(|q| admin.list_accounts(&q))

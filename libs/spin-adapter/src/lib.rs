@@ -193,3 +193,10 @@ impl Random for WasiRandom {
         buf.copy_from_slice(&bytes);
     }
 }
+
+/// Reads the HMAC pepper (`hmac_pepper`): the one place any component reads
+/// it. The error names the variable, never its value.
+pub fn pepper() -> Result<flowgate::hash::Pepper, String> {
+    let text = variable(flowgate::hash::PEPPER_VARIABLE).map_err(|e| e.to_string())?;
+    flowgate::hash::Pepper::from_variable(&text).map_err(|e| e.to_string())
+}

@@ -26,7 +26,6 @@ export function showSecret({ title, secret, details = [] }) {
     });
     const stored = h('input', { type: 'checkbox', name: 'stored' });
     const close = h('button', { type: 'button', class: 'primary', text: 'Close', disabled: true });
-    stored.addEventListener('change', () => { close.disabled = !stored.checked; });
     const dialog = h('dialog', { 'aria-labelledby': 'secret-title', class: 'secret-dialog' },
       h('h2', { id: 'secret-title', text: title }),
       h('p', { class: 'notice', role: 'alert' },
@@ -37,19 +36,29 @@ export function showSecret({ title, secret, details = [] }) {
       h('div', { class: 'actions' }, copy, copied),
       h('div', { class: 'checks' }, h('label', {}, stored, 'I have stored this secret safely')),
       h('div', { class: 'actions' }, close));
-    // Escape must not close it before the confirmation.
-    dialog.addEventListener('cancel', (event) => {
-      if (!stored.checked) event.preventDefault();
-    });
-    close.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('close', () => {
+    openConfirmed(dialog, stored, close, () => {
       value.textContent = '';
-      dialog.remove();
       resolve();
     });
-    document.body.append(dialog);
-    dialog.showModal();
     copy.focus();
   });
+}
+
+/** Shows `dialog` modally; it closes only through `close`, which `stored`
+ *  (the "I have stored it" checkbox) enables, or Escape once it is checked.
+ *  On close the dialog leaves the page and `cleanup` runs. */
+export function openConfirmed(dialog, stored, close, cleanup) {
+  stored.addEventListener('change', () => { close.disabled = !stored.checked; });
+  // Escape must not close it before the confirmation.
+  dialog.addEventListener('cancel', (event) => {
+    if (!stored.checked) event.preventDefault();
+  });
+  close.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    cleanup();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
 }
 

@@ -6,6 +6,7 @@ import { api } from '../api.js';
 import { can } from '../session.js';
 import { h, fill, field, checks, checkedValues, showError, clearErrors } from '../ui.js';
 import { showSecret } from '../secret.js';
+import { generateFields, generateBody, offerServiceKey } from '../service-key.js';
 
 const TYPES = [
   ['api_key', 'API key (X-API-Key or Bearer)'],
@@ -32,8 +33,18 @@ export function pemField(name, label, hint) {
   return wrap;
 }
 
-/** The fields each credential type adds to the form. */
+/** The fields each credential type adds to the form; `mtls` and
+ *  `private_key_jwt` also offer "generate", which hides the upload. */
 function typeFields(type) {
+  if (type === 'mtls' || type === 'private_key_jwt') {
+    const upload = h('div', {}, uploadFields(type));
+    const generate = generateFields({ certificate: type === 'mtls', onToggle: (on) => { upload.hidden = on; } });
+    return [generate.element, upload];
+  }
+  return uploadFields(type);
+}
+
+function uploadFields(type) {
   switch (type) {
     case 'private_key_jwt':
       return [
@@ -109,8 +120,10 @@ export async function render(main) {
       body.scope = { level: level.value, project: data.get('scope-project').trim() };
       if (level.value === 'environment') body.scope.environment = data.get('scope-environment').trim();
     }
+    const generating = data.has('generate');
+    if (generating) body.generate = generateBody(form);
     for (const name of ['public_key', 'key_id', 'certificate', 'issuer', 'audience']) {
-      if (data.has(name)) body[name] = data.get(name).trim();
+      if (data.has(name) && !generating) body[name] = data.get(name).trim();
     }
     if (data.has('claims_match')) {
       try {
@@ -125,6 +138,9 @@ export async function render(main) {
     try {
       const created = await api('POST', '/accounts', body);
       status.replaceChildren();
+      if (created.service_key) {
+        await offerServiceKey({ title: `Service key of ${created.name}`, serviceKey: created.service_key, account: created.name });
+      }
       if (created.secret) {
         const details = [['Account', created.name], ['Account id', created.id]];
         if (created.client_id) details.push(['client_id', created.client_id]);

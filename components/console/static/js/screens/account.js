@@ -10,6 +10,7 @@ import {
   checkedValues, showError, clearErrors, confirmDialog, actionButton, announce,
 } from '../ui.js';
 import { showSecret } from '../secret.js';
+import { generateFields, generateBody, offerServiceKey } from '../service-key.js';
 import { pemField } from './account-new.js';
 
 const WITH_SECRET = ['api_key', 'basic', 'client_secret'];
@@ -199,19 +200,26 @@ export async function render(main, id) {
     if (write) headers.push('');
     const parts = [table(isKey ? 'Public keys' : 'Certificates', headers, rows)];
     if (write) {
-      const add = h('form', { 'aria-label': isKey ? 'Add a public key' : 'Add a certificate' },
+      const upload = h('div', {},
         isKey ? pemField('public_key', 'New public key (PEM or JWK)') : pemField('certificate', 'New certificate (PEM)'),
-        isKey ? field('Key id (kid)', h('input', { name: 'key_id', autocomplete: 'off' })) : null,
+        isKey ? field('Key id (kid)', h('input', { name: 'key_id', autocomplete: 'off' })) : null);
+      const generate = generateFields({ certificate: !isKey, onToggle: (on) => { upload.hidden = on; } });
+      const add = h('form', { 'aria-label': isKey ? 'Add a public key' : 'Add a certificate' },
+        generate.element, upload,
         h('button', { type: 'submit', text: isKey ? 'Add key' : 'Add certificate' }));
       const addStatus = h('div', { 'aria-live': 'polite' });
       add.append(addStatus);
       add.addEventListener('submit', async (event) => {
         event.preventDefault();
-        const body = isKey
+        let body = isKey
           ? { public_key: add.elements.public_key.value.trim(), key_id: add.elements.key_id.value.trim() }
           : { certificate: add.elements.certificate.value.trim() };
+        if (generate.checked()) body = { generate: generateBody(add) };
         try {
-          await api('POST', `${path}/${isKey ? 'keys' : 'certificates'}`, body);
+          const added = await api('POST', `${path}/${isKey ? 'keys' : 'certificates'}`, body);
+          if (added.service_key) {
+            await offerServiceKey({ title: `New service key of ${added.name}`, serviceKey: added.service_key, account: added.name });
+          }
           await reload(isKey ? 'Key added.' : 'Certificate added.');
         } catch (err) {
           showError(add, err, addStatus);

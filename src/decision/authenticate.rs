@@ -1,14 +1,19 @@
-//! The authorisation decision: who is calling (authentication against the one
-//! account record read for the request) and whether they may call this flow
-//! with this method (the grant check).
+//! Authentication: does the presented credential belong to the account
+//! record read for this request? One function per kind of credential; each
+//! ends in [`active`], the kill switch, which alone makes a [`Principal`].
 //!
-//! A [`Principal`] can only be built by [`authenticate`], so the grant check
-//! can never be reached with an unverified caller.
+//! Where API keys, Basic passwords and API tokens are verified:
+//! [`authenticate`]. Client certificates: [`authenticate_certificate`].
+//! External OIDC tokens: [`authenticate_oidc`]. Our own access tokens:
+//! [`authenticate_access_token`]. OAuth clients at the token endpoint:
+//! `super::client`.
 
-use crate::account::{Account, CredentialType, Status};
+use crate::account::{Account, CredentialType};
 use crate::hash::{Domain, Pepper};
-use crate::policy::Flow;
 use crate::secret::{ParsedSecret, SecretKind};
+use crate::token::AccessToken;
+
+use super::kill_switch::{Principal, Via, active};
 
 /// Why a caller is not authenticated. All of them answer `401`; the variant is
 /// for the log.
@@ -36,77 +41,10 @@ pub enum AuthnFailure {
     /// The account record could not be read (corrupt). Fails closed.
     #[error("account record unreadable")]
     Corrupt,
-}
-
-/// Why an authenticated caller may not proceed (`403`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Forbidden {
-    /// The path belongs to no flow.
-    #[error("no flow at this path")]
-    NoFlow,
-    /// The account holds no grant to the flow.
-    #[error("flow not granted")]
-    NotGranted,
-    /// The flow does not accept this method.
-    #[error("method not allowed by the flow")]
-    Method,
-    /// The flow does not accept the account's credential type.
-    #[error("credential type not accepted by the flow")]
-    CredentialType,
-}
-
-/// How the caller authenticated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    /// The account's primary credential.
-    Primary,
-    /// One of its API tokens.
-    ApiToken,
-}
-
-/// A verified caller.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    account: Account,
-    via: Via,
-    /// The id of the API token that matched, when `via` is `ApiToken`.
-    token_id: Option<String>,
-}
-
-impl Principal {
-    /// The account id.
-    pub fn account_id(&self) -> &str {
-        &self.account.id
-    }
-    /// The account name.
-    pub fn account_name(&self) -> &str {
-        &self.account.name
-    }
-    /// The account's credential type.
-    pub fn credential_type(&self) -> CredentialType {
-        self.account.credential_type
-    }
-    /// How it authenticated.
-    pub fn via(&self) -> Via {
-        self.via
-    }
-    /// The name under which this use is recorded in the account's
-    /// `last_used`: `primary`, or `token:<id>` for an API token.
-    pub fn credential_label(&self) -> String {
-        match &self.token_id {
-            Some(id) => format!("token:{id}"),
-            None => "primary".to_owned(),
-        }
-    }
-    /// The account's roles.
-    pub fn roles(&self) -> &[String] {
-        &self.account.roles
-    }
-    /// The account as read, for admission (`crate::usage::admit`).
-    pub fn account(&self) -> &Account {
-        &self.account
-    }
+    /// A certificate-bound access token without its certificate, or an
+    /// unbound one beside a forwarded certificate (two credentials).
+    #[error("access token certificate binding not met")]
+    CertificateBinding,
 }
 
 /// Stands in for the record of an unknown account: a typical record (one
@@ -179,14 +117,7 @@ pub fn authenticate(
         (Some(_), _) => return Err(AuthnFailure::WrongUsername),
         (None, _) => return Err(AuthnFailure::WrongKind),
     }
-    if account.status != Status::Active {
-        return Err(AuthnFailure::Disabled);
-    }
-    Ok(Principal {
-        account,
-        via,
-        token_id,
-    })
+    active(account, via, token_id, None)
 }
 
 /// Authenticates an `mtls` caller: `record` is the account that the
@@ -199,19 +130,12 @@ pub fn authenticate_certificate(
     now: u64,
 ) -> Result<Principal, AuthnFailure> {
     let account = certificate_account(record, thumbprint, now)?;
-    if account.status != Status::Active {
-        return Err(AuthnFailure::Disabled);
-    }
-    Ok(Principal {
-        account,
-        via: Via::Primary,
-        token_id: None,
-    })
+    active(account, Via::Primary, None, None)
 }
 
 /// The `mtls` account in `record` holding a valid certificate `thumbprint`,
-/// whatever its status (the token endpoint checks status itself).
-pub fn certificate_account(
+/// before its status is checked.
+pub(super) fn certificate_account(
     record: Option<&[u8]>,
     thumbprint: &str,
     now: u64,
@@ -240,38 +164,45 @@ pub fn authenticate_oidc(record: Option<&[u8]>) -> Result<Principal, AuthnFailur
     if account.credential_type != CredentialType::Oidc {
         return Err(AuthnFailure::WrongKind);
     }
-    if account.status != Status::Active {
-        return Err(AuthnFailure::Disabled);
-    }
-    Ok(Principal {
-        account,
-        via: Via::Primary,
-        token_id: None,
-    })
+    active(account, Via::Primary, None, None)
 }
 
-/// Whether `principal` may call `flow` with `method`.
-pub fn authorize(principal: &Principal, flow: &Flow, method: &str) -> Result<(), Forbidden> {
-    if !principal.account.grants.iter().any(|g| *g == flow.id) {
-        return Err(Forbidden::NotGranted);
+/// Authenticates the holder of an access token we issued: `token` passed
+/// full verification now or earlier (`crate::verified`), and `record` is the
+/// account its `sub` names, read for this request, so that disabling the
+/// account or revoking a grant reaches the token on its next use.
+/// `presented_certificate` is the thumbprint of the certificate the trusted
+/// proxy forwarded, if any: a bound token needs exactly that certificate
+/// (RFC 8705 3), and an unbound token beside a certificate is two
+/// credentials (issue 18).
+pub fn authenticate_access_token(
+    record: Option<&[u8]>,
+    token: &AccessToken,
+    presented_certificate: Option<&str>,
+) -> Result<Principal, AuthnFailure> {
+    if token.bound_thumbprint() != presented_certificate {
+        return Err(AuthnFailure::CertificateBinding);
     }
-    if !flow
-        .credential_types
-        .contains(principal.account.credential_type)
-    {
-        return Err(Forbidden::CredentialType);
+    let record = record.ok_or(AuthnFailure::UnknownAccount)?;
+    let account: Account = serde_json::from_slice(record).map_err(|_| AuthnFailure::Corrupt)?;
+    if account.id != token.subject() {
+        return Err(AuthnFailure::Corrupt);
     }
-    if !flow.methods.contains(method) {
-        return Err(Forbidden::Method);
+    if !crate::oauth::is_oauth_client(&account) {
+        return Err(AuthnFailure::WrongKind);
     }
-    Ok(())
+    active(
+        account,
+        Via::AccessToken,
+        None,
+        Some(token.scope().to_owned()),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::{Scope, StoredSecret, StoredToken};
-    use crate::policy::parse_flow;
+    use crate::account::{Scope, Status, StoredSecret, StoredToken};
     use crate::secret::NewSecret;
     use crate::secret::tests::CountingRandom;
     use std::cell::Cell;
@@ -486,30 +417,6 @@ mod tests {
         assert_eq!(
             authenticate_certificate(Some(&record), "tp", 50).err(),
             Some(AuthnFailure::WrongKind)
-        );
-    }
-
-    #[test]
-    fn grant_method_and_type_are_all_checked() {
-        let (key, _, record) = fixture(SecretKind::ApiKey, CredentialType::ApiKey);
-        let p = auth(Some(&record), key.expose(), None, 1).expect("valid");
-        let orders = parse_flow(
-            "o",
-            "id = \"orders\"\npath_prefix = \"/flows/orders\"\nmethods = [\"GET\"]",
-        )
-        .expect("flow");
-        let reports = parse_flow(
-            "r",
-            "id = \"reports\"\npath_prefix = \"/flows/reports\"\nmethods = [\"GET\"]",
-        )
-        .expect("flow");
-        let basic_only = parse_flow("b", "id = \"orders\"\npath_prefix = \"/flows/o\"\nmethods = [\"GET\"]\ncredential_types = [\"basic\"]").expect("flow");
-        assert_eq!(authorize(&p, &orders, "GET"), Ok(()));
-        assert_eq!(authorize(&p, &orders, "POST"), Err(Forbidden::Method));
-        assert_eq!(authorize(&p, &reports, "GET"), Err(Forbidden::NotGranted));
-        assert_eq!(
-            authorize(&p, &basic_only, "GET"),
-            Err(Forbidden::CredentialType)
         );
     }
 }

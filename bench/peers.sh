@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# flowgate's token endpoint side by side with a real OAuth 2.0 server: panva's
+# oidc-provider (pinned in bench/peers/package.json, installed from npm by
+# bench/peers/install.sh), both doing client_credentials with
+# client_secret_basic and issuing EdDSA-signed JWT access tokens. Each server
+# is pinned to one core with taskset, wrk -t1 -c8 runs on another core, and
+# the two are measured in alternating rounds (the order flips every round),
+# so each ratio compares figures from the same minute. Reports tokens per
+# second per core of each and flowgate's over oidc-provider's. A benchmark,
+# not a test. Results: docs/benchmarks.md.
+#
+#   bench/peers.sh                                   # on the test host
+#   FLOWGATE_SPIN=$(command -v spin) bench/peers.sh  # on real Spin
+#
+# Knobs (environment): DURATION (seconds per wrk run, default 8), ROUNDS (4),
+# CONNECTIONS (8), SERVER_CORE (0), WRK_CORE (1), SKIP_BUILD=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+DURATION=${DURATION:-8}
+ROUNDS=${ROUNDS:-4}
+CONNECTIONS=${CONNECTIONS:-8}
+SERVER_CORE=${SERVER_CORE:-0}
+WRK_CORE=${WRK_CORE:-1}
+
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+command -v taskset >/dev/null || die "taskset (util-linux) is needed"
+command -v node >/dev/null || die "Node.js is needed for oidc-provider"
+
+if [ "${SKIP_BUILD:-}" != 1 ]; then
+    say "building the components (wasm32-wasip2, release)"
+    cargo build -q --target wasm32-wasip2 --release -p authorizer -p management
+    if [ -z "${FLOWGATE_SPIN:-}" ]; then
+        say "building the test host (profile host)"
+        cargo build -q --profile host -p flowgate-host
+    fi
+fi
+[ -x "$RUNTIME" ] || die "$RUNTIME is missing or not executable"
+[ -d "$ROOT/bench/peers/node_modules/oidc-provider" ] || "$ROOT/bench/peers/install.sh"
+PEER_VERSION=$(node -p 'require("./bench/peers/node_modules/oidc-provider/package.json").version')
+
+PIN="taskset -c $SERVER_CORE"
+start_flowgate "http://127.0.0.1:9"
+create_client
+FLOWGATE_URL="$APP/oauth2/token"
+
+PEER_PORT=$(free_port)
+PEER_ID="bench-$(python3 -c 'import secrets; print(secrets.token_hex(4))')"
+PEER_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+say "starting oidc-provider $PEER_VERSION (Node $(node --version)) on 127.0.0.1:$PEER_PORT $PIN"
+$PIN node "$ROOT/bench/peers/oidc-provider.mjs" "$PEER_PORT" "$PEER_ID" "$PEER_SECRET" \
+    >"$WORK/peer.log" 2>&1 </dev/null &
+PEER_PID=$!
+PIDS+=("$PEER_PID")
+wait_port "$PEER_PORT" oidc-provider
+token_script "$WORK/peer.lua" "Basic $(printf '%s:%s' "$PEER_ID" "$PEER_SECRET" | base64 -w0)"
+PEER_URL="http://127.0.0.1:$PEER_PORT/token"
+
+# Both must answer 200 with an EdDSA JWT access token, or there is nothing to
+# compare.
+check() {
+    local what=$1 url=$2 auth=$3
+    curl -sf -H "Authorization: $auth" -H 'Content-Type: application/x-www-form-urlencoded' \
+        -d grant_type=client_credentials "$url" | python3 -c '
+import base64, json, sys
+token = json.load(sys.stdin)["access_token"]
+head = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+assert head["alg"] == "EdDSA", head
+print(head["alg"], head.get("typ"))' >/dev/null || die "$what did not issue an EdDSA JWT (logs in $WORK)"
+}
+check flowgate "$FLOWGATE_URL" "$CLIENT_BASIC"
+check oidc-provider "$PEER_URL" "Basic $(printf '%s:%s' "$PEER_ID" "$PEER_SECRET" | base64 -w0)"
+
+# measure URL SCRIPT PID: prints "tokens/s tokens-per-CPU-second" of the
+# server PID (and its children) during one wrk run.
+measure() {
+    local url=$1 script=$2 pid=$3 rps total non2xx before after
+    before=$(cpu_ticks "$pid")
+    read -r rps _ _ total non2xx _ < <(wrk_once "taskset -c $WRK_CORE" -t1 -c"$CONNECTIONS" \
+        -d"${DURATION}s" -s "$script" "$url")
+    after=$(cpu_ticks "$pid")
+    [ "$non2xx" = 0 ] || say "WARNING: $url: $non2xx of $total answers were not 2xx"
+    echo "$rps $(python3 -c "print($total * $CLK_TCK / max(1, $after - $before))")"
+}
+
+# Node's JIT optimises the hot path only after many requests: one discarded
+# run of each server first, so that neither is measured cold.
+say "warming up both servers (${DURATION}s each, discarded)"
+measure "$FLOWGATE_URL" "$WORK/token.lua" "$APP_PID" >/dev/null
+measure "$PEER_URL" "$WORK/peer.lua" "$PEER_PID" >/dev/null
+
+say "measuring: wrk -t1 -c$CONNECTIONS -d${DURATION}s on core $WRK_CORE, servers on core $SERVER_CORE, alternating"
+RESULTS="$WORK/peers.txt"
+: >"$RESULTS"
+for round in $(seq 1 "$ROUNDS"); do
+    if [ $((round % 2)) = 1 ]; then
+        f=$(measure "$FLOWGATE_URL" "$WORK/token.lua" "$APP_PID")
+        p=$(measure "$PEER_URL" "$WORK/peer.lua" "$PEER_PID")
+    else
+        p=$(measure "$PEER_URL" "$WORK/peer.lua" "$PEER_PID")
+        f=$(measure "$FLOWGATE_URL" "$WORK/token.lua" "$APP_PID")
+    fi
+    echo "$round $f $p" >>"$RESULTS"
+    printf '  round %s flowgate %s, oidc-provider %s (tokens/s, tokens per CPU-second)\n' \
+        "$round" "$f" "$p" >&2
+done
+
+python3 - "$RESULTS" "$RUNTIME_NAME" "$PEER_VERSION" "$(node --version)" "$CONNECTIONS" "$DURATION" <<'EOF'
+import os, sys
+path, runtime, version, node, conns, duration = sys.argv[1:]
+rows = [line.split() for line in open(path)]
+print(f"\nflowgate ({runtime}) vs oidc-provider {version} (Node {node}): client_credentials,")
+print(f"client_secret_basic, EdDSA JWT access tokens; each server on one core (taskset), wrk -t1 -c{conns}")
+print(f"-d{duration}s on another, alternating rounds; load average at the end {os.getloadavg()[0]:.1f}\n")
+print("tokens/s: wall clock on the pinned core; per CPU-s: tokens per second of CPU time the server's")
+print("processes used (robust to other load on the machine)\n")
+print("| round | flowgate tokens/s | oidc-provider tokens/s | ratio | flowgate per CPU-s | oidc-provider per CPU-s | ratio |")
+print("|---:|---:|---:|---:|---:|---:|---:|")
+rows = [[r[0]] + [float(x) for x in r[1:]] for r in rows]
+for rnd, f, fc, p, pc in rows:
+    print(f"| {rnd} | {f:.0f} | {p:.0f} | {f / p:.2f} | {fc:.0f} | {pc:.0f} | {fc / pc:.2f} |")
+avg = lambda xs: sum(xs) / len(xs)
+print(f"| mean | {avg([r[1] for r in rows]):.0f} | {avg([r[3] for r in rows]):.0f} "
+      f"| {avg([r[1] / r[3] for r in rows]):.2f} | {avg([r[2] for r in rows]):.0f} "
+      f"| {avg([r[4] for r in rows]):.0f} | {avg([r[2] / r[4] for r in rows]):.2f} |")
+EOF
