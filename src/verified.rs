@@ -333,11 +333,14 @@ mod tests {
         assert_eq!(Entry::check(b"\xff", 1_100), Err(EntryError::Unreadable));
     }
 
+    /// What a [`Racing`] store runs between a write and the next read.
+    type Between<'a> = Box<dyn FnOnce(&crate::store::MemoryStore) + 'a>;
+
     /// A store that runs `between` once, right after the first `set`: a
     /// revocation landing between a first use's write and its re-read.
     struct Racing<'a> {
         inner: crate::store::MemoryStore,
-        between: std::cell::Cell<Option<Box<dyn FnOnce(&crate::store::MemoryStore) + 'a>>>,
+        between: std::cell::Cell<Option<Between<'a>>>,
     }
 
     impl Store for Racing<'_> {

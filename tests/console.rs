@@ -2,8 +2,9 @@
 //! (content types, caching, security headers on every answer), and the whole
 //! console driven in Debian's Chromium by `tests/browser/console.test.mjs`
 //! (playwright-core), which signs in, creates an account of each credential
-//! type, reads the secrets from the page and uses them at `/authorize`, and
-//! goes through every screen. `scripts/install-browser-tests` installs the
+//! type, reads the secrets from the page and uses them at `/authorize`,
+//! downloads a generated service key once (issue 17), and goes through every
+//! screen. `scripts/install-browser-tests` installs the
 //! browser and the driver; `FLOWGATE_SKIP_BROWSER=1` skips the browser test,
 //! loudly.
 
@@ -144,6 +145,8 @@ fn console_in_chromium_manages_every_credential_type_and_screen() {
         Options::new()
             .variable("trusted_proxy_token", Some(PROXY_TOKEN))
             .variable("issuer", Some(ISSUER))
+            // A CA, so the console can offer "generate" (docs/service-keys.md).
+            .variable("ca_key", Some(&common::certs::ca_key()))
             .trust_issuer(&idp.origin()),
     );
     let artifacts = common::root()

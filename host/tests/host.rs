@@ -463,7 +463,7 @@ fn issue16_memory_log_records_peak_linear_memory() {
             .and_then(|rest| rest.strip_prefix("peak_linear_memory="))
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("unexpected line {line:?}"));
-        assert!(bytes >= 65536 && bytes % 65536 == 0, "{line}");
+        assert!(bytes >= 65536 && bytes.is_multiple_of(65536), "{line}");
     }
 }
 

@@ -174,10 +174,17 @@ mod tests {
         assert_eq!(got.len(), 43, "base64url SHA-256: {got}");
     }
 
+    /// Request headers, the proxy-token variable as read, the expected error.
+    type Case<'a> = (
+        &'a [(&'a str, &'a str)],
+        Result<&'a str, &'a str>,
+        ProxyCertError,
+    );
+
     #[test]
     fn caller_faults_are_told_apart_from_system_faults() {
         let cert = cert_header();
-        let cases: [(&[(&str, &str)], Result<&str, &str>, ProxyCertError); 5] = [
+        let cases: [Case<'_>; 5] = [
             (
                 &[("Client-Cert", &cert), ("X-Flowgate-Proxy-Token", TOKEN)],
                 Ok(""),

@@ -262,6 +262,57 @@ async function run(page, context) {
   assert.equal(await authorize(withCert(0)), 401, 'retired certificate is refused');
   assert.equal(await authorize(withCert(1)), 200, 'new certificate works');
 
+  step = 'issue17: generate an mtls credential; the service key is offered once as a JSON download';
+  const genName = `ui-gen-${RUN}`;
+  await createAccount(page, {
+    name: genName, type: 'mtls', flows: ['orders'],
+    fill: async () => {
+      await page.getByLabel('Let flowgate make the key and a certificate signed by its CA').check();
+      assert.ok(await page.getByLabel('Client certificate (PEM)').isHidden(), 'generate hides the upload');
+    },
+  });
+  const keyDialog = page.getByRole('dialog', { name: `Service key of ${genName}` });
+  await keyDialog.waitFor();
+  await keyDialog.getByText('One download only.').waitFor();
+  await keyDialog.getByText(`CN=${genName},O=flowgate`).waitFor();
+  const [keyDownload] = await Promise.all([
+    page.waitForEvent('download'),
+    keyDialog.getByTestId('service-key-download').click(),
+  ]);
+  assert.equal(keyDownload.suggestedFilename(), `${genName}-service-key.json`);
+  const serviceKey = JSON.parse(fs.readFileSync(await keyDownload.path(), 'utf8'));
+  for (const name of ['clientid', 'certificate', 'key', 'certificatedetails']) {
+    assert.ok(serviceKey[name], `the service key has ${name}`);
+  }
+  assert.match(serviceKey.certificate, /^-----BEGIN CERTIFICATE-----\n/);
+  assert.match(serviceKey.key, /^-----BEGIN PRIVATE KEY-----\n/);
+  assert.equal(serviceKey.certificatedetails.subjectdn, `CN=${genName},O=flowgate`);
+  await keyDialog.getByText('It cannot be downloaded again.').waitFor();
+  assert.ok(await keyDialog.getByTestId('service-key-download').isDisabled(), 'one download only');
+  // The lines of the key and of the client certificate, never rendered.
+  const keyLines = [serviceKey.key, serviceKey.certificate.split('-----END CERTIFICATE-----')[0]]
+    .flatMap((pem) => pem.split('\n')).filter((line) => line.length > 20 && !line.startsWith('-----'));
+  assert.ok(keyLines.length > 1, 'key material to look for');
+  const shown = async () => { const html = await page.content(); return keyLines.filter((line) => html.includes(line)); };
+  assert.deepEqual(await shown(), [], 'the private key and certificate are not rendered in the dialog');
+  await page.getByLabel('I have stored the service key safely').check();
+  await keyDialog.getByRole('button', { name: 'Close', exact: true }).click();
+  await keyDialog.waitFor({ state: 'detached' });
+  const genId = await accountIdFromUrl(page, genName);
+  assert.equal(serviceKey.clientid, genId, 'clientid is the account id');
+  const genDer = serviceKey.certificate.split('-----END CERTIFICATE-----')[0]
+    .replace('-----BEGIN CERTIFICATE-----', '').replace(/\s+/g, '');
+  assert.equal(await authorize({ 'Client-Cert': `:${genDer}:`, 'X-Flowgate-Proxy-Token': PROXY }), 200,
+    'the downloaded certificate works');
+
+  step = 'issue17: away and back, the service key is nowhere on the page';
+  await go(page, '/accounts', 'Accounts');
+  await go(page, `/accounts/${genId}`, new RegExp(`^${genName}`));
+  await page.getByRole('region', { name: 'Certificates' }).getByRole('row').nth(1).waitFor();
+  assert.deepEqual(await shown(), [], 'no line of the service key on the account page');
+  assert.equal(await page.getByTestId('service-key-download').count(), 0, 'no download offered again');
+  assert.equal(await page.getByRole('dialog').count(), 0, 'no service-key dialog');
+
   step = 'create an oidc account (issuer checked before saving) and use a token of the issuer';
   const oidcName = `ui-oidc-${RUN}`;
   await createAccount(page, {
@@ -359,7 +410,8 @@ async function run(page, context) {
   await page.getByLabel('Type', { exact: true }).selectOption('mtls');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByRole('row').filter({ hasText: mtlsName }).waitFor();
-  assert.equal(await page.locator('tbody tr').count(), 1, 'type filter');
+  await page.getByRole('row').filter({ hasText: genName }).waitFor();
+  assert.equal(await page.locator('tbody tr').count(), 2, 'type filter: the uploaded and the generated mtls account');
   await page.getByLabel('Type', { exact: true }).selectOption('');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByRole('row').filter({ hasText: basicName }).waitFor();

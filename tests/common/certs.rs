@@ -56,3 +56,9 @@ pub fn certificate(name: &str) -> Certificate {
 pub fn client_cert_header(der: &[u8]) -> String {
     format!(":{}:", STANDARD.encode(der))
 }
+
+/// A fresh CA key for the `ca_key` variable (docs/service-keys.md): P-256,
+/// PKCS#8 PEM.
+pub fn ca_key() -> String {
+    rcgen::KeyPair::generate().expect("key").serialize_pem()
+}

@@ -40,6 +40,12 @@ pub enum Mode {
 pub type Allowed = Permit<'static>;
 
 /// What to answer.
+///
+/// `Allow` carries the permit with its account record, so the variants
+/// differ in size; an `Outcome` is made once per request and moved to the
+/// response, never stored, so boxing would only add an allocation to the
+/// hot path.
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     /// Go ahead.
     Allow(Allowed),
@@ -358,6 +364,8 @@ async fn decide_oidc(
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
+    // The error is the refusal itself (see `Outcome`'s note on its size).
+    #[allow(clippy::result_large_err)]
     let read =
         |key: String| -> Result<Option<Vec<u8>>, Outcome> { store.get(&key).map_err(unavailable) };
     let bindings: oidc::Bindings = match read(keys::bindings_key(issuer)) {
