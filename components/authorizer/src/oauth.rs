@@ -215,14 +215,18 @@ pub fn token(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Rep
     json_or_error(result)
 }
 
+/// A valid access token of the authenticated client, with its text.
+type OwnToken = Option<(AccessToken, String)>;
+
 /// Authenticates the client of an introspection or revocation request and
 /// verifies its `token`: `None` unless it is a valid access token issued to
-/// that client; with it, the token's text.
+/// that client; with it, the token's text. The client comes back too (its
+/// account's metadata goes into the introspection answer).
 fn client_and_own_token(
     headers: &[(String, Vec<u8>)],
     body: &[u8],
     config: &Config,
-) -> Result<(SpinStore, Option<(AccessToken, String)>, Principal), OAuthError> {
+) -> Result<(SpinStore, OwnToken, Principal), OAuthError> {
     let form = form_of(headers, body)?;
     let store = SpinStore::open_default().map_err(|_| OAuthError::Unavailable)?;
     let client = authenticate_client(headers, &form, config, &store)?.principal;
