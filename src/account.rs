@@ -246,6 +246,33 @@ impl Account {
     }
 }
 
+#[cfg(test)]
+impl Account {
+    /// An active account of `kind` with no credentials, grants or roles: the
+    /// base the core's unit tests adjust with struct-update syntax.
+    pub(crate) fn for_tests(kind: CredentialType) -> Self {
+        Self {
+            id: "abcdefghijklmnop".into(),
+            name: "svc".into(),
+            description: String::new(),
+            credential_type: kind,
+            status: Status::Active,
+            scope: Scope::default(),
+            roles: vec![],
+            groups: vec![],
+            grants: vec![],
+            secrets: vec![],
+            tokens: vec![],
+            certificates: vec![],
+            public_keys: vec![],
+            oidc: None,
+            usage: Default::default(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+}
+
 /// Management-only fields kept in the account record beside [`Account`]. The
 /// authorizer parses the record as an [`Account`] and ignores them, so adding
 /// them costs the hot path nothing.

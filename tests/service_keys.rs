@@ -7,8 +7,6 @@
 
 mod common;
 
-use std::sync::OnceLock;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::{App, Options, Response, start};
@@ -36,21 +34,63 @@ struct Shared {
     ca_key: String,
 }
 
-fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        let (ca_key, _) =
-            flowgate::pki::generate_key_pair(flowgate::pki::Algorithm::Es256, &OsRandom)
-                .expect("ca key");
-        let app = start(
-            Options::new()
-                .variable("trusted_proxy_token", Some(PROXY_TOKEN))
-                .variable("issuer", Some(ISSUER))
-                .variable("ca_key", Some(&ca_key))
-                .variable("client_certificate_max_days", Some(&MAX_DAYS.to_string())),
-        );
-        Shared { app, ca_key }
-    })
+/// Starts the one app of this file. It is owned by the one `#[test]` below
+/// and dropped (stopped, its process group checked) when that test ends: a
+/// `static` app would outlive the test binary and leave its server running.
+fn start_shared() -> Shared {
+    let (ca_key, _) = flowgate::pki::generate_key_pair(flowgate::pki::Algorithm::Es256, &OsRandom)
+        .expect("ca key");
+    let app = start(
+        Options::new()
+            .variable("trusted_proxy_token", Some(PROXY_TOKEN))
+            .variable("issuer", Some(ISSUER))
+            .variable("ca_key", Some(&ca_key))
+            .variable("client_certificate_max_days", Some(&MAX_DAYS.to_string())),
+    );
+    Shared { app, ca_key }
+}
+
+/// One case of this file: its name and its body.
+type Case = (&'static str, fn(&Shared));
+
+/// Every case of this file, in turn, against one app.
+#[test]
+fn issue17_service_keys_end_to_end() {
+    let shared = start_shared();
+    let cases: [Case; 7] = [
+        (
+            "issue17_generated_mtls_service_key_authenticates_at_a_flow_and_the_token_endpoint",
+            issue17_generated_mtls_service_key_authenticates_at_a_flow_and_the_token_endpoint,
+        ),
+        (
+            "issue17_generated_certificate_verifies_against_the_ca_with_openssl",
+            issue17_generated_certificate_verifies_against_the_ca_with_openssl,
+        ),
+        (
+            "issue17_generated_private_key_jwt_key_signs_assertions",
+            issue17_generated_private_key_jwt_key_signs_assertions,
+        ),
+        (
+            "issue17_authlib_client_built_from_the_service_key_obtains_a_token",
+            issue17_authlib_client_built_from_the_service_key_obtains_a_token,
+        ),
+        (
+            "issue17_rotation_reset_kill_switch_and_delete_of_a_generated_certificate",
+            issue17_rotation_reset_kill_switch_and_delete_of_a_generated_certificate,
+        ),
+        (
+            "issue17_bad_generate_requests_are_400_naming_the_field_and_change_nothing",
+            issue17_bad_generate_requests_are_400_naming_the_field_and_change_nothing,
+        ),
+        (
+            "issue17_ca_key_is_not_in_the_store_or_logs",
+            issue17_ca_key_is_not_in_the_store_or_logs,
+        ),
+    ];
+    for (name, case) in cases {
+        println!("case {name}");
+        case(&shared);
+    }
 }
 
 fn name(prefix: &str) -> String {
@@ -161,9 +201,10 @@ fn assert_key_nowhere(app: &App, service_key: &Value) {
     assert!(!store.windows(11).any(|w| w == b"PRIVATE KEY"));
 }
 
-#[test]
-fn issue17_generated_mtls_service_key_authenticates_at_a_flow_and_the_token_endpoint() {
-    let app = &shared().app;
+fn issue17_generated_mtls_service_key_authenticates_at_a_flow_and_the_token_endpoint(
+    shared: &Shared,
+) {
+    let app = &shared.app;
     let account_name = name("sap-client");
     let created = generated(
         app,
@@ -286,13 +327,12 @@ fn issue17_generated_mtls_service_key_authenticates_at_a_flow_and_the_token_endp
     assert_key_nowhere(app, key);
 }
 
-#[test]
-fn issue17_generated_certificate_verifies_against_the_ca_with_openssl() {
+fn issue17_generated_certificate_verifies_against_the_ca_with_openssl(shared: &Shared) {
     let Some(openssl) = common::gateway::find("openssl", &[]) else {
         println!("SKIPPED: openssl is not installed; chain not checked by an independent verifier");
         return;
     };
-    let app = &shared().app;
+    let app = &shared.app;
     let created = generated(
         app,
         json!({ "name": name("chain"), "credential_type": "mtls", "generate": { "algorithm": "EdDSA", "validity_days": 7 } }),
@@ -349,9 +389,8 @@ fn issue17_generated_certificate_verifies_against_the_ca_with_openssl() {
     assert_eq!(not_after - not_before, 7 * 86_400 + 300);
 }
 
-#[test]
-fn issue17_generated_private_key_jwt_key_signs_assertions() {
-    let app = &shared().app;
+fn issue17_generated_private_key_jwt_key_signs_assertions(shared: &Shared) {
+    let app = &shared.app;
     for algorithm in ["ES256", "EdDSA"] {
         let created = generated(
             app,
@@ -395,15 +434,14 @@ fn issue17_generated_private_key_jwt_key_signs_assertions() {
     }
 }
 
-#[test]
-fn issue17_authlib_client_built_from_the_service_key_obtains_a_token() {
+fn issue17_authlib_client_built_from_the_service_key_obtains_a_token(shared: &Shared) {
     let python = common::root().join("target/pyenv/bin/python");
     assert!(
         python.exists(),
         "{} is missing: run scripts/install-python-clients (scripts/test does)",
         python.display()
     );
-    let app = &shared().app;
+    let app = &shared.app;
     let created = generated(
         app,
         json!({ "name": name("authlib"), "credential_type": "private_key_jwt", "generate": true, "flows": ["orders"] }),
@@ -434,9 +472,8 @@ fn issue17_authlib_client_built_from_the_service_key_obtains_a_token() {
     assert_eq!(app.at_orders(&[("Authorization", &bearer)]), 200);
 }
 
-#[test]
-fn issue17_rotation_reset_kill_switch_and_delete_of_a_generated_certificate() {
-    let app = &shared().app;
+fn issue17_rotation_reset_kill_switch_and_delete_of_a_generated_certificate(shared: &Shared) {
+    let app = &shared.app;
     let created = generated(
         app,
         json!({ "name": name("rotate"), "credential_type": "mtls", "generate": true, "flows": ["orders"] }),
@@ -498,9 +535,8 @@ fn issue17_rotation_reset_kill_switch_and_delete_of_a_generated_certificate() {
     }
 }
 
-#[test]
-fn issue17_bad_generate_requests_are_400_naming_the_field_and_change_nothing() {
-    let app = &shared().app;
+fn issue17_bad_generate_requests_are_400_naming_the_field_and_change_nothing(shared: &Shared) {
+    let app = &shared.app;
     let cases = [
         (
             json!({ "name": name("bad"), "credential_type": "api_key", "generate": true }),
@@ -548,9 +584,7 @@ fn issue17_bad_generate_requests_are_400_naming_the_field_and_change_nothing() {
     );
 }
 
-#[test]
-fn issue17_ca_key_is_not_in_the_store_or_logs() {
-    let shared = shared();
+fn issue17_ca_key_is_not_in_the_store_or_logs(shared: &Shared) {
     let app = &shared.app;
     // Issue one, so that the CA key has been used.
     generated(

@@ -202,7 +202,7 @@ pub fn authenticate_access_token(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::{Scope, Status, StoredSecret, StoredToken};
+    use crate::account::{Status, StoredSecret, StoredToken};
     use crate::secret::NewSecret;
     use crate::secret::tests::CountingRandom;
     use std::cell::Cell;
@@ -217,13 +217,6 @@ mod tests {
         let p = pepper();
         Account {
             id: ID.into(),
-            name: "svc".into(),
-            description: String::new(),
-            credential_type: kind,
-            status: Status::Active,
-            scope: Scope::default(),
-            roles: vec![],
-            groups: vec![],
             grants: vec!["orders".into()],
             secrets: vec![StoredSecret {
                 digest: p.digest(Domain::Credential, secret.expose()),
@@ -237,12 +230,7 @@ mod tests {
                 created_at: 0,
                 expires_at: Some(100),
             }],
-            certificates: vec![],
-            public_keys: vec![],
-            oidc: None,
-            created_at: 0,
-            usage: Default::default(),
-            updated_at: 0,
+            ..Account::for_tests(kind)
         }
     }
 

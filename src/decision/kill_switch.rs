@@ -95,27 +95,11 @@ impl Principal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::Scope;
 
     fn account(status: Status) -> Account {
         Account {
-            id: "abcdefghijklmnop".into(),
-            name: "svc".into(),
-            description: String::new(),
-            credential_type: CredentialType::ApiKey,
             status,
-            scope: Scope::default(),
-            roles: vec![],
-            groups: vec![],
-            grants: vec![],
-            secrets: vec![],
-            tokens: vec![],
-            certificates: vec![],
-            public_keys: vec![],
-            oidc: None,
-            usage: Default::default(),
-            created_at: 0,
-            updated_at: 0,
+            ..Account::for_tests(CredentialType::ApiKey)
         }
     }
 

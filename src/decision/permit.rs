@@ -94,29 +94,14 @@ pub fn check_grant<'f>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::{CredentialType, Scope, Status};
+    use crate::account::CredentialType;
     use crate::decision::kill_switch::{Via, active};
     use crate::policy::parse_flow;
 
     fn principal(kind: CredentialType, via: Via, scope: Option<&str>) -> Principal {
         let account = Account {
-            id: "abcdefghijklmnop".into(),
-            name: "svc".into(),
-            description: String::new(),
-            credential_type: kind,
-            status: Status::Active,
-            scope: Scope::default(),
-            roles: vec![],
-            groups: vec![],
             grants: vec!["orders".into(), "reports".into()],
-            secrets: vec![],
-            tokens: vec![],
-            certificates: vec![],
-            public_keys: vec![],
-            oidc: None,
-            usage: Default::default(),
-            created_at: 0,
-            updated_at: 0,
+            ..Account::for_tests(kind)
         };
         active(account, via, None, scope.map(str::to_owned)).expect("active")
     }

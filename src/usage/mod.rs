@@ -140,27 +140,12 @@ pub fn admit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::account::{CredentialType, Scope, Status};
+    use crate::account::CredentialType;
 
     fn account(usage: Controls) -> Account {
         Account {
-            id: "acct1".into(),
-            name: "n".into(),
-            description: String::new(),
-            credential_type: CredentialType::ApiKey,
-            status: Status::Active,
-            scope: Scope::default(),
-            roles: vec![],
-            groups: vec![],
-            grants: vec![],
-            secrets: vec![],
-            tokens: vec![],
-            certificates: vec![],
-            public_keys: vec![],
-            oidc: None,
             usage,
-            created_at: 0,
-            updated_at: 0,
+            ..Account::for_tests(CredentialType::ApiKey)
         }
     }
 
