@@ -138,6 +138,19 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         "public_key": pkj_key.public_key().to_pem(), "key_id": "key-1", "flows": ["orders"],
     }));
 
+    let (_, limited_key) = app.create_account(json!({
+        "name": "kv-limited", "credential_type": "api_key", "flows": ["orders"],
+        "limits": [{"name": "hourly", "limit": 1000, "window": "hour"}],
+    }));
+    let (_, controlled_key) = app.create_account(json!({
+        "name": "kv-controlled", "credential_type": "api_key", "flows": ["orders"],
+        "expires_in": 3600, "allowed_ips": ["127.0.0.0/8"], "metadata": {"plan": "gold"},
+    }));
+    let (limited_client, limited_secret) = app.create_account(json!({
+        "name": "kv-limited-client", "credential_type": "client_secret", "flows": ["orders"],
+        "limits": [{"name": "hourly", "limit": 1000, "window": "hour"}],
+    }));
+
     let read = |reads| Counts { reads, writes: 0 };
     let cases: Vec<Case> = vec![
         Case {
@@ -186,7 +199,8 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             // and after writing the record (`flowgate::verified`), and files
             // the record in the expiry index first (issue 16: a slot drawn by
             // increment, then written; the host counts an increment as a
-            // write).
+            // write). Usage controls (issue 15) look at that same account
+            // record: no third read.
             name: "access token (client_secret)",
             first: Counts {
                 reads: 4,
@@ -214,6 +228,61 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
                         ("Client-Cert", &cert),
                         ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
                     ])
+                }
+            }),
+        },
+        Case {
+            // Issue #15: one named limit is one atomic increment (a write).
+            name: "api_key with a rate limit",
+            first: Counts {
+                reads: 2,
+                writes: 2,
+            },
+            expected: Counts {
+                reads: 1,
+                writes: 1,
+            },
+            status: 200,
+            request: Box::new({
+                let key = limited_key.clone();
+                move |app| app.at_orders(&[("X-API-Key", &key)])
+            }),
+        },
+        Case {
+            // Issue #15: expiry, allow-list and metadata are decided from
+            // the record already read: nothing extra.
+            name: "api_key with expiry, allow-list and metadata",
+            first: Counts {
+                reads: 2,
+                writes: 1,
+            },
+            expected: read(1),
+            status: 200,
+            request: Box::new({
+                let key = controlled_key.clone();
+                move |app| app.at_orders(&[("X-API-Key", &key)])
+            }),
+        },
+        Case {
+            // First use: its `last_used` too.
+            name: "token endpoint: client_secret with a rate limit",
+            first: Counts {
+                reads: 2,
+                writes: 2,
+            },
+            expected: Counts {
+                reads: 1,
+                writes: 1,
+            },
+            status: 200,
+            request: Box::new({
+                let header = basic(&limited_client, &limited_secret);
+                move |app| {
+                    token_request(
+                        app,
+                        "grant_type=client_credentials",
+                        &[("Authorization", &header)],
+                    )
                 }
             }),
         },

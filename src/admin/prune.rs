@@ -16,7 +16,9 @@ use serde::Serialize;
 
 use super::index;
 use crate::store::index::distinct;
-use crate::store::keys::{REPLAY_PREFIX, REVOKED_PREFIX, VERIFIED_PREFIX};
+use crate::store::keys::{
+    QUOTA_PREFIX, RATE_LIMIT_PREFIX, REPLAY_PREFIX, REVOKED_PREFIX, VERIFIED_PREFIX,
+};
 use crate::store::{Store, StoreError, expiry};
 use crate::token::LEEWAY_SECONDS;
 use crate::verified::Entry;
@@ -39,6 +41,9 @@ pub struct Deleted {
     pub revoked: usize,
     /// `vtok/` records.
     pub vtok: usize,
+    /// Rate-limit (`rl/`) and quota (`quota/`) counters of ended windows
+    /// and periods (issue #15).
+    pub counters: usize,
 }
 
 /// What a prune did: `{"deleted": {...}, "kept": n}`.
@@ -57,6 +62,9 @@ enum Kind {
     Jti,
     Revoked,
     Vtok,
+    /// A usage counter (issue 15), deletable from the time its key names
+    /// (`None`: never by time).
+    Counter(Option<u64>),
 }
 
 impl Kind {
@@ -68,7 +76,7 @@ impl Kind {
         } else if key.starts_with(VERIFIED_PREFIX) {
             Some(Self::Vtok)
         } else {
-            None
+            counter_deletable_at(key).map(Self::Counter)
         }
     }
 
@@ -78,8 +86,29 @@ impl Kind {
         match self {
             Self::Jti | Self::Revoked => std::str::from_utf8(value).ok()?.trim().parse().ok(),
             Self::Vtok => serde_json::from_slice::<Entry>(value).ok().map(|e| e.exp),
+            Self::Counter(at) => at,
         }
     }
+}
+
+/// When the rate-limit or quota counter under `key` may be deleted: the end
+/// of its window (`rl/<account>/<length>/<start>`) or period
+/// (`quota/<account>/<start>/<end>`, end `0`: never by time). `None`: not a
+/// counter key.
+fn counter_deletable_at(key: &str) -> Option<Option<u64>> {
+    let numbers = |rest: &str| -> Option<(u64, u64)> {
+        let mut parts = rest.rsplitn(3, '/');
+        let b = parts.next()?.parse().ok()?;
+        let a = parts.next()?.parse().ok()?;
+        parts.next()?;
+        Some((a, b))
+    };
+    if let Some(rest) = key.strip_prefix(RATE_LIMIT_PREFIX) {
+        let (length, start) = numbers(rest)?;
+        return Some(Some(start.saturating_add(length)));
+    }
+    let (_, end) = numbers(key.strip_prefix(QUOTA_PREFIX)?)?;
+    Some((end != 0).then_some(end))
 }
 
 impl Deleted {
@@ -88,6 +117,7 @@ impl Deleted {
             Kind::Jti => self.jti += 1,
             Kind::Revoked => self.revoked += 1,
             Kind::Vtok => self.vtok += 1,
+            Kind::Counter(_) => self.counters += 1,
         }
     }
 }
@@ -151,6 +181,26 @@ fn examine_all(
         let Some(kind) = Kind::of(key) else {
             continue;
         };
+        match kind {
+            // A counter's time is in its key: deleted unread (so counted even
+            // if something deleted it first), never counted as kept.
+            Kind::Counter(Some(at)) if now.saturating_sub(at) > PRUNE_MARGIN_SECONDS => {
+                store.delete(key)?;
+                pruned.deleted.count(kind);
+                continue;
+            }
+            Kind::Counter(Some(at)) => {
+                refile
+                    .entry(expiry::bucket_of(at.max(now)))
+                    .or_default()
+                    .push(key.clone());
+                continue;
+            }
+            // Kept with its quota; never filed by the authorizer, but the
+            // migration's backlog may hold one.
+            Kind::Counter(None) => continue,
+            Kind::Jti | Kind::Revoked | Kind::Vtok => {}
+        }
         let Some(value) = store.get(key)? else {
             continue;
         };
@@ -247,6 +297,11 @@ mod tests {
             ("acct/a", b"{}".to_vec()),
             ("audit/000000000001-x", text(0)),
             ("cert/t", b"a".to_vec()),
+            ("rl/acct/60/1699999800", text(1)),
+            ("rl/acct/86400/1699920000", text(1)),
+            ("quota/acct/1699920000/1700006400", text(1)),
+            ("quota/acct/1699900000/1699920000", text(1)),
+            ("quota/acct/5/0", text(1)),
         ]);
         let pruned = prune_expired(&s, NOW).expect("prune");
         assert_eq!(
@@ -255,7 +310,8 @@ mod tests {
                 deleted: Deleted {
                     jti: 1,
                     revoked: 1,
-                    vtok: 2
+                    vtok: 2,
+                    counters: 2,
                 },
                 kept: 4,
             }
@@ -266,7 +322,10 @@ mod tests {
             "cert/t",
             "jti/c1/edge",
             "jti/c1/live",
+            "quota/acct/1699920000/1700006400",
+            "quota/acct/5/0",
             "revoked/live",
+            "rl/acct/86400/1699920000",
             "vtok/just-expired",
         ];
         assert_eq!(keys(&s), left);
@@ -282,12 +341,19 @@ mod tests {
                 deleted: Deleted {
                     jti: 2,
                     revoked: 1,
-                    vtok: 1
+                    vtok: 1,
+                    counters: 0,
                 },
                 kept: 0,
             }
         );
-        assert_eq!(keys(&s), ["acct/a", "audit/000000000001-x", "cert/t"]);
+        // The day's counters end at NOW + 6,400: filed under that hour.
+        let day_end = prune_expired(&s, NOW + 6_400 + expiry::BUCKET_SECONDS + 60).expect("prune");
+        assert_eq!(day_end.deleted.counters, 2);
+        assert_eq!(
+            keys(&s),
+            ["acct/a", "audit/000000000001-x", "cert/t", "quota/acct/5/0"]
+        );
         assert_eq!(s.key_listings(), 1, "only the migration lists keys");
     }
 

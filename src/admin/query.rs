@@ -131,6 +131,7 @@ impl Query {
             name: name.map(str::to_owned),
             scope_level,
             unused_for_days: self.number("unused_for_days", 1, 3650)?,
+            expires_within_days: self.number("expires_within_days", 0, 3650)?,
             after: after.map(str::to_owned),
             limit: self.limit()?,
         })

@@ -18,7 +18,11 @@
 //! - `vtok/<hmac>`: an access token whose signature was checked
 //!   ([`crate::verified`]);
 //! - `revoked/<jti>`: a revoked access token, until it expires;
-//! - `jti/<client>/<sha256(jti)>`: a `private_key_jwt` assertion already used.
+//! - `jti/<client>/<sha256(jti)>`: a `private_key_jwt` assertion already used;
+//! - `rl/<account>/<window seconds>/<window start>`: a rate-limit counter
+//!   (`crate::usage::limits`);
+//! - `quota/<account>/<period start>/<period end or 0>`: a quota counter
+//!   (`crate::usage::quota`).
 //!
 //! Issuer names and `jti` values are hashed so that any text makes a
 //! well-formed key of fixed length.
@@ -57,6 +61,22 @@ pub const REVOKED_PREFIX: &str = "revoked/";
 pub const REPLAY_PREFIX: &str = "jti/";
 /// Prefix of the index records (`src/store/index.rs`, issue 16).
 pub const INDEX_PREFIX: &str = "ix/";
+/// Prefix of rate-limit counters.
+pub const RATE_LIMIT_PREFIX: &str = "rl/";
+/// Prefix of quota counters.
+pub const QUOTA_PREFIX: &str = "quota/";
+
+/// Key of the rate-limit counter of `account` for the window of `length`
+/// seconds that starts at `start`.
+pub fn rate_limit_key(account: &str, length: u64, start: u64) -> String {
+    format!("{RATE_LIMIT_PREFIX}{account}/{length}/{start}")
+}
+
+/// Key of the quota counter of `account` for the period from `start` to
+/// `end` (`0`: a quota without refill).
+pub fn quota_key(account: &str, start: u64, end: u64) -> String {
+    format!("{QUOTA_PREFIX}{account}/{start}/{end}")
+}
 
 /// Key of an account record.
 pub fn account_key(id: &str) -> String {

@@ -57,9 +57,11 @@ pub enum Outcome {
     NotFound,
     /// `503`: a variable or the store failed. Fail closed.
     Unavailable,
+    /// `429`: over one of the account's rate limits.
+    Limited(flowgate::usage::limits::Exceeded),
 }
 
-fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath) {
+pub fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath) {
     // The detail goes to the log, never to the caller; no secret is in it.
     crate::log::log_line!(
         "flowgate authorizer: deny path={path} account={} reason={reason}",
@@ -76,7 +78,7 @@ fn unauthorized(
     Outcome::Unauthorized { basic: false }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Outcome {
+pub fn unavailable(e: impl std::fmt::Display) -> Outcome {
     crate::log::log_line!("flowgate authorizer: unavailable: {e}");
     Outcome::Unavailable
 }
@@ -104,8 +106,24 @@ pub fn trusted_certificate(
     )
 }
 
-/// Decides a request for `method` on `path` with `headers`.
+/// Decides a request for `method` on `path` with `headers`: the credential
+/// and the grant ([`decide_permit`]), then the account's usage controls on
+/// the permit (`crate::admission`, called once per request, here).
 pub async fn decide(
+    method: &str,
+    path: &NormalPath,
+    headers: &[(String, Vec<u8>)],
+    mode: Mode,
+) -> Outcome {
+    match decide_permit(method, path, headers, mode).await {
+        Outcome::Allow(permit) => crate::admission::admit(permit, headers, path),
+        other => other,
+    }
+}
+
+/// Parse -> authenticate -> `check_grant`: the [`Permit`] of an allowed
+/// request, or the refusal.
+async fn decide_permit(
     method: &str,
     path: &NormalPath,
     headers: &[(String, Vec<u8>)],
@@ -196,10 +214,9 @@ pub fn note_use(record: SwappableRecord, principal: &Principal, now: u64) {
 }
 
 /// The core's grant check, logged. Every allowed request at a flow passes
-/// here with its [`Permit`], whatever the credential: per-account admission
-/// checks that come after the grant (rate limits, quotas, IP allow-lists,
-/// issue 15) belong right after `check_grant`, taking `&permit`
-/// (`permit.account()` is the record read for this request).
+/// here with its [`Permit`], whatever the credential; [`decide`] then runs
+/// the account's usage controls (issue 15) on `permit.account()`, the record
+/// read for this request, so no credential path reads the account twice.
 fn grant(
     principal: Principal,
     flow: Option<&'static Flow>,

@@ -138,6 +138,12 @@ export async function render(main, id) {
       ['Updated', time(account.updated_at)],
       ['Last used', time(account.last_used_at)],
       account.previous_secret_expires_at ? ['Previous secret works until', time(account.previous_secret_expires_at)] : null,
+      // Usage controls (docs/usage.md); edited through the API or the CLI.
+      account.credential_expires_at ? ['Credential expires', time(account.credential_expires_at)] : null,
+      account.limits ? ['Rate limits', account.limits.map((l) => `${l.name}: ${l.limit} per ${l.window}`).join(', ')] : null,
+      account.quota ? ['Quota', `${account.quota.limit}${account.quota.refill ? ` (refilled ${account.quota.refill})` : ''}`] : null,
+      account.allowed_ips ? ['Allowed IPs', account.allowed_ips.join(', ')] : null,
+      account.metadata ? ['Metadata', h('code', { text: JSON.stringify(account.metadata) })] : null,
     ]),
     actions, status,
   ];
