@@ -58,6 +58,8 @@ pub struct MemoryStore {
     map: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
     /// How many times [`Store::keys`] was called.
     listings: std::sync::atomic::AtomicUsize,
+    /// How many reads ([`Store::get`] and [`Store::increment`]) were made.
+    reads: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryStore {
@@ -70,6 +72,12 @@ impl MemoryStore {
     /// lists them (issue 16).
     pub fn key_listings(&self) -> usize {
         self.listings.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many reads (`get`, and `increment`, which reads a counter) were
+    /// made, for tests that a path's cost does not grow with the store.
+    pub fn reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every key and value but the index records (`ix/`, [`index`]): what
@@ -92,6 +100,8 @@ impl MemoryStore {
 
 impl Store for MemoryStore {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(self.map().get(key).cloned())
     }
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
@@ -108,6 +118,8 @@ impl Store for MemoryStore {
         Ok(self.map().keys().cloned().collect())
     }
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut map = self.map();
         let old = match map.get(key) {
             None => 0,

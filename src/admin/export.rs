@@ -566,7 +566,7 @@ impl Admin<'_> {
             let id = record.account.id.clone();
             if stored.is_none() {
                 // A new account: its index entry first (issue 16).
-                super::index::accounts().add(self.store, &id)?;
+                super::index::add_account(self.store, &id)?;
             }
             self.write(&record)?;
             if let Some(old) = &stored {

@@ -2,8 +2,9 @@
 //! (issue 16, target 5; docs/store.md, "Indexes"), and the migration that
 //! builds them for a store written before they existed.
 //!
-//! - `acct`: every account id ever created (deleted ones stay: the record
-//!   decides, and ids are never reused);
+//! - `acct`: every account id ever created, in order of creation (deleted
+//!   ones stay: the record decides, and ids are never reused), and
+//!   `ix/acct/at/<id>`, the slot of each, where a listing resumes;
 //! - `grant/<flow>`: the accounts given a direct grant to `<flow>` (revoked
 //!   ones stay until the record says otherwise);
 //! - `audit/<day>`: the audit keys of one UTC day (`time / 86400`), walked
@@ -33,6 +34,27 @@ const DAY_SECONDS: u64 = 86_400;
 /// The account index.
 pub fn accounts() -> Index {
     Index::new("acct")
+}
+
+/// Key of the slot at which account `id` was filed in [`accounts`] (decimal
+/// text): where a listing that stopped after it goes on, and which of two
+/// entries of one id (a migration run twice) is the one listed. Kept when
+/// the account is deleted, so that a cursor naming it still resolves; ids
+/// are never reused.
+pub fn account_slot_key(id: &str) -> String {
+    format!("{}acct/at/{id}", crate::store::index::INDEX_PREFIX)
+}
+
+/// Files a new account in [`accounts`] and records its slot. Call it before
+/// writing the account's record.
+pub fn add_account(store: &dyn Store, id: &str) -> Result<(), StoreError> {
+    let slot = accounts().add(store, id)?;
+    store.set(&account_slot_key(id), slot.to_string().as_bytes())
+}
+
+/// The slot of account `id` in [`accounts`], if it was ever filed.
+pub fn account_slot(store: &dyn Store, id: &str) -> Result<Option<u64>, StoreError> {
+    crate::store::index::stored_number(store, &account_slot_key(id))
 }
 
 /// The index of a flow's direct grants.
@@ -110,7 +132,10 @@ pub fn migrate(
             backlog.push(key.clone());
         }
     }
-    accounts().add_all(store, &ids)?;
+    let first = accounts().add_all(store, &ids)?;
+    for (slot, id) in (first..).zip(&ids) {
+        store.set(&account_slot_key(id), slot.to_string().as_bytes())?;
+    }
     for (flow, ids) in &grants {
         flow_grants(flow).add_all(store, ids)?;
     }

@@ -35,7 +35,9 @@ pub fn bucket(bucket: u64) -> Index {
 /// bucket already pruned is not written to again). Call it before writing
 /// the record.
 pub fn schedule(store: &dyn Store, key: &str, expires_at: u64, now: u64) -> Result<(), StoreError> {
-    bucket(bucket_of(expires_at.max(now))).add(store, key)
+    bucket(bucket_of(expires_at.max(now)))
+        .add(store, key)
+        .map(drop)
 }
 
 /// [`schedule`] for each of `keys`, for the authorizer: a failure is
@@ -51,6 +53,20 @@ pub fn schedule_or_report(
     keys.iter()
         .find_map(|key| schedule(store, key, expires_at, now).err())
         .map(|e| format!("expiry index entry not written: {e}"))
+}
+
+/// Files the usage counter under `key` (issue 15: `rl/`, `quota/`) after an
+/// increment of it returned `count`: the increment that created it (`1`)
+/// files it under the time its key names, so once per window or period; a
+/// counter kept with its quota is not filed. Called after the increment, as
+/// only the increment can tell that the counter is new: if this fails the
+/// caller answers `503` and the counter stays in the store unfiled (kept, not
+/// lost; docs/store.md, "Indexes").
+pub fn file_counter(store: &dyn Store, key: &str, count: i64, now: u64) -> Result<(), StoreError> {
+    match crate::usage::counter_deletable_at(key) {
+        Some(Some(at)) if count == 1 => schedule(store, key, at, now),
+        _ => Ok(()),
+    }
 }
 
 /// The first bucket not yet pruned; `None` before the index exists
@@ -85,6 +101,23 @@ mod tests {
         schedule(&store, "vtok/b", 50, 3_700)?;
         assert_eq!(bucket(2).entries(&store)?, ["vtok/a"]);
         assert_eq!(bucket(1).entries(&store)?, ["vtok/b"]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_counter_is_filed_once_by_the_end_of_its_window() -> Result<(), StoreError> {
+        let store = MemoryStore::default();
+        for count in 1..=3 {
+            file_counter(&store, "rl/a/60/7200", count, 7_210)?;
+        }
+        file_counter(&store, "quota/a/7/0", 1, 7_210)?;
+        file_counter(&store, "acct/a", 1, 7_210)?;
+        assert_eq!(bucket(2).entries(&store)?, ["rl/a/60/7200"]);
+        assert_eq!(
+            store.dump().len(),
+            2,
+            "one slot and its counter: nothing for the quota without refill"
+        );
         Ok(())
     }
 

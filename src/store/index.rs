@@ -73,21 +73,24 @@ impl Index {
         Ok(self.len(store)? == 0)
     }
 
-    /// Adds `value`: draws a slot and writes it. Two store calls.
-    pub fn add(&self, store: &dyn Store, value: &str) -> Result<(), StoreError> {
+    /// Adds `value`: draws a slot and writes it. Two store calls. Returns
+    /// the slot's number (from 1).
+    pub fn add(&self, store: &dyn Store, value: &str) -> Result<u64, StoreError> {
         let n = self.draw(store, 1)?;
-        store.set(&self.slot_key(n), value.as_bytes())
+        store.set(&self.slot_key(n), value.as_bytes())?;
+        Ok(n)
     }
 
     /// Adds many values at once (a migration): draws all their slots with one
     /// increment, writes whole pages where the drawn range covers them and
-    /// single slots at its ends.
-    pub fn add_all(&self, store: &dyn Store, values: &[String]) -> Result<(), StoreError> {
+    /// single slots at its ends. Returns the first slot's number: `values[i]`
+    /// is in slot `first + i`.
+    pub fn add_all(&self, store: &dyn Store, values: &[String]) -> Result<u64, StoreError> {
         let Ok(count) = u64::try_from(values.len()) else {
             return Err(StoreError("too many index entries at once".into()));
         };
         if count == 0 {
-            return Ok(());
+            return Ok(0);
         }
         let last = self.draw(store, count)?;
         let first = last - count + 1;
@@ -104,7 +107,7 @@ impl Index {
                 n += 1;
             }
         }
-        Ok(())
+        Ok(first)
     }
 
     fn draw(&self, store: &dyn Store, count: u64) -> Result<u64, StoreError> {
@@ -125,30 +128,57 @@ impl Index {
         let mut out = Vec::new();
         let mut page = 0;
         while page * PAGE_SLOTS < len {
-            out.extend(self.page(store, page, len)?);
+            out.extend(self.page(store, page, len)?.into_iter().map(|(_, v)| v));
             page += 1;
         }
         Ok(out)
     }
 
-    /// The values of page `page` of an index with `len` slots drawn.
-    fn page(&self, store: &dyn Store, page: u64, len: u64) -> Result<Vec<String>, StoreError> {
-        if let Some(bytes) = store.get(&self.page_key(page))? {
-            return serde_json::from_slice(&bytes)
-                .map_err(|_| StoreError(format!("{} is not an index page", self.page_key(page))));
-        }
+    /// The entries from slot `from` on, in slot order, with their slot
+    /// numbers, read one page at a time as the caller goes: paging through a
+    /// long index costs the pages a caller consumes, not the whole index.
+    pub fn from_slot<'a>(
+        &'a self,
+        store: &'a dyn Store,
+        from: u64,
+    ) -> Result<Entries<'a>, StoreError> {
+        let from = from.max(1);
+        Ok(Entries {
+            index: self,
+            store,
+            len: self.len(store)?,
+            from,
+            page: (from - 1) / PAGE_SLOTS,
+            pending: Vec::new().into_iter(),
+        })
+    }
+
+    /// The values of page `page` of an index with `len` slots drawn, with
+    /// their slot numbers.
+    fn page(
+        &self,
+        store: &dyn Store,
+        page: u64,
+        len: u64,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
         let first = page * PAGE_SLOTS + 1;
+        if let Some(bytes) = store.get(&self.page_key(page))? {
+            let values: Vec<String> = serde_json::from_slice(&bytes)
+                .map_err(|_| StoreError(format!("{} is not an index page", self.page_key(page))))?;
+            return Ok((first..).zip(values).collect());
+        }
         let last = (first + PAGE_SLOTS - 1).min(len);
         let mut values = Vec::new();
         for n in first..=last {
             if let Some(bytes) = store.get(&self.slot_key(n))? {
                 let value = String::from_utf8(bytes)
                     .map_err(|_| StoreError(format!("{} is not text", self.slot_key(n))))?;
-                values.push(value);
+                values.push((n, value));
             }
         }
         if values.len() as u64 == PAGE_SLOTS {
-            store.set(&self.page_key(page), &page_bytes(&values)?)?;
+            let page_values: Vec<String> = values.iter().map(|(_, v)| v.clone()).collect();
+            store.set(&self.page_key(page), &page_bytes(&page_values)?)?;
         }
         Ok(values)
     }
@@ -167,6 +197,50 @@ impl Index {
             page += 1;
         }
         store.delete(&self.counter_key())
+    }
+}
+
+/// The iterator of [`Index::from_slot`].
+pub struct Entries<'a> {
+    index: &'a Index,
+    store: &'a dyn Store,
+    len: u64,
+    from: u64,
+    /// The next page to read.
+    page: u64,
+    pending: std::vec::IntoIter<(u64, String)>,
+}
+
+impl Entries<'_> {
+    /// How many slots the index had drawn when the iteration began.
+    pub fn slots(&self) -> u64 {
+        self.len
+    }
+}
+
+impl Iterator for Entries<'_> {
+    type Item = Result<(u64, String), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(entry) = self.pending.next() {
+                if entry.0 >= self.from {
+                    return Some(Ok(entry));
+                }
+                continue;
+            }
+            if self.page * PAGE_SLOTS >= self.len {
+                return None;
+            }
+            match self.index.page(self.store, self.page, self.len) {
+                Ok(values) => self.pending = values.into_iter(),
+                Err(e) => {
+                    self.len = 0;
+                    return Some(Err(e));
+                }
+            }
+            self.page += 1;
+        }
     }
 }
 
@@ -276,6 +350,32 @@ mod tests {
         }
         let read = distinct(Index::new("t").entries(store.as_ref())?);
         assert_eq!(read.len(), 1600);
+        Ok(())
+    }
+
+    #[test]
+    fn entries_from_a_slot_start_there_and_read_only_the_pages_taken() -> Result<(), StoreError> {
+        let store = MemoryStore::default();
+        let index = Index::new("t");
+        index.add_all(&store, &values(2_000))?;
+        let before = store.reads();
+        let got = index
+            .from_slot(&store, 1_001)?
+            .take(3)
+            .collect::<Result<Vec<_>, _>>()?;
+        assert_eq!(
+            got,
+            [
+                (1_001, "v01000".to_owned()),
+                (1_002, "v01001".to_owned()),
+                (1_003, "v01002".to_owned())
+            ]
+        );
+        // The counter (a get and an increment of 0) and one page.
+        assert_eq!(store.reads() - before, 3);
+        let tail = index.from_slot(&store, 1_999)?.count();
+        assert_eq!(tail, 2);
+        assert_eq!(index.from_slot(&store, 2_001)?.count(), 0);
         Ok(())
     }
 

@@ -59,6 +59,27 @@ pub fn counter_ended(key: &str, now: u64) -> bool {
         .unwrap_or(false)
 }
 
+/// When the rate-limit or quota counter under `key` may be deleted: the end
+/// of its window (`rl/<account>/<length>/<start>`) or period
+/// (`quota/<account>/<start>/<end>`; end `0`, a quota without refill: never
+/// by time, `Some(None)`). `None`: not a counter key. The expiry index files
+/// a counter under this time (`crate::store::expiry::file_counter`).
+pub fn counter_deletable_at(key: &str) -> Option<Option<u64>> {
+    let numbers = |rest: &str| -> Option<(u64, u64)> {
+        let mut parts = rest.rsplitn(3, '/');
+        let b = parts.next()?.parse().ok()?;
+        let a = parts.next()?.parse().ok()?;
+        parts.next()?;
+        Some((a, b))
+    };
+    if let Some(rest) = key.strip_prefix(crate::store::keys::RATE_LIMIT_PREFIX) {
+        let (length, start) = numbers(rest)?;
+        return Some(Some(start.saturating_add(length)));
+    }
+    let (_, end) = numbers(key.strip_prefix(crate::store::keys::QUOTA_PREFIX)?)?;
+    Some((end != 0).then_some(end))
+}
+
 /// What the request brings to admission besides the account.
 #[derive(Debug, Clone, Copy)]
 pub struct Context {

@@ -82,10 +82,17 @@ pub fn decide(
         if atomics.is_none() {
             atomics = Some(Atomics::open_default()?);
         }
-        match &atomics {
-            Some(a) => a.increment(key, delta),
-            None => Err(StoreError("wasi:keyvalue not open".into())),
+        let count = match &atomics {
+            Some(a) => a.increment(key, delta)?,
+            None => return Err(StoreError("wasi:keyvalue not open".into())),
+        };
+        // Issue 16: the increment that creates a counter files it in the
+        // expiry index, for prune.
+        if count == 1 {
+            let store = flowgate_spin::SpinStore::open_default()?;
+            flowgate::store::expiry::file_counter(&store, key, count, context.now)?;
         }
+        Ok(count)
     };
     Ok(admit_core(account, &context, &mut increment))
 }

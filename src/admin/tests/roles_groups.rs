@@ -180,7 +180,8 @@ fn last_use_is_shown_and_filters_unused_accounts() {
     );
     assert_eq!(
         names(env.admin().list_accounts(&q(3)).expect("list")),
-        vec!["idle", "used"]
+        vec!["used", "idle"],
+        "in order of creation"
     );
     let view = AccountView::from(&env.admin().record(&used).expect("r"));
     assert_eq!(view.last_used_at, Some(1_000 + 40 * 86_400));
