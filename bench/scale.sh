@@ -8,23 +8,41 @@
 #   FLOWGATE_SPIN=$(command -v spin) bench/scale.sh # real Spin
 #
 # Knobs (environment): ACCOUNTS (space-separated sizes, default
-# "10000 100000"), RECORDS (expiring `vtok/` records, default 1000000),
-# RUNS (timed requests per figure, default 20), SKIP_BUILD=1.
+# "10000 100000"), RECORDS (expiring records, default 1000000), DUE
+# (of those, already expired and due for prune, default 1000), RUNS (timed
+# requests per figure, default 20), SKIP_BUILD=1.
 #
-# For each size it starts the app on an empty state dir, creates one real
-# account through the API (the one that authorizes), stops the app, fills the
-# SQLite store directly (the table both Spin and the test host use) with
-# ACCOUNTS copies of that account's record under fresh ids and RECORDS
-# verified-token records expiring in a day, in the layout written before the
-# indexes existed, and starts the app again. The first listing migrates the
-# store and the first prune examines the migration's backlog (each timed,
-# once); then each figure is the median of RUNS requests.
+# For each size it starts the app on an empty state dir and creates two real
+# accounts through the API: `scale-template` (no grants), copied for the
+# filler accounts, and `scale-key` (granted `orders`), which authorizes.
+# (It lists once first: the app then indexes its empty store, `ix/version`.)
+# It stops the app and writes the SQLite table that Spin 4.0.2 and the test
+# host share (`spin_key_value`) directly, in the layout the app itself
+# writes, key for key (docs/store.md, "Indexes"):
+# - ACCOUNTS accounts: `acct/<id>` (the template's record under a fresh id
+#   and name), `name/<name>`, `claim/account/<name>` (a counter at 1), an
+#   account-index slot `ix/acct/s/<n>` and `ix/acct/at/<id>`, the counter
+#   `ix/acct/n` raised to match (counters are i64 little-endian, as both
+#   stores' increment writes them);
+# - RECORDS expiring records, 60% `vtok/` entries (the JSON of
+#   `flowgate::verified::Entry`), 20% `jti/<client>/<hash>` replay marks and
+#   20% `revoked/<jti>` markers (decimal expiry), each filed in its expiry
+#   hour's bucket (`ix/exp/<hour>/n` and `/s/<n>`) as
+#   `flowgate::store::expiry::schedule` files them: slots, no pages (pages
+#   are written by readers). Expiries spread over the next 24 hours; DUE of
+#   them expired two to three hours ago, in buckets the prune cursor
+#   (`ix/exp/next`, moved back 3 hours) has not passed yet.
+# Then it starts the app again and times: the first prune (deletes the DUE
+# records: the cost of what is due), then the median of RUNS requests of
+# each figure. Every response is checked (status, and for the first prune
+# the deleted counts), so a layout the app did not read would fail the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 ACCOUNTS=${ACCOUNTS:-"10000 100000"}
 RECORDS=${RECORDS:-1000000}
+DUE=${DUE:-1000}
 RUNS=${RUNS:-20}
 
 say() { printf '==> %s\n' "$*" >&2; }
@@ -84,86 +102,144 @@ stop_app() {
     APP_PID=
 }
 
-echo "| accounts | expiring records | first listing (migration) | first prune (backlog) | list (limit 50) | get | prune | authorize (API key) |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| accounts | expiring records | first prune ($DUE due) | list (limit 50) | list (page in the middle) | audit (limit 50) | flow access | get | prune | authorize (API key) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in $ACCOUNTS; do
     state="$WORK/state-$n"
     mkdir -p "$state"
     start_app "$state"
-    created=$(curl -sf -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
-        -d '{"name":"scale-key","credential_type":"api_key","flows":["orders"]}' \
-        "http://127.0.0.1:$PORT/admin/v1/accounts")
+    api() {
+        curl -sf -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+            -d "$1" "http://127.0.0.1:$PORT/admin/v1/accounts"
+    }
+    # The first listing indexes the new store (sets `ix/version`, the audit
+    # index's first day and the prune cursor), as on any store.
+    curl -sf -o /dev/null -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$PORT/admin/v1/accounts"
+    template=$(api '{"name":"scale-template","credential_type":"api_key"}')
+    created=$(api '{"name":"scale-key","credential_type":"api_key","flows":["orders"]}')
     stop_app
-    say "filling the store: $n accounts, $RECORDS expiring records"
+    say "filling the store: $n accounts, $RECORDS expiring records ($DUE due)"
     db=$(find "$state" -name sqlite_key_value.db | head -1)
     [ -n "$db" ] || die "no sqlite_key_value.db under $state"
-    python3 - "$db" "$n" "$RECORDS" "$created" <<'EOF'
-import json, os, sqlite3, sys, time
-db, n, records, created = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
+    middle=$(python3 - "$db" "$n" "$RECORDS" "$DUE" "$template" <<'EOF'
+import base64, hashlib, json, random, sqlite3, struct, sys, time
+db, n, records, due, template = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), json.loads(sys.argv[5])
 conn = sqlite3.connect(db)
-(template,) = conn.execute(
-    "SELECT value FROM spin_key_value WHERE store='default' AND key=?",
-    ("acct/" + created["id"],)).fetchone()
-record = json.loads(template)
+def get(key):
+    row = conn.execute("SELECT value FROM spin_key_value WHERE store='default' AND key=?", (key,)).fetchone()
+    return row[0] if row else None
+def counter(value):
+    return struct.pack("<q", value)
+def compact(obj):
+    return json.dumps(obj, separators=(",", ":")).encode()
+rows = []
+def put(key, value):
+    rows.append(("default", key, value if isinstance(value, bytes) else value.encode()))
+    if len(rows) >= 100000:
+        flush()
+def flush():
+    conn.executemany("INSERT OR REPLACE INTO spin_key_value VALUES (?,?,?)", rows)
+    rows.clear()
+
+record = json.loads(get("acct/" + template["id"]))
+id_len = len(template["id"])
 alphabet = "abcdefghijklmnopqrstuvwxyz234567"
 def fresh_id(i):
     # Same length and alphabet as a generated id; unique per i.
     digits, x = [], i + 1
     while x:
         digits.append(alphabet[x % 32]); x //= 32
-    return ("a" * len(created["id"]) + "".join(digits))[-len(created["id"]):]
-now = int(time.time())
-rows = []
+    return ("a" * id_len + "".join(digits))[-id_len:]
+(slots,) = struct.unpack("<q", get("ix/acct/n"))
+middle = None
 for i in range(n):
     r = dict(record); r["id"] = fresh_id(i); r["name"] = f"scale-{i:07d}"
-    r.pop("_rev", None)
-    rows.append(("default", "acct/" + r["id"], json.dumps(r).encode()))
-    rows.append(("default", "name/" + r["name"], r["id"].encode()))
-conn.executemany("INSERT OR REPLACE INTO spin_key_value VALUES (?,?,?)", rows)
-batch = []
+    slot = slots + 1 + i
+    put("acct/" + r["id"], compact(r))
+    put("name/" + r["name"], r["id"])
+    put("claim/account/" + r["name"], counter(1))
+    put(f"ix/acct/s/{slot}", r["id"])
+    put("ix/acct/at/" + r["id"], str(slot))
+    if i == n // 2:
+        middle = r["id"]
+put("ix/acct/n", counter(slots + n))
+
+now = int(time.time())
+rng = random.Random(16)
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+buckets = {}
 for i in range(records):
-    entry = {"sub": created["id"], "jti": f"j{i}", "iat": now, "exp": now + 86400, "scope": "orders", "revoked": False}
-    batch.append(("default", f"vtok/scale{i:08d}", json.dumps(entry).encode()))
-    if len(batch) == 100000:
-        conn.executemany("INSERT OR REPLACE INTO spin_key_value VALUES (?,?,?)", batch); batch = []
-conn.executemany("INSERT OR REPLACE INTO spin_key_value VALUES (?,?,?)", batch)
+    exp = now - 7200 - rng.randrange(3600) if i < due else now + 60 + rng.randrange(86400)
+    kind = i % 5
+    if kind < 3:
+        key = "vtok/" + b64(hashlib.sha256(b"vtok%d" % i).digest())
+        value = compact({"sub": template["id"], "jti": b64(hashlib.sha256(b"jti%d" % i).digest()[:16]),
+                         "iat": exp - 300, "exp": exp, "scope": "orders"})
+    elif kind == 3:
+        key = "jti/" + template["id"] + "/" + b64(hashlib.sha256(b"assertion%d" % i).digest())
+        value = str(exp).encode()
+    else:
+        key = "revoked/" + b64(hashlib.sha256(b"revoked%d" % i).digest()[:16])
+        value = str(exp).encode()
+    put(key, value)
+    buckets.setdefault(exp // 3600, []).append(key)
+for bucket, keys in buckets.items():
+    (drawn,) = struct.unpack("<q", get(f"ix/exp/{bucket}/n") or counter(0))
+    for j, key in enumerate(keys):
+        put(f"ix/exp/{bucket}/s/{drawn + 1 + j}", key)
+    put(f"ix/exp/{bucket}/n", counter(drawn + len(keys)))
+# A store whose prune last ran three hours ago.
+put("ix/exp/next", str(now // 3600 - 3))
+flush()
 conn.commit()
+print(middle)
 EOF
+)
     start_app "$state"
-    python3 - "$PORT" "$ADMIN_TOKEN" "$n" "$RECORDS" "$RUNS" "$created" <<'EOF'
+    python3 - "$PORT" "$ADMIN_TOKEN" "$n" "$RECORDS" "$DUE" "$RUNS" "$created" "$middle" <<'EOF'
 import json, statistics, sys, time, urllib.request
-port, token, n, records, runs, created = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), json.loads(sys.argv[6])
+port, token, n, records, due, runs, created, middle = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), json.loads(sys.argv[7]), sys.argv[8]
 base = f"http://127.0.0.1:{port}"
 def call(method, path, headers):
     req = urllib.request.Request(base + path, method=method, headers=headers, data=b"" if method == "POST" else None)
     t = time.perf_counter()
     with urllib.request.urlopen(req, timeout=600) as r:
-        r.read()
+        body = r.read()
         status = r.status
-    return (time.perf_counter() - t) * 1000, status
+    return (time.perf_counter() - t) * 1000, status, body
 admin = {"Authorization": "Bearer " + token}
-first, status = call("GET", "/admin/v1/accounts?limit=50", admin)
+first, status, body = call("POST", "/admin/v1/maintenance/prune", admin)
 assert status == 200, status
-backlog, status = call("POST", "/admin/v1/maintenance/prune", admin)
-assert status == 200, status
+pruned = json.loads(body)
+assert sum(pruned["deleted"].values()) == due, pruned
+_, _, body = call("GET", "/admin/v1/accounts?limit=50", admin)
+page = json.loads(body)
+assert [a["name"] for a in page["items"][:2]] == ["scale-template", "scale-key"], page["items"][:2]
+assert len(page["items"]) == 50 and page["next"], len(page["items"])
+_, _, body = call("GET", f"/admin/v1/accounts?limit=50&after={middle}", admin)
+assert json.loads(body)["items"][0]["name"] == f"scale-{n // 2 + 1:07d}"
 def median(method, path, headers):
     times = []
     for _ in range(runs):
-        ms, status = call(method, path, headers)
+        ms, status, _ = call(method, path, headers)
         assert status == 200, (path, status)
         times.append(ms)
     return statistics.median(times)
 figures = [
     median("GET", "/admin/v1/accounts?limit=50", admin),
+    median("GET", f"/admin/v1/accounts?limit=50&after={middle}", admin),
+    median("GET", "/admin/v1/audit?limit=50", admin),
+    median("GET", "/admin/v1/flows/orders/access", admin),
     median("GET", "/admin/v1/accounts/" + created["id"], admin),
     median("POST", "/admin/v1/maintenance/prune", admin),
     # Forward-auth, as bench/load.sh's api_key scenario: the full check, no upstream.
     median("GET", "/authorize", {"X-API-Key": created["secret"], "X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/flows/orders/1"}),
 ]
-print(f"| {n:,} | {records:,} | {first:.0f} ms | {backlog:.0f} ms | " + " | ".join(f"{f:.1f} ms" for f in figures) + " |")
+print(f"| {n:,} | {records:,} | {first:.0f} ms | " + " | ".join(f"{f:.1f} ms" for f in figures) + " |", flush=True)
 EOF
     stop_app
     rm -rf "$state"
 done
 echo
-echo "Runtime: $RUNTIME_NAME; medians of $RUNS requests; $(nproc) cores; $(date -u +%Y-%m-%d)."
+echo "Runtime: $RUNTIME_NAME; medians of $RUNS requests; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%dT%H:%MZ)."

@@ -546,6 +546,10 @@ impl Admin<'_> {
             self.store.set(&role_key(&role.name), &bytes)?;
         }
         for (_, group) in &groups {
+            if self.stored_group(&group.name)?.is_none() {
+                // A new group: its index entry first (issue 16).
+                super::index::groups().add(self.store, &group.name)?;
+            }
             let bytes = serde_json::to_vec(group)
                 .map_err(|_| AdminError::Corrupt(group_key(&group.name)))?;
             self.store.set(&group_key(&group.name), &bytes)?;

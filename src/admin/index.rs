@@ -5,6 +5,7 @@
 //! - `acct`: every account id ever created, in order of creation (deleted
 //!   ones stay: the record decides, and ids are never reused), and
 //!   `ix/acct/at/<id>`, the slot of each, where a listing resumes;
+//! - `group`: every group name created (deleted ones stay);
 //! - `grant/<flow>`: the accounts given a direct grant to `<flow>` (revoked
 //!   ones stay until the record says otherwise);
 //! - `audit/<day>`: the audit keys of one UTC day (`time / 86400`), walked
@@ -19,7 +20,7 @@
 
 use crate::store::expiry;
 use crate::store::index::Index;
-use crate::store::keys::{AUDIT_PREFIX, GRANT_PREFIX, account_id_of};
+use crate::store::keys::{AUDIT_PREFIX, GRANT_PREFIX, GROUP_PREFIX, account_id_of};
 use crate::store::{Store, StoreError};
 
 /// Set once the migration has run: the store's indexes are complete.
@@ -55,6 +56,12 @@ pub fn add_account(store: &dyn Store, id: &str) -> Result<(), StoreError> {
 /// The slot of account `id` in [`accounts`], if it was ever filed.
 pub fn account_slot(store: &dyn Store, id: &str) -> Result<Option<u64>, StoreError> {
     crate::store::index::stored_number(store, &account_slot_key(id))
+}
+
+/// The group index: every group name created (deleted ones stay: the record
+/// decides).
+pub fn groups() -> Index {
+    Index::new("group")
 }
 
 /// The index of a flow's direct grants.
@@ -115,12 +122,15 @@ pub fn migrate(
 ) -> Result<(), StoreError> {
     let keys = store.keys()?;
     let mut ids = Vec::new();
+    let mut group_names = Vec::new();
     let mut grants: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     let mut audit: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
     let mut backlog = Vec::new();
     for key in &keys {
         if let Some(id) = account_id_of(key) {
             ids.push(id.to_owned());
+        } else if let Some(name) = key.strip_prefix(GROUP_PREFIX) {
+            group_names.push(name.to_owned());
         } else if let Some((flow, id)) = key
             .strip_prefix(GRANT_PREFIX)
             .and_then(|rest| rest.split_once('/'))
@@ -136,6 +146,7 @@ pub fn migrate(
     for (slot, id) in (first..).zip(&ids) {
         store.set(&account_slot_key(id), slot.to_string().as_bytes())?;
     }
+    groups().add_all(store, &group_names)?;
     for (flow, ids) in &grants {
         flow_grants(flow).add_all(store, ids)?;
     }

@@ -123,6 +123,12 @@ fn issue16_listings_and_prune_never_list_keys_once_indexed() {
     traffic(&env, 3_000);
     assert_eq!(listed(&env).len(), 5);
     assert_eq!(admin(&env).flow_access("orders").expect("access").len(), 5);
+    admin(&env)
+        .create_group(br#"{"name":"ops"}"#)
+        .expect("group");
+    admin(&env).grant_group("orders", "ops").expect("granted");
+    assert_eq!(admin(&env).flow_groups("orders").expect("groups"), ["ops"]);
+    assert_eq!(admin(&env).groups().expect("groups").len(), 1);
     assert_eq!(audit_targets(&env, 2).len(), 5);
     admin(&env).prune().expect("prune");
     env.clock.0.set(1_000 + 86_400);
@@ -174,6 +180,9 @@ fn issue16_a_store_of_the_old_layout_is_migrated_once_and_idempotently() {
         // Four audit entries on three days.
         audit(&env, 1_000 + i * 40_000, &format!("account:{}", ids[0]));
     }
+    admin(&env)
+        .create_group(br#"{"name":"old-group"}"#)
+        .expect("group");
     env.store
         .set("jti/c/old", b"5")
         .expect("an expired replay mark");
@@ -194,6 +203,7 @@ fn issue16_a_store_of_the_old_layout_is_migrated_once_and_idempotently() {
         300
     );
     assert_eq!(audit_targets(&env, 3).len(), 4);
+    assert_eq!(admin(&env).groups().expect("groups").len(), 1);
     assert_eq!(
         env.store.key_listings(),
         2,
