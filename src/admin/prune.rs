@@ -38,7 +38,8 @@ pub struct Deleted {
     /// `vtok/` records.
     pub vtok: usize,
     /// Rate-limit (`rl/`) and quota (`quota/`) counters of ended windows
-    /// and periods (issue #15).
+    /// and periods, and usage figures (`use/`) older than their retention
+    /// (issue #15).
     pub counters: usize,
 }
 
@@ -101,11 +102,14 @@ impl Deleted {
 pub fn prune_expired(store: &dyn Store, now: u64) -> Result<Pruned, StoreError> {
     let mut pruned = Pruned::default();
     for key in store.keys()? {
-        // A counter's window is in its key: no read needed. Kept for the
-        // margin past its end, for hosts whose clocks run behind.
-        if crate::usage::counter_ended(&key, now.saturating_sub(PRUNE_MARGIN_SECONDS)) {
-            store.delete(&key)?;
-            pruned.deleted.counters += 1;
+        // A counter's deletion time follows from its key: no read needed
+        // (`flowgate::usage::counter`: a margin past the end of a window or
+        // period, the retention past the hour of a usage figure).
+        if let Some(at) = crate::usage::counter::deletable_at(&key) {
+            if at.is_some_and(|at| at <= now) {
+                store.delete(&key)?;
+                pruned.deleted.counters += 1;
+            }
             continue;
         }
         let Some(kind) = Kind::of(&key) else {
@@ -190,6 +194,9 @@ mod tests {
             ("quota/acct/1699920000/1700006400", text(1)),
             ("quota/acct/1699900000/1699920000", text(1)),
             ("quota/acct/5/0", text(1)),
+            // An hour's figures: kept 31 days after the hour.
+            ("use/acct/1697317200/allowed", text(1)),
+            ("use/acct/1697320800/allowed", text(1)),
         ]);
         let pruned = prune_expired(&s, NOW).expect("prune");
         assert_eq!(
@@ -199,7 +206,7 @@ mod tests {
                     jti: 1,
                     revoked: 1,
                     vtok: 2,
-                    counters: 2,
+                    counters: 3,
                 },
                 kept: 4,
             }
@@ -216,6 +223,7 @@ mod tests {
                 "quota/acct/5/0",
                 "revoked/live",
                 "rl/acct/86400/1699920000",
+                "use/acct/1697320800/allowed",
                 "vtok/just-expired",
             ]
         );
