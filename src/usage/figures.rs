@@ -19,8 +19,8 @@ use crate::store::keys::{USAGE_PREFIX, usage_key};
 /// One hour, the granularity of the figures.
 pub const HOUR_SECONDS: u64 = 3_600;
 
-/// How long the figures of an hour are kept after it ends: 31 days, so
-/// the last whole calendar month can always be read (docs/usage.md).
+/// How long the figures of an hour are kept after it ends: 31 days, the
+/// longest calendar month (docs/usage.md).
 pub const RETENTION_SECONDS: u64 = 31 * 86_400;
 
 /// The outcome class of a request, as counted.
