@@ -9,8 +9,9 @@
 //!   `%` or a control byte (`%2F`, `%5C`, `%2E`, `%25`, `%00`..) is refused,
 //!   as is a malformed escape;
 //! - raw control bytes, backslashes, `;` and non-ASCII bytes are refused;
-//! - `.` segments are dropped and `..` removes the segment before it; a `..`
-//!   that would climb above the root is refused;
+//! - dot segments (`.` and `..`) are refused, as CONTRACT.md lists `..` among
+//!   the ambiguous paths: resolving them is a guess about what the client
+//!   meant, and layers that resolve differently see different paths;
 //! - empty segments (`//`) are refused rather than merged: upstreams disagree
 //!   on whether `a//b` is `a/b`, so we do not guess;
 //! - one trailing slash is kept as it came (`/flows/orders/` stays), and is
@@ -42,9 +43,9 @@ pub enum PathError {
     /// An empty segment (`//`).
     #[error("empty path segment")]
     EmptySegment,
-    /// `..` above the root.
-    #[error("path climbs above the root")]
-    AboveRoot,
+    /// A `.` or `..` segment.
+    #[error("dot segment in path")]
+    DotSegment,
 }
 
 /// A normalised path. Only [`normalise`] builds one, so a grant check cannot
@@ -97,10 +98,7 @@ pub fn normalise(raw: &str) -> Result<NormalPath, PathError> {
         for segment in body.split('/') {
             match segment {
                 "" => return Err(PathError::EmptySegment),
-                "." => {}
-                ".." => {
-                    segments.pop().ok_or(PathError::AboveRoot)?;
-                }
+                "." | ".." => return Err(PathError::DotSegment),
                 s => segments.push(s),
             }
         }
@@ -221,17 +219,21 @@ mod tests {
     }
 
     #[test]
-    fn dot_segments_resolve_within_the_root() {
-        assert_eq!(ok("/flows/./orders"), "/flows/orders");
-        assert_eq!(ok("/flows/x/../orders"), "/flows/orders");
-        assert_eq!(ok("/flows/orders/.."), "/flows");
-        assert_eq!(ok("/flows/orders/../"), "/flows/");
-    }
-
-    #[test]
-    fn climbing_above_the_root_is_refused() {
-        assert_eq!(normalise("/.."), Err(PathError::AboveRoot));
-        assert_eq!(normalise("/a/../../b"), Err(PathError::AboveRoot));
+    fn dot_segments_are_refused_wherever_they_stand() {
+        for p in [
+            "/flows/./orders",
+            "/flows/x/../orders",
+            "/flows/orders/..",
+            "/flows/orders/../",
+            "/flows/orders/.",
+            "/..",
+            "/.",
+            "/a/../../b",
+        ] {
+            assert_eq!(normalise(p), Err(PathError::DotSegment), "{p}");
+        }
+        // Dots inside a segment are ordinary characters.
+        assert_eq!(ok("/flows/a..b/.x/x./..."), "/flows/a..b/.x/x./...");
     }
 
     #[test]

