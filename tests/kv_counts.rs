@@ -21,7 +21,7 @@ mod common;
 
 use common::certs::certificate;
 use common::skip::skip_on_real_spin;
-use common::{App, Options, basic, start};
+use common::{App, Options, basic, forged_key, start};
 use jwt_simple::prelude::*;
 use serde_json::json;
 
@@ -162,6 +162,10 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         "name": "kv-controlled", "credential_type": "api_key", "flows": ["orders"],
         "expires_in": 3600, "allowed_ips": ["127.0.0.0/8"], "metadata": {"plan": "gold"},
     }));
+    let (recorded_id, recorded_key) = app.create_account(json!({
+        "name": "kv-recorded", "credential_type": "api_key", "flows": ["orders"],
+        "record_usage": true,
+    }));
     let (limited_client, limited_secret) = app.create_account(json!({
         "name": "kv-limited-client", "credential_type": "client_secret", "flows": ["orders"],
         "limits": [{"name": "hourly", "limit": 1000, "window": "hour"}],
@@ -248,11 +252,30 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             }),
         },
         Case {
-            // Issue #15: one named limit is one atomic increment (a write).
-            // The increment that creates the hour's counter also files it in
-            // the expiry index (issue 16: a slot drawn, then written), once
-            // per window.
+            // Issue #15: one named limit is one atomic increment (a write),
+            // and an account with a limit has usage figures: one more. The
+            // increment that creates a counter (the hour's limit, the hour's
+            // figures) also files it in the expiry index (issue 16: a slot
+            // drawn, then written), once per window: four more, once.
             name: "api_key with a rate limit",
+            first: Counts {
+                reads: 2,
+                writes: 7,
+            },
+            expected: Counts {
+                reads: 1,
+                writes: 2,
+            },
+            status: 200,
+            request: Box::new({
+                let key = limited_key.clone();
+                move |app| app.at_orders(&[("X-API-Key", &key)])
+            }),
+        },
+        Case {
+            // Issue #15 item 7: usage figures alone are one increment (and,
+            // once per hour, its expiry-index entry: two).
+            name: "api_key with record_usage",
             first: Counts {
                 reads: 2,
                 writes: 4,
@@ -263,8 +286,25 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             },
             status: 200,
             request: Box::new({
-                let key = limited_key.clone();
+                let key = recorded_key.clone();
                 move |app| app.at_orders(&[("X-API-Key", &key)])
+            }),
+        },
+        Case {
+            // A refusal of a recorded account is counted in its figures.
+            name: "denied: wrong key of a recorded account",
+            first: Counts {
+                reads: 1,
+                writes: 1,
+            },
+            expected: Counts {
+                reads: 1,
+                writes: 1,
+            },
+            status: 401,
+            request: Box::new({
+                let forged = forged_key(&recorded_id);
+                move |app| app.at_orders(&[("X-API-Key", &forged)])
             }),
         },
         Case {
@@ -283,16 +323,16 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             }),
         },
         Case {
-            // First use: its `last_used` too, and the new counter's expiry
-            // index entry (two writes).
+            // First use: its `last_used` too; the limit and the figures, and
+            // the two new counters' expiry-index entries.
             name: "token endpoint: client_secret with a rate limit",
             first: Counts {
                 reads: 2,
-                writes: 4,
+                writes: 7,
             },
             expected: Counts {
                 reads: 1,
-                writes: 1,
+                writes: 2,
             },
             status: 200,
             request: Box::new({
@@ -446,16 +486,4 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             "{method} {path} listed keys: {line}"
         );
     }
-}
-
-/// A well-formed API key of `account_id` that was never issued.
-fn forged_key(account_id: &str) -> String {
-    struct Fixed;
-    impl flowgate::env::Random for Fixed {
-        fn fill(&self, buf: &mut [u8]) {
-            buf.fill(0x42);
-        }
-    }
-    flowgate::secret::NewSecret::generate(flowgate::secret::SecretKind::ApiKey, account_id, &Fixed)
-        .into_string()
 }

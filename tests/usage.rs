@@ -1,7 +1,8 @@
 //! Usage controls end to end (issue #15): named rate limits shared by every
 //! credential of an account (forward-auth, proxy mode, token endpoint),
 //! credential expiry, IP allow-lists with spoofing attempts, metadata passed
-//! to the flow, validation of every new field, and fail-closed counting.
+//! to the flow, validation of every new field, fail-closed counting, and the
+//! usage figures read back hour by hour and pruned after their retention.
 //! One app serves every case but the fault injection, which needs a restart.
 
 mod common;
@@ -9,7 +10,7 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::upstream::Upstream;
-use common::{App, Options, Response, on_real_spin, start};
+use common::{App, Options, Response, forged_key, on_real_spin, random_hex, start};
 use serde_json::{Value, json};
 
 const PROXY_TOKEN: &str = "usage-test-trusted-proxy-token";
@@ -74,15 +75,39 @@ struct Setup {
     _reports: Upstream,
 }
 
+/// Usage-figure counters written at startup: two hours older than the
+/// retention (31 days) and one inside it, of an account that does not
+/// exist (a counter is pruned by its key alone).
+fn seeded_figures() -> [(String, bool); 3] {
+    let hour = now() - now() % 3600;
+    let day = 86_400;
+    [
+        (
+            format!("use/pruneprobe222222/{}/allowed", hour - 40 * day),
+            true,
+        ),
+        (
+            format!("use/pruneprobe222222/{}/forbidden", hour - 33 * day),
+            true,
+        ),
+        (
+            format!("use/pruneprobe222222/{}/allowed", hour - 10 * day),
+            false,
+        ),
+    ]
+}
+
 fn setup() -> Setup {
     let orders = Upstream::start();
     let reports = Upstream::start();
-    let app = start(
-        Options::new()
-            .variable("orders_upstream", Some(&orders.origin()))
-            .variable("reports_upstream", Some(&reports.origin()))
-            .variable("trusted_proxy_token", Some(PROXY_TOKEN)),
-    );
+    let mut options = Options::new()
+        .variable("orders_upstream", Some(&orders.origin()))
+        .variable("reports_upstream", Some(&reports.origin()))
+        .variable("trusted_proxy_token", Some(PROXY_TOKEN));
+    for (key, _) in seeded_figures() {
+        options = options.key_value(&key, "1");
+    }
+    let app = start(options);
     Setup {
         app,
         orders,
@@ -93,6 +118,10 @@ fn setup() -> Setup {
 #[test]
 fn usage_controls_end_to_end() {
     let s = setup();
+    // First, while no other counter has ended: the prune count is exact.
+    usage_figures_past_the_retention_are_pruned(&s);
+    usage_figures_count_each_outcome_of_a_recorded_account(&s);
+    usage_figures_refuse_a_bad_period_naming_it_and_an_unknown_account(&s);
     limit_is_shared_by_every_credential_and_answers_429_in_both_modes(&s);
     token_endpoint_counts_and_refuses_over_the_limit(&s);
     expired_credential_is_401_at_the_edge_and_the_token_endpoint(&s);
@@ -542,4 +571,158 @@ fn export_carries_the_controls_and_import_is_idempotent(s: &Setup) {
         "{}",
         refused.text()
     );
+}
+
+fn usage_of(app: &App, id: &str, query: &str) -> Response {
+    app.admin(
+        "GET",
+        &format!("/admin/v1/accounts/{id}/usage{query}"),
+        None,
+    )
+}
+
+/// Prune deletes exactly the two seeded hours past the retention; the hour
+/// inside it stays (a second prune finds nothing more to delete).
+fn usage_figures_past_the_retention_are_pruned(s: &Setup) {
+    let app = &s.app;
+    let expected = seeded_figures().iter().filter(|(_, old)| *old).count();
+    let r = app.admin("POST", "/admin/v1/maintenance/prune", None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["deleted"]["counters"], expected, "{}", r.text());
+    let r = app.admin("POST", "/admin/v1/maintenance/prune", None);
+    assert_eq!(r.json()["deleted"]["counters"], 0, "{}", r.text());
+}
+
+/// Allowed, 401, 403 and 429 requests of recorded accounts are read back
+/// exactly, in the current hour; an account without limits, quota or
+/// `record_usage` counts nothing.
+fn usage_figures_count_each_outcome_of_a_recorded_account(s: &Setup) {
+    inside_one_hour_window();
+    let app = &s.app;
+    // Recorded because it has a limit.
+    let (limited, key) = app.create_account(json!({
+        "name": "figures-limited", "credential_type": "api_key", "flows": ["orders"],
+        "limits": [{"name": "hourly", "limit": 3, "window": "hour"}]
+    }));
+    let key = ("X-API-Key", key.as_str());
+    for _ in 0..3 {
+        assert_eq!(authorize(app, key, &[]).status, 200);
+    }
+    for _ in 0..2 {
+        assert_eq!(authorize(app, key, &[]).status, 429);
+    }
+    // Not granted `reports`: 403, twice; a wrong key of the account: 401.
+    let reports = [
+        ("X-Forwarded-Method", "GET"),
+        ("X-Forwarded-Uri", "/flows/reports/1"),
+        key,
+    ];
+    for _ in 0..2 {
+        assert_eq!(app.send("GET", "/authorize", &reports, b"").status, 403);
+    }
+    let forged = forged_key(&limited);
+    assert_eq!(authorize(app, ("X-API-Key", &forged), &[]).status, 401);
+    // A key of no account: counted nowhere.
+    let unknown = forged_key(&"a".repeat(16));
+    assert_eq!(authorize(app, ("X-API-Key", &unknown), &[]).status, 401);
+
+    // Opted in, and its quota of one is spent by the first request.
+    let (quota_id, quota_key) = app.create_account(json!({
+        "name": "figures-quota", "credential_type": "api_key", "flows": ["orders"],
+        "record_usage": true, "quota": {"limit": 1}
+    }));
+    let shown = app
+        .admin("GET", &format!("/admin/v1/accounts/{quota_id}"), None)
+        .json();
+    assert_eq!(
+        (&shown["record_usage"], &shown["recorded"]),
+        (&json!(true), &json!(true))
+    );
+    assert_eq!(app.at_orders(&[("X-API-Key", &quota_key)]), 200);
+    assert_eq!(app.at_orders(&[("X-API-Key", &quota_key)]), 429);
+
+    // Opted in without any other control: every outcome still counted.
+    let (opted, opted_key) = app.create_account(json!({
+        "name": "figures-opted", "credential_type": "api_key", "flows": ["orders"],
+        "record_usage": true
+    }));
+    assert_eq!(authorize(app, ("X-API-Key", &opted_key), &[]).status, 200);
+
+    let (plain, plain_key) = app.create_account(json!({
+        "name": "figures-plain", "credential_type": "api_key", "flows": ["orders"]
+    }));
+    assert_eq!(authorize(app, ("X-API-Key", &plain_key), &[]).status, 200);
+
+    let hour = now() - now() % 3600;
+    let expect = |id: &str, counts: [u64; 5], recorded: bool| {
+        let r = usage_of(app, id, "");
+        assert_eq!(r.status, 200, "{}", r.text());
+        let f = r.json();
+        let totals = json!({
+            "allowed": counts[0], "unauthenticated": counts[1], "forbidden": counts[2],
+            "rate_limited": counts[3], "quota_exhausted": counts[4],
+        });
+        assert_eq!(f["totals"], totals, "{id}: {f}");
+        assert_eq!(f["recorded"], recorded, "{f}");
+        assert_eq!(
+            (&f["granularity"], &f["retention_days"]),
+            (&json!("hour"), &json!(31))
+        );
+        if counts == [0; 5] {
+            assert_eq!(f["hours"], json!([]), "{f}");
+        } else {
+            let mut one = totals.clone();
+            one["start"] = json!(hour);
+            assert_eq!(f["hours"], json!([one]), "{id}: {f}");
+        }
+    };
+    expect(&limited, [3, 1, 2, 2, 0], true);
+    expect(&quota_id, [1, 0, 0, 0, 1], true);
+    expect(&opted, [1, 0, 0, 0, 0], true);
+    expect(&plain, [0; 5], false);
+
+    // An explicit period that ends before this hour holds none of it.
+    let r = usage_of(app, &limited, &format!("?from={}&to={hour}", hour - 7200));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["hours"], json!([]), "{}", r.text());
+    assert_eq!(r.json()["totals"]["allowed"], 0);
+    // Reading figures is a read: nothing in the audit log.
+    let audit = app
+        .admin(
+            "GET",
+            &format!("/admin/v1/audit?target=account%3A{limited}"),
+            None,
+        )
+        .json();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["account.create"], "{audit}");
+}
+
+fn usage_figures_refuse_a_bad_period_naming_it_and_an_unknown_account(s: &Setup) {
+    let app = &s.app;
+    let (id, _) = app.create_account(json!({
+        "name": "figures-period", "credential_type": "api_key", "record_usage": true
+    }));
+    let t = now();
+    let cases = [
+        ("?from=yesterday".to_owned(), "from"),
+        ("?to=-1".to_owned(), "to"),
+        (format!("?from={t}&to={t}"), "from"),
+        (format!("?from={}", t - 40 * 86_400), "from"),
+        (format!("?from={}&to={}", t - 3600, t + 40 * 86_400), "to"),
+        ("?from=1&from=2".to_owned(), "from"),
+    ];
+    for (query, parameter) in cases {
+        let r = usage_of(app, &id, &query);
+        assert_eq!(r.status, 400, "{query}: {}", r.text());
+        assert_eq!(r.json()["field"], parameter, "{query}: {}", r.text());
+    }
+    let unknown = random_hex(8).replace(|c: char| c.is_ascii_digit(), "a");
+    let r = usage_of(app, &unknown, "");
+    assert_eq!(r.status, 404, "{}", r.text());
 }

@@ -49,7 +49,7 @@ fn limit_and_quota_are_exact_across_two_hosts_on_one_redis() {
     }
 
     // A limit of 10 an hour, 30 requests at once through both hosts.
-    let (_, key) = hosts[0].create_account(json!({
+    let (limited, key) = hosts[0].create_account(json!({
         "name": "shared-limit", "credential_type": "api_key", "flows": ["orders"],
         "limits": [{"name": "hourly", "limit": 10, "window": "hour"}]
     }));
@@ -64,6 +64,16 @@ fn limit_and_quota_are_exact_across_two_hosts_on_one_redis() {
     }
     let counters = redis.command("KEYS rl/*").unwrap_or_default();
     assert!(counters.contains("/3600/"), "counter in Redis: {counters}");
+    // The usage figures (issue 15 item 7) counted every one of the 32
+    // requests once, whichever host took it, and read back from Redis's
+    // decimal counters.
+    for host in &hosts {
+        let figures = host
+            .admin("GET", &format!("/admin/v1/accounts/{limited}/usage"), None)
+            .json();
+        assert_eq!(figures["totals"]["allowed"], 10, "{figures}");
+        assert_eq!(figures["totals"]["rate_limited"], 22, "{figures}");
+    }
 
     // A quota of 25 without refill, 60 requests at once through both hosts.
     let (id, key) = hosts[1].create_account(json!({

@@ -186,6 +186,22 @@ pub enum Accounts {
         #[arg(long)]
         force: bool,
     },
+    /// Hourly usage figures: allowed, unauthenticated, forbidden,
+    /// rate-limited and quota-exhausted requests (accounts with a limit, a
+    /// quota or --record-usage true).
+    #[command(
+        after_help = "Examples:\n  flowgate accounts usage k7q2mzx3abcd4efg\n  flowgate accounts usage k7q2mzx3abcd4efg --from 1764460800 --to 1764547200"
+    )]
+    Usage {
+        id: String,
+        /// Start, Unix seconds (default: 24 hours before --to; at most 31
+        /// days ago).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        from: Option<u64>,
+        /// End, exclusive, Unix seconds (default: now).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        to: Option<u64>,
+    },
     /// New secret, shown once; the old one may keep working for a grace period.
     #[command(
         after_help = "Example:\n  flowgate accounts reset-credential k7q2mzx3abcd4efg --grace-seconds 3600"
@@ -295,6 +311,9 @@ pub struct UsageFlags {
     /// Metadata passed to flows: a JSON object ('null' to remove).
     #[arg(long, value_name = "JSON")]
     pub metadata: Option<String>,
+    /// Count usage figures although the account has no limit or quota.
+    #[arg(long, value_name = "BOOL")]
+    pub record_usage: Option<bool>,
 }
 
 #[derive(Debug, Args)]

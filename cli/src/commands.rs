@@ -68,6 +68,15 @@ const AUDIT_COLUMNS: &[Column] = &[
     ("OUTCOME", "outcome"),
 ];
 
+const USAGE_COLUMNS: &[Column] = &[
+    ("HOUR", "time"),
+    ("ALLOWED", "allowed"),
+    ("UNAUTHENTICATED", "unauthenticated"),
+    ("FORBIDDEN", "forbidden"),
+    ("RATE LIMITED", "rate_limited"),
+    ("QUOTA EXHAUSTED", "quota_exhausted"),
+];
+
 const ACCOUNTS_PAGED: Paged = Paged {
     route: &api::ACCOUNTS_LIST,
     cursor: "after",
@@ -352,7 +361,44 @@ fn usage_fields(flags: UsageFlags) -> Result<Vec<(&'static str, Option<Value>)>,
         ("expires_in", flags.expires_in.map(Value::from)),
         ("allowed_ips", allowed_ips),
         ("metadata", metadata),
+        ("record_usage", flags.record_usage.map(Value::from)),
     ])
+}
+
+/// `accounts usage`: one row per hour with any count, then the totals.
+fn usage_figures(
+    client: &Client,
+    out: Out,
+    id: &str,
+    from: Option<u64>,
+    to: Option<u64>,
+) -> Result<(), Failure> {
+    let mut query = Vec::new();
+    if let Some(from) = from {
+        query.push(("from", from.to_string()));
+    }
+    if let Some(to) = to {
+        query.push(("to", to.to_string()));
+    }
+    let answer = client.call(&api::ACCOUNT_USAGE, &[id], &query, None)?;
+    let figures = answer.json()?;
+    let mut rows: Vec<Value> = figures
+        .get("hours")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|hour| {
+            let mut row = hour.clone();
+            row["time"] = hour.get("start").cloned().unwrap_or(Value::Null);
+            row
+        })
+        .collect();
+    let mut total = figures.get("totals").cloned().unwrap_or_else(|| json!({}));
+    total["time"] = Value::from("total");
+    rows.push(total);
+    out.list(&answer.text, &rows, USAGE_COLUMNS, "time");
+    Ok(())
 }
 
 pub fn accounts(client: &Client, out: Out, command: Accounts) -> Result<(), Failure> {
@@ -407,6 +453,7 @@ pub fn accounts(client: &Client, out: Out, command: Accounts) -> Result<(), Fail
             ACCOUNT_FIRST,
             "id",
         ),
+        Accounts::Usage { id, from, to } => usage_figures(client, out, &id, from, to),
         Accounts::Update(u) => {
             let mut fields = vec![
                 ("description", u.description.map(Value::from)),

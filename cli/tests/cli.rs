@@ -387,6 +387,28 @@ fn usage_controls_are_set_and_removed_from_the_cli() {
     let refused = cli.run(&["accounts", "update", &id, "--limits", "x=1/week"]);
     assert_ne!(refused.code, 0);
     assert!(refused.stderr.contains("limits"), "{}", refused.stderr);
+
+    // Usage figures (issue 15 item 7): opt in, then read them back.
+    let opted = cli.json(&["accounts", "update", &id, "--record-usage", "true"]);
+    assert_eq!(opted["record_usage"], true, "{opted}");
+    assert_eq!(opted["recorded"], true, "{opted}");
+    let figures = cli.json(&["accounts", "usage", &id]);
+    assert_eq!(figures["account_id"], id.as_str(), "{figures}");
+    assert_eq!(figures["recorded"], true, "{figures}");
+    assert_eq!(figures["totals"]["allowed"], 0, "{figures}");
+    assert_eq!(
+        figures["to"].as_u64().map(|t| t % 3600),
+        Some(0),
+        "{figures}"
+    );
+    let table = cli.run(&["accounts", "usage", &id]).ok();
+    assert!(
+        table.stdout.contains("RATE LIMITED") && table.stdout.contains("total"),
+        "{table:?}"
+    );
+    let too_old = cli.run(&["accounts", "usage", &id, "--from", "5"]);
+    assert_eq!(too_old.code, 1, "{too_old:?}");
+    assert!(too_old.stderr.contains("from"), "{too_old:?}");
 }
 
 #[test]

@@ -40,7 +40,8 @@ pub struct Deleted {
     /// `vtok/` records.
     pub vtok: usize,
     /// Rate-limit (`rl/`) and quota (`quota/`) counters of ended windows
-    /// and periods (issue #15).
+    /// and periods, and usage figures (`use/`) older than their retention
+    /// (issue #15).
     pub counters: usize,
 }
 
@@ -60,8 +61,8 @@ enum Kind {
     Jti,
     Revoked,
     Vtok,
-    /// A usage counter (issue 15), deletable from the time its key names
-    /// (`None`: never by time).
+    /// A usage counter (issue 15: `rl/`, `quota/`, `use/`), deletable from
+    /// the time its key names (`None`: never by time).
     Counter(Option<u64>),
 }
 
@@ -74,7 +75,7 @@ impl Kind {
         } else if key.starts_with(VERIFIED_PREFIX) {
             Some(Self::Vtok)
         } else {
-            crate::usage::counter_deletable_at(key).map(Self::Counter)
+            crate::usage::counter::deletable_at(key).map(Self::Counter)
         }
     }
 
@@ -162,7 +163,10 @@ fn examine_all(
         match kind {
             // A counter's time is in its key: deleted unread (so counted even
             // if something deleted it first), never counted as kept.
-            Kind::Counter(Some(at)) if now.saturating_sub(at) > PRUNE_MARGIN_SECONDS => {
+            // Its time (`flowgate::usage::counter`) already holds a margin
+            // past the end of its window or period, or the retention of a
+            // usage figure.
+            Kind::Counter(Some(at)) if at <= now => {
                 store.delete(key)?;
                 pruned.deleted.count(kind);
                 continue;
@@ -280,6 +284,9 @@ mod tests {
             ("quota/acct/1699920000/1700006400", text(1)),
             ("quota/acct/1699900000/1699920000", text(1)),
             ("quota/acct/5/0", text(1)),
+            // An hour's figures: kept 31 days after the hour.
+            ("use/acct/1697317200/allowed", text(1)),
+            ("use/acct/1697320800/allowed", text(1)),
         ]);
         let pruned = prune_expired(&s, NOW).expect("prune");
         assert_eq!(
@@ -289,7 +296,7 @@ mod tests {
                     jti: 1,
                     revoked: 1,
                     vtok: 2,
-                    counters: 2,
+                    counters: 3,
                 },
                 kept: 4,
             }
@@ -304,6 +311,7 @@ mod tests {
             "quota/acct/5/0",
             "revoked/live",
             "rl/acct/86400/1699920000",
+            "use/acct/1697320800/allowed",
             "vtok/just-expired",
         ];
         assert_eq!(keys(&s), left);
@@ -320,7 +328,7 @@ mod tests {
                     jti: 2,
                     revoked: 1,
                     vtok: 1,
-                    counters: 0,
+                    counters: 1,
                 },
                 kept: 0,
             }
@@ -393,9 +401,10 @@ mod tests {
         }
         // A rate-limit counter of a minute, filed as the authorizer files it
         // when its increment creates it.
-        let counter = format!("rl/a/60/{}", NOW - NOW % 60);
-        let count = s.increment(&counter, 1).expect("counted");
+        let counter = crate::usage::limits::counter("a", crate::usage::limits::Window::Minute, NOW);
+        let count = s.increment(&counter.key, 1).expect("counted");
         expiry::file_counter(&s, &counter, count, NOW).expect("filed");
+        let counter = counter.key;
         let before = s.reads();
         let pruned = prune_expired(&s, LATER).expect("prune");
         assert_eq!(pruned.deleted.counters, 1);

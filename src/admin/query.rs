@@ -137,6 +137,15 @@ impl Query {
         })
     }
 
+    /// `from` and `to` of `GET /accounts/{id}/usage`: Unix seconds, as the
+    /// audit log's `time`. Their relation is checked with the clock
+    /// (`crate::usage::figures::Period`).
+    pub fn usage_period(&self) -> Result<(Option<u64>, Option<u64>), AdminError> {
+        // Year 9999: a bound that keeps every sum far from overflowing.
+        const LAST: u64 = 253_402_300_799;
+        Ok((self.number("from", 0, LAST)?, self.number("to", 1, LAST)?))
+    }
+
     /// `before` of `GET /audit`: the `next` of the previous page, an audit
     /// key (`audit/...`).
     pub fn audit_before(&self) -> Result<Option<&str>, AdminError> {
@@ -201,10 +210,15 @@ mod tests {
             ("group=", "group"),
             ("status=active&status=disabled", "status"),
             ("target=%0a", "target"),
+            ("from=yesterday", "from"),
+            ("to=-5", "to"),
         ];
         for (raw, name) in cases {
             let parsed = Query::parse(raw).and_then(|q| q.accounts().map(|_| q));
-            let parsed = parsed.and_then(|q| q.text("target").map(|_| ()));
+            let parsed = parsed.and_then(|q| {
+                q.text("target")?;
+                q.usage_period().map(|_| ())
+            });
             assert_eq!(field_of(parsed), name, "{raw}");
         }
         assert_eq!(

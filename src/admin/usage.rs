@@ -1,14 +1,17 @@
 //! The usage-control fields of an account in `/admin/v1` (issue #15):
-//! `limits`, `expires_at` / `expires_in`, `allowed_ips` and `metadata` on
-//! create and `PATCH`, `expires_in` on reset, and their check on import.
-//! Every value is checked before anything is written; `null` removes a
-//! field on `PATCH`.
+//! `limits`, `quota`, `expires_at` / `expires_in`, `allowed_ips`,
+//! `metadata` and `record_usage` on create and `PATCH`, `expires_in` on
+//! reset, and their check on import. Every value is checked before anything
+//! is written; `null` removes a field on `PATCH`. Also the usage figures,
+//! `GET /accounts/{id}/usage`.
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{AdminError, Fields, field};
+use super::{Admin, AdminError, Fields, field};
 use crate::account::Account;
+use crate::store::keys::usage_prefix;
+use crate::usage::figures::{self, Counts, Period};
 use crate::usage::{Controls, Limit, allow_list, expiry, limits, metadata, quota};
 
 /// The fields `POST /accounts` and `PATCH /accounts/{id}` accept.
@@ -19,6 +22,7 @@ pub const FIELDS: &[&str] = &[
     "expires_in",
     "allowed_ips",
     "metadata",
+    "record_usage",
 ];
 
 /// Longest credential lifetime: 10 years.
@@ -75,6 +79,14 @@ pub(super) fn apply(f: &Fields, controls: &mut Controls, now: u64) -> Result<(),
             None => None,
         };
     }
+    if let Some(v) = present("record_usage") {
+        controls.record_usage = match v {
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| field("record_usage", "must be true or false"))?,
+            None => false,
+        };
+    }
     Ok(())
 }
 
@@ -125,6 +137,13 @@ pub struct UsageView {
     /// Metadata passed to flows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, Value>>,
+    /// Whether usage figures are counted because the account opted in.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub record_usage: bool,
+    /// Whether its usage figures are counted (opted in, or it has a limit
+    /// or a quota).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub recorded: bool,
 }
 
 impl From<&Account> for UsageView {
@@ -137,6 +156,92 @@ impl From<&Account> for UsageView {
             credential_expires_at: expiry::effective_expiry(a),
             allowed_ips: u.allowed_ips.iter().map(ToString::to_string).collect(),
             metadata: u.metadata.clone(),
+            record_usage: u.record_usage,
+            recorded: figures::is_recorded(u),
         }
+    }
+}
+
+/// The figures of one hour.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct HourFigures {
+    /// The hour's start (Unix seconds).
+    pub start: u64,
+    /// Its counts.
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// `GET /accounts/{id}/usage`.
+#[derive(Debug, Serialize)]
+pub struct UsageFigures {
+    /// The account.
+    pub account_id: String,
+    /// The period asked for (Unix seconds, `to` exclusive); every hour
+    /// that overlaps it is included.
+    pub from: u64,
+    /// End of the period.
+    pub to: u64,
+    /// Always `hour`.
+    pub granularity: &'static str,
+    /// How long figures are kept, in days.
+    pub retention_days: u64,
+    /// Whether the account's requests are counted now.
+    pub recorded: bool,
+    /// The sums over the period.
+    pub totals: Counts,
+    /// The hours with any count, oldest first.
+    pub hours: Vec<HourFigures>,
+}
+
+impl Admin<'_> {
+    /// `GET /accounts/{id}/usage?from=&to=`: the hourly figures of an
+    /// account over a period. Counters are read with an increment of 0,
+    /// the one reading that is the same on every store (Spin's SQLite
+    /// store keeps them as little-endian bytes, Redis as decimal text).
+    pub fn usage_figures(
+        &self,
+        id: &str,
+        from: Option<u64>,
+        to: Option<u64>,
+    ) -> Result<UsageFigures, AdminError> {
+        let account = self.account(id)?;
+        let period =
+            Period::new(from, to, self.clock.now()).map_err(|e| field(e.parameter, e.reason))?;
+        let prefix = usage_prefix(&account.id);
+        let mut hours: std::collections::BTreeMap<u64, Counts> = Default::default();
+        for key in self.store.keys()? {
+            if !key.starts_with(&prefix) {
+                continue;
+            }
+            let Some((_, hour, class)) = figures::parse_key(&key) else {
+                continue;
+            };
+            if !period.holds_hour(hour) {
+                continue;
+            }
+            let n = u64::try_from(self.store.increment(&key, 0)?).unwrap_or(0);
+            hours.entry(hour).or_default().add(class, n);
+        }
+        let mut totals = Counts::default();
+        for counts in hours.values() {
+            for class in figures::Class::ALL {
+                totals.add(class, counts.get(class));
+            }
+        }
+        Ok(UsageFigures {
+            account_id: account.id.clone(),
+            from: period.from,
+            to: period.to,
+            granularity: "hour",
+            retention_days: figures::RETENTION_SECONDS / 86_400,
+            recorded: figures::is_recorded(&account.usage),
+            totals,
+            hours: hours
+                .into_iter()
+                .filter(|(_, c)| *c != Counts::default())
+                .map(|(start, counts)| HourFigures { start, counts })
+                .collect(),
+        })
     }
 }

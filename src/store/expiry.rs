@@ -55,16 +55,22 @@ pub fn schedule_or_report(
         .map(|e| format!("expiry index entry not written: {e}"))
 }
 
-/// Files the usage counter under `key` (issue 15: `rl/`, `quota/`) after an
+/// Files a usage counter (issue 15: `rl/`, `quota/`, `use/`) after an
 /// increment of it returned `count`: the increment that created it (`1`)
-/// files it under the time its key names, so once per window or period; a
-/// counter kept with its quota is not filed. Called after the increment, as
-/// only the increment can tell that the counter is new: if this fails the
-/// caller answers `503` and the counter stays in the store unfiled (kept, not
-/// lost; docs/store.md, "Indexes").
-pub fn file_counter(store: &dyn Store, key: &str, count: i64, now: u64) -> Result<(), StoreError> {
-    match crate::usage::counter_deletable_at(key) {
-        Some(Some(at)) if count == 1 => schedule(store, key, at, now),
+/// files it under the time it may be deleted, so once per window, period or
+/// hour; a counter kept until its quota goes (`delete_after: None`) is not
+/// filed. Called after the increment, as only the increment can tell that
+/// the counter is new: if this fails the caller answers `503` and the
+/// counter stays in the store unfiled (kept, not lost; docs/store.md,
+/// "Indexes").
+pub fn file_counter(
+    store: &dyn Store,
+    counter: &crate::usage::Counter,
+    count: i64,
+    now: u64,
+) -> Result<(), StoreError> {
+    match counter.delete_after {
+        Some(at) if count == 1 => schedule(store, &counter.key, at, now),
         _ => Ok(()),
     }
 }
@@ -105,13 +111,16 @@ mod tests {
     }
 
     #[test]
-    fn a_counter_is_filed_once_by_the_end_of_its_window() -> Result<(), StoreError> {
+    fn a_counter_is_filed_once_by_the_time_it_may_go() -> Result<(), StoreError> {
         let store = MemoryStore::default();
+        let counter = |key: &str, delete_after| crate::usage::Counter {
+            key: key.into(),
+            delete_after,
+        };
         for count in 1..=3 {
-            file_counter(&store, "rl/a/60/7200", count, 7_210)?;
+            file_counter(&store, &counter("rl/a/60/7200", Some(7_320)), count, 7_210)?;
         }
-        file_counter(&store, "quota/a/7/0", 1, 7_210)?;
-        file_counter(&store, "acct/a", 1, 7_210)?;
+        file_counter(&store, &counter("quota/a/7/0", None), 1, 7_210)?;
         assert_eq!(bucket(2).entries(&store)?, ["rl/a/60/7200"]);
         assert_eq!(
             store.dump().len(),

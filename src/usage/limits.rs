@@ -3,7 +3,7 @@
 //! `rl/<account>/<window seconds>/<window start>`, so every host sharing the
 //! store counts one number. Limits with the same window share one counter:
 //! a request costs one increment per distinct window. Counter keys of ended
-//! windows are removed by the maintenance route ([`is_ended`]).
+//! windows are removed by the maintenance route ([`deletable_at`]).
 //!
 //! Headers follow draft-ietf-httpapi-ratelimit-headers-10 (September 2025):
 //! `RateLimit-Policy: "<name>";q=<quota>;w=<window>` for every limit and
@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::counter::{Count, Counter, MARGIN_SECONDS};
 use crate::store::StoreError;
 use crate::store::keys::{RATE_LIMIT_PREFIX as PREFIX, rate_limit_key};
 
@@ -149,21 +150,26 @@ pub fn parse(value: &serde_json::Value) -> Result<Vec<Limit>, LimitError> {
     Ok(out)
 }
 
-/// The counter key of `account`'s `window` that holds `now`.
-pub fn counter_key(account: &str, window: Window, now: u64) -> String {
+/// The counter of `account`'s `window` that holds `now`, deletable
+/// [`MARGIN_SECONDS`] after the window ends.
+pub fn counter(account: &str, window: Window, now: u64) -> Counter {
     let length = window.seconds();
-    rate_limit_key(account, length, now - now % length)
+    let start = now - now % length;
+    Counter {
+        key: rate_limit_key(account, length, start),
+        delete_after: Some(start + length + MARGIN_SECONDS),
+    }
 }
 
-/// Whether the counter `key` belongs to a window that ended before `now`
-/// (and may be removed). `None`: not a counter key.
-pub fn is_ended(key: &str, now: u64) -> Option<bool> {
+/// When the counter `key` may be deleted: [`MARGIN_SECONDS`] after its
+/// window ends. `None`: not a rate-limit counter key.
+pub fn deletable_at(key: &str) -> Option<u64> {
     let rest = key.strip_prefix(PREFIX)?;
     let mut parts = rest.rsplitn(3, '/');
     let start: u64 = parts.next()?.parse().ok()?;
     let length: u64 = parts.next()?.parse().ok()?;
     parts.next()?;
-    Some(start.saturating_add(length) <= now)
+    Some(start.saturating_add(length).saturating_add(MARGIN_SECONDS))
 }
 
 /// A request over a limit, and the headers that say so.
@@ -198,7 +204,7 @@ pub fn count(
     account: &str,
     limits: &[Limit],
     now: u64,
-    increment: &mut dyn FnMut(&str, i64) -> Result<i64, StoreError>,
+    count: &mut Count<'_>,
 ) -> Result<Option<Exceeded>, StoreError> {
     let mut windows: Vec<Window> = limits.iter().map(|l| l.window).collect();
     windows.sort();
@@ -206,7 +212,7 @@ pub fn count(
     // The exceeded limit that frees up last decides Retry-After.
     let mut worst: Option<(&Limit, u64)> = None;
     for window in windows {
-        let counted = increment(&counter_key(account, window, now), 1)?;
+        let counted = count(&counter(account, window, now))?;
         let counted = u64::try_from(counted).unwrap_or(0);
         let reset = window.seconds() - now % window.seconds();
         for limit in limits.iter().filter(|l| l.window == window) {
@@ -250,10 +256,10 @@ mod tests {
         let mut calls = 0;
         let mut results = vec![];
         for _ in 0..3 {
-            let mut inc = |k: &str, d: i64| {
+            let mut inc = |k: &Counter| {
                 calls += 1;
-                let c = counters.entry(k.to_owned()).or_default();
-                *c += d;
+                let c = counters.entry(k.key.clone()).or_default();
+                *c += 1;
                 Ok(*c)
             };
             results.push(count("acct", &limits, 90, &mut inc).expect("count"));
@@ -273,11 +279,12 @@ mod tests {
 
     #[test]
     fn a_new_window_starts_from_zero() {
-        assert_eq!(counter_key("x", Window::Second, 7), "rl/x/1/7");
-        assert_eq!(counter_key("x", Window::Hour, 7_201), "rl/x/3600/7200");
-        assert_eq!(is_ended("rl/x/3600/7200", 10_799), Some(false));
-        assert_eq!(is_ended("rl/x/3600/7200", 10_800), Some(true));
-        assert_eq!(is_ended("acct/x", 1), None);
+        assert_eq!(counter("x", Window::Second, 7).key, "rl/x/1/7");
+        let hour = counter("x", Window::Hour, 7_201);
+        assert_eq!(hour.key, "rl/x/3600/7200");
+        assert_eq!(hour.delete_after, Some(10_800 + MARGIN_SECONDS));
+        assert_eq!(deletable_at("rl/x/3600/7200"), hour.delete_after);
+        assert_eq!(deletable_at("acct/x"), None);
     }
 
     #[test]

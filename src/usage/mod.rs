@@ -1,14 +1,18 @@
-//! Usage controls of an account (issue #15): named rate limits, credential
-//! expiry, an IP allow-list and metadata for the flow. They live in the
+//! Usage controls of an account (issue #15): named rate limits, quotas,
+//! credential expiry, an IP allow-list, metadata for the flow and usage
+//! figures. They live in the
 //! account record the authorizer already reads, under `usage`, so an account
 //! without controls pays nothing extra: [`admit`] decides from the record and
-//! touches the store only for the counters of an account that has limits.
+//! touches the store only for the counters of an account that has limits,
+//! a quota or usage figures ([`counter`]).
 //!
 //! [`admit`] is the one admission function, called once per request after
 //! authentication and the grant check (docs/usage.md).
 
 pub mod allow_list;
+pub mod counter;
 pub mod expiry;
+pub mod figures;
 pub mod limits;
 pub mod metadata;
 pub mod quota;
@@ -21,6 +25,8 @@ use crate::account::Account;
 use crate::store::StoreError;
 
 pub use allow_list::Cidr;
+pub use counter::{Count, Counter};
+pub use figures::Class;
 pub use limits::{Limit, Window};
 
 /// The usage controls stored in an account record under `usage`.
@@ -42,6 +48,10 @@ pub struct Controls {
     /// A small JSON object passed to the flow with the identity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Whether usage figures are counted for an account with neither limits
+    /// nor a quota (with either, they always are: [`figures::is_recorded`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub record_usage: bool,
 }
 
 impl Controls {
@@ -49,35 +59,6 @@ impl Controls {
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
-}
-
-/// Whether `key` is a rate-limit or quota counter whose window or period
-/// ended at or before `now` (the maintenance route deletes it).
-pub fn counter_ended(key: &str, now: u64) -> bool {
-    limits::is_ended(key, now)
-        .or_else(|| quota::is_ended(key, now))
-        .unwrap_or(false)
-}
-
-/// When the rate-limit or quota counter under `key` may be deleted: the end
-/// of its window (`rl/<account>/<length>/<start>`) or period
-/// (`quota/<account>/<start>/<end>`; end `0`, a quota without refill: never
-/// by time, `Some(None)`). `None`: not a counter key. The expiry index files
-/// a counter under this time (`crate::store::expiry::file_counter`).
-pub fn counter_deletable_at(key: &str) -> Option<Option<u64>> {
-    let numbers = |rest: &str| -> Option<(u64, u64)> {
-        let mut parts = rest.rsplitn(3, '/');
-        let b = parts.next()?.parse().ok()?;
-        let a = parts.next()?.parse().ok()?;
-        parts.next()?;
-        Some((a, b))
-    };
-    if let Some(rest) = key.strip_prefix(crate::store::keys::RATE_LIMIT_PREFIX) {
-        let (length, start) = numbers(rest)?;
-        return Some(Some(start.saturating_add(length)));
-    }
-    let (_, end) = numbers(key.strip_prefix(crate::store::keys::QUOTA_PREFIX)?)?;
-    Some((end != 0).then_some(end))
 }
 
 /// What the request brings to admission besides the account.
@@ -114,15 +95,29 @@ pub enum Admission {
 
 /// Decides whether an authenticated, granted request of `account` may
 /// proceed. Cheap checks first (expiry, address); then, only for an account
-/// with limits, one atomic increment per distinct window through
-/// `increment` (key, delta) -> new count.
-pub fn admit(
+/// with limits, one atomic increment per distinct window and one for the
+/// quota through `count`; last, for a recorded account, one increment of
+/// the figure of the outcome ([`figures::record`]). A failure of any
+/// increment is [`Admission::Unavailable`]: nothing passes uncounted.
+pub fn admit(account: &Account, context: &Context, count: &mut Count<'_>) -> Admission {
+    let (admission, class) = decide(account, context, count);
+    if let Some(class) = class
+        && let Err(e) = figures::record(account, class, context.now, count)
+    {
+        return Admission::Unavailable(e);
+    }
+    admission
+}
+
+/// [`admit`] without the figures: the answer and the class to count it in
+/// (`None` when the store failed).
+fn decide(
     account: &Account,
     context: &Context,
-    increment: &mut dyn FnMut(&str, i64) -> Result<i64, StoreError>,
-) -> Admission {
+    count: &mut Count<'_>,
+) -> (Admission, Option<Class>) {
     if context.primary && expiry::effective_expiry(account).is_some_and(|at| context.now >= at) {
-        return Admission::Expired;
+        return (Admission::Expired, Some(Class::Unauthenticated));
     }
     let controls = &account.usage;
     if !controls.allowed_ips.is_empty()
@@ -130,32 +125,36 @@ pub fn admit(
             .client
             .is_some_and(|ip| controls.allowed_ips.iter().any(|c| c.contains(ip)))
     {
-        return Admission::AddressRefused;
+        return (Admission::AddressRefused, Some(Class::Forbidden));
     }
     if !controls.limits.is_empty() {
-        match limits::count(&account.id, &controls.limits, context.now, increment) {
+        match limits::count(&account.id, &controls.limits, context.now, count) {
             Ok(None) => {}
-            Ok(Some(exceeded)) => return Admission::Limited(exceeded),
-            Err(e) => return Admission::Unavailable(e),
+            Ok(Some(exceeded)) => {
+                return (Admission::Limited(exceeded), Some(Class::RateLimited));
+            }
+            Err(e) => return (Admission::Unavailable(e), None),
         }
     }
     // The quota is spent only by requests within the limits.
     if let Some(quota) = &controls.quota {
-        match quota::spend(&account.id, quota, context.now, increment) {
+        match quota::spend(&account.id, quota, context.now, count) {
             Ok(None) => {}
             Ok(Some(spent)) => {
-                return Admission::Limited(limits::Exceeded {
+                let exceeded = limits::Exceeded {
                     retry_after: spent.retry_after,
                     policy: spent.policy,
                     state: spent.state,
-                });
+                };
+                return (Admission::Limited(exceeded), Some(Class::QuotaExhausted));
             }
-            Err(e) => return Admission::Unavailable(e),
+            Err(e) => return (Admission::Unavailable(e), None),
         }
     }
-    Admission::Admit {
+    let admit = Admission::Admit {
         metadata: controls.metadata.clone(),
-    }
+    };
+    (admit, Some(Class::Allowed))
 }
 
 #[cfg(test)]
@@ -184,7 +183,7 @@ mod tests {
         let outcome = admit(
             &account(Controls::default()),
             &context(None, 10),
-            &mut |_, _| {
+            &mut |_| {
                 calls += 1;
                 Ok(1)
             },
@@ -199,7 +198,7 @@ mod tests {
             expires_at: Some(100),
             ..Controls::default()
         });
-        let never = &mut |_: &str, _| -> Result<i64, StoreError> { panic!("no counter") };
+        let never = &mut |_: &Counter| -> Result<i64, StoreError> { panic!("no counter") };
         assert_eq!(admit(&a, &context(None, 100), never), Admission::Expired);
         assert!(matches!(
             admit(&a, &context(None, 99), never),
@@ -218,7 +217,7 @@ mod tests {
             allowed_ips: vec!["10.0.0.0/8".parse().expect("cidr")],
             ..Controls::default()
         });
-        let never = &mut |_: &str, _| -> Result<i64, StoreError> { panic!("no counter") };
+        let never = &mut |_: &Counter| -> Result<i64, StoreError> { panic!("no counter") };
         assert!(matches!(
             admit(&a, &context(Some("10.1.2.3"), 1), never),
             Admission::Admit { .. }
@@ -243,7 +242,60 @@ mod tests {
             }],
             ..Controls::default()
         });
-        let outcome = admit(&a, &context(None, 1), &mut |_, _| {
+        let outcome = admit(&a, &context(None, 1), &mut |_| {
+            Err(StoreError("down".into()))
+        });
+        assert!(matches!(outcome, Admission::Unavailable(_)));
+    }
+
+    #[test]
+    fn a_recorded_account_counts_each_outcome_once_in_its_class() {
+        let a = account(Controls {
+            record_usage: true,
+            allowed_ips: vec!["10.0.0.0/8".parse().expect("cidr")],
+            quota: Some(quota::Quota {
+                limit: 1,
+                refill: None,
+                since: 0,
+            }),
+            ..Controls::default()
+        });
+        let mut keys: Vec<String> = Vec::new();
+        let mut count = |c: &Counter| {
+            keys.push(c.key.clone());
+            Ok(i64::try_from(keys.iter().filter(|k| **k == c.key).count()).unwrap_or(0))
+        };
+        let inside = context(Some("10.0.0.1"), 3_600);
+        assert!(matches!(
+            admit(&a, &inside, &mut count),
+            Admission::Admit { .. }
+        ));
+        assert!(matches!(
+            admit(&a, &inside, &mut count),
+            Admission::Limited(_)
+        ));
+        let outside = context(Some("192.0.2.1"), 3_600);
+        assert_eq!(admit(&a, &outside, &mut count), Admission::AddressRefused);
+        let id = &a.id;
+        assert_eq!(
+            keys,
+            [
+                format!("quota/{id}/0/0"),
+                format!("use/{id}/3600/allowed"),
+                format!("quota/{id}/0/0"),
+                format!("use/{id}/3600/quota_exhausted"),
+                format!("use/{id}/3600/forbidden"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failure_to_count_the_figure_lets_nothing_through() {
+        let a = account(Controls {
+            record_usage: true,
+            ..Controls::default()
+        });
+        let outcome = admit(&a, &context(None, 1), &mut |_| {
             Err(StoreError("down".into()))
         });
         assert!(matches!(outcome, Admission::Unavailable(_)));

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::counter::{Count, Counter, MARGIN_SECONDS};
 use crate::store::StoreError;
 use crate::store::keys::{QUOTA_PREFIX as PREFIX, quota_key};
 
@@ -80,21 +81,26 @@ pub fn period(quota: &Quota, now: u64) -> (u64, Option<u64>) {
     }
 }
 
-/// The counter key of `account`'s quota period holding `now`.
-pub fn counter_key(account: &str, quota: &Quota, now: u64) -> String {
+/// The counter of `account`'s quota period holding `now`, deletable
+/// [`MARGIN_SECONDS`] after the period ends (never without refill).
+pub fn counter(account: &str, quota: &Quota, now: u64) -> Counter {
     let (start, end) = period(quota, now);
-    quota_key(account, start, end.unwrap_or(0))
+    Counter {
+        key: quota_key(account, start, end.unwrap_or(0)),
+        delete_after: end.map(|e| e + MARGIN_SECONDS),
+    }
 }
 
-/// Whether the quota counter `key` belongs to a period that ended before
-/// `now`. `None`: not a quota key.
-pub fn is_ended(key: &str, now: u64) -> Option<bool> {
+/// When the quota counter `key` may be deleted: [`MARGIN_SECONDS`] after
+/// its period ends; `Some(None)` for a quota without refill (end `0`).
+/// `None`: not a quota key.
+pub fn deletable_at(key: &str) -> Option<Option<u64>> {
     let rest = key.strip_prefix(PREFIX)?;
     let mut parts = rest.rsplitn(3, '/');
     let end: u64 = parts.next()?.parse().ok()?;
     let _start: u64 = parts.next()?.parse().ok()?;
     parts.next()?;
-    Some(end != 0 && end <= now)
+    Some((end != 0).then(|| end.saturating_add(MARGIN_SECONDS)))
 }
 
 /// A request over the quota, and the headers that say so.
@@ -113,9 +119,9 @@ pub fn spend(
     account: &str,
     quota: &Quota,
     now: u64,
-    increment: &mut dyn FnMut(&str, i64) -> Result<i64, StoreError>,
+    count: &mut Count<'_>,
 ) -> Result<Option<Spent>, StoreError> {
-    let spent = increment(&counter_key(account, quota, now), 1)?;
+    let spent = count(&counter(account, quota, now))?;
     if u64::try_from(spent).unwrap_or(0) <= quota.limit {
         return Ok(None);
     }
@@ -190,9 +196,9 @@ mod tests {
             since: 0,
         };
         let mut counters: HashMap<String, i64> = HashMap::new();
-        let mut inc = |k: &str, d: i64| {
-            let c = counters.entry(k.to_owned()).or_default();
-            *c += d;
+        let mut inc = |k: &Counter| {
+            let c = counters.entry(k.key.clone()).or_default();
+            *c += 1;
             Ok(*c)
         };
         let now = 86_400 * 5 + 100;
@@ -210,17 +216,18 @@ mod tests {
                 .expect("count")
                 .is_none()
         );
+        // The day's counter may go a margin after the day ends.
         assert_eq!(
-            is_ended(&counter_key("a", &quota, now), now + 86_300),
-            Some(true)
+            counter("a", &quota, now).delete_after,
+            Some(86_400 * 6 + MARGIN_SECONDS)
         );
         let once = Quota {
             refill: None,
             since: 7,
             ..quota
         };
-        assert_eq!(counter_key("a", &once, now), "quota/a/7/0");
-        assert_eq!(is_ended("quota/a/7/0", u64::MAX), Some(false));
+        assert_eq!(counter("a", &once, now).key, "quota/a/7/0");
+        assert_eq!(deletable_at("quota/a/7/0"), Some(None));
     }
 
     #[test]

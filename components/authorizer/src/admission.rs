@@ -1,8 +1,10 @@
 //! The adapter of `flowgate::usage::admit`: after the credential and the
 //! grant, an account's usage controls (expiry, IP allow-list, rate limits,
-//! metadata), on the account record the permit carries. An account without
-//! controls costs nothing here; one with limits costs one atomic increment
-//! per distinct window (docs/usage.md).
+//! metadata), on the account record the permit carries, and the usage
+//! figures of refusals of a known account. An account without controls
+//! costs nothing here; one with limits costs one atomic increment per
+//! distinct window, one with figures one more (docs/usage.md). Every
+//! increment goes through [`Counters::count`].
 
 use flowgate::account::{Account, CredentialType};
 use flowgate::decision::Via;
@@ -10,7 +12,8 @@ use flowgate::decision::proxy_certificate::{ProxyToken, proxy_token};
 use flowgate::env::Clock as _;
 use flowgate::path::NormalPath;
 use flowgate::store::StoreError;
-use flowgate::usage::{Admission, Context, admit as admit_core, allow_list};
+use flowgate::usage::figures::{self, Class};
+use flowgate::usage::{Admission, Context, Counter, admit as admit_core, allow_list};
 use flowgate_spin::{Atomics, WasiClock};
 
 use crate::config;
@@ -77,24 +80,62 @@ pub fn decide(
         primary,
         now: WasiClock.now(),
     };
-    let mut atomics: Option<Atomics> = None;
-    let mut increment = |key: &str, delta: i64| -> Result<i64, StoreError> {
-        if atomics.is_none() {
-            atomics = Some(Atomics::open_default()?);
+    let mut counters = Counters::default();
+    Ok(admit_core(account, &context, &mut |c| counters.count(c)))
+}
+
+/// The store's counters, opened at the first one counted.
+#[derive(Default)]
+struct Counters(Option<Atomics>);
+
+impl Counters {
+    /// Counts one request in `counter`: the one way the authorizer
+    /// increments a rate-limit, quota or usage counter
+    /// (`flowgate_spin::Atomics::count`).
+    fn count(&mut self, counter: &Counter) -> Result<i64, StoreError> {
+        if self.0.is_none() {
+            self.0 = Some(Atomics::open_default()?);
         }
-        let count = match &atomics {
-            Some(a) => a.increment(key, delta)?,
-            None => return Err(StoreError("wasi:keyvalue not open".into())),
+        match &self.0 {
+            Some(a) => a.count(counter),
+            None => Err(StoreError("wasi:keyvalue not open".into())),
+        }
+    }
+}
+
+/// Whose usage figures a refusal (`401` or `403`) of a known account
+/// counts in: the account's id, when its figures are recorded.
+pub struct Tally(Option<String>);
+
+impl Tally {
+    /// For a refusal of `account`.
+    pub fn of(account: &Account) -> Self {
+        Self(figures::is_recorded(&account.usage).then(|| account.id.clone()))
+    }
+
+    /// For a refusal decided on the stored bytes of the account (a wrong
+    /// secret); `None` (no such account) counts nowhere.
+    pub fn of_stored(record: Option<&[u8]>) -> Self {
+        // Most records have no usage controls: no second parse for them.
+        Self(
+            record
+                .filter(|r| r.windows(8).any(|w| w == b"\"usage\":"))
+                .and_then(figures::recorded_id),
+        )
+    }
+
+    /// Counts the refusal in `class`: `outcome` if that worked, `503` if
+    /// the store failed (as for every counter: fail closed).
+    pub fn count(self, class: Class, outcome: Outcome) -> Outcome {
+        let Some(id) = self.0 else {
+            return outcome;
         };
-        // Issue 16: the increment that creates a counter files it in the
-        // expiry index, for prune.
-        if count == 1 {
-            let store = flowgate_spin::SpinStore::open_default()?;
-            flowgate::store::expiry::file_counter(&store, key, count, context.now)?;
+        let counter = figures::counter(&id, class, WasiClock.now());
+        match Counters::default().count(&counter) {
+            Ok(_) => outcome,
+            Err(e) => unavailable(e),
         }
-        Ok(count)
-    };
-    Ok(admit_core(account, &context, &mut increment))
+    }
 }
 
 /// Why the token endpoint refuses an authenticated client on its usage

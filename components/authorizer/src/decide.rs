@@ -21,10 +21,12 @@ use flowgate::policy::{Flow, flow_for_path};
 use flowgate::store::Store as _;
 use flowgate::store::keys::{self, account_key, certificate_key};
 use flowgate::token::AccessToken;
+use flowgate::usage::Class;
 use flowgate::verified::{FirstUseError, Keyring, Seen};
 use flowgate_flows::FLOWS;
 use flowgate_spin::{SpinStore, SwappableRecord, WasiClock};
 
+use crate::admission::Tally;
 use crate::config;
 
 /// Which of the two ways flowgate is deployed this request came through.
@@ -186,7 +188,11 @@ async fn decide_permit(
     let now = WasiClock.now();
     let principal = match authenticate(record.value.as_deref(), secret, username, &pepper, now) {
         Ok(p) => p,
-        Err(e) => return refuse(&e, Some(secret.account_id())),
+        Err(e) => {
+            let refused = refuse(&e, Some(secret.account_id()));
+            return Tally::of_stored(record.value.as_deref())
+                .count(Class::Unauthenticated, refused);
+        }
     };
     note_use(record, &principal, now);
     grant(principal, flow, method, path)
@@ -224,11 +230,12 @@ fn grant(
     path: &NormalPath,
 ) -> Outcome {
     let account = principal.account_id().to_owned();
+    let tally = Tally::of(principal.account());
     match check_grant(principal, flow, method) {
         Ok(permit) => Outcome::Allow(permit),
         Err(e) => {
             deny(e, Some(&account), path);
-            Outcome::Forbidden
+            tally.count(Class::Forbidden, Outcome::Forbidden)
         }
     }
 }
@@ -270,7 +277,9 @@ fn decide_certificate(
             }
             grant(principal, flow, method, path)
         }
-        Err(e) => unauthorized(e, None, path),
+        Err(e) => {
+            Tally::of_stored(value).count(Class::Unauthenticated, unauthorized(e, None, path))
+        }
     }
 }
 
@@ -346,7 +355,8 @@ fn decide_access_token(
     };
     match authenticate_access_token(record.as_deref(), &verified, presented.as_deref()) {
         Ok(principal) => grant(principal, flow, method, path),
-        Err(e) => unauthorized(e, subject, path),
+        Err(e) => Tally::of_stored(record.as_deref())
+            .count(Class::Unauthenticated, unauthorized(e, subject, path)),
     }
 }
 
@@ -405,7 +415,10 @@ async fn decide_oidc(
             note_use(record, &principal, now);
             grant(principal, flow, method, path)
         }
-        Err(e) => unauthorized(e, Some(&account_id), path),
+        Err(e) => Tally::of_stored(record.value.as_deref()).count(
+            Class::Unauthenticated,
+            unauthorized(e, Some(&account_id), path),
+        ),
     }
 }
 
