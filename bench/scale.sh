@@ -145,11 +145,12 @@ record = json.loads(get("acct/" + template["id"]))
 id_len = len(template["id"])
 alphabet = "abcdefghijklmnopqrstuvwxyz234567"
 def fresh_id(i):
-    # Same length and alphabet as a generated id; unique per i.
+    # Same length and alphabet as a generated id; unique per i (i in base
+    # 32, most significant digit first, padded with the zero digit "a").
     digits, x = [], i + 1
     while x:
         digits.append(alphabet[x % 32]); x //= 32
-    return ("a" * id_len + "".join(digits))[-id_len:]
+    return ("a" * id_len + "".join(reversed(digits)))[-id_len:]
 (slots,) = struct.unpack("<q", get("ix/acct/n"))
 middle = None
 for i in range(n):
@@ -239,6 +240,7 @@ figures = [
 print(f"| {n:,} | {records:,} | {first:.0f} ms | " + " | ".join(f"{f:.1f} ms" for f in figures) + " |", flush=True)
 EOF
     stop_app
+    if [ -n "${KEEP:-}" ]; then cp -r "$state" "$KEEP"; fi
     rm -rf "$state"
 done
 echo
