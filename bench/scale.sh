@@ -70,6 +70,10 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/flowgate-scale.XXXXXX")
 APP_PID=
 cleanup() {
+    status=$?
+    if [ "$status" != 0 ] && [ -f "$WORK/app.log" ]; then
+        say "failed; the app's log ends:"; tail -20 "$WORK/app.log" >&2
+    fi
     if [ -n "$APP_PID" ]; then kill "$APP_PID" 2>/dev/null || true; wait "$APP_PID" 2>/dev/null || true; fi
     rm -rf "$WORK"
 }

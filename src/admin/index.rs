@@ -105,7 +105,9 @@ pub fn ensure_indexed(
     now: u64,
     expiring: &dyn Fn(&str) -> bool,
 ) -> Result<(), StoreError> {
-    if store.get(MIGRATED_KEY)?.is_none() {
+    // A store of another layout version is indexed again (its entries
+    // stay; duplicates are dropped on reading).
+    if store.get(MIGRATED_KEY)?.as_deref() != Some(VERSION) {
         migrate(store, now, expiring)?;
     }
     Ok(())
