@@ -94,18 +94,25 @@ fn token_expiry_is_enforced_at_the_edge() {
     let (id, _) = app.create_account(
         json!({ "name": "exp", "credential_type": "api_key", "flows": ["orders"] }),
     );
+    // Five seconds: the first use must come before expiry even on a loaded
+    // machine where the first request waits for the component (a one-second
+    // token once expired before its first use on real Spin under load).
+    let lifetime = std::time::Duration::from_secs(5);
+    let asked = std::time::Instant::now();
     let created = app.admin(
         "POST",
         &format!("/admin/v1/accounts/{id}/tokens"),
-        Some(json!({ "name": "short", "expires_in": 1 })),
+        Some(json!({ "name": "short", "expires_in": lifetime.as_secs() })),
     );
     let bearer = format!(
         "Bearer {}",
         created.json()["token"].as_str().expect("token")
     );
     assert_eq!(app.at_orders(&[("Authorization", &bearer)]), 200);
-    // Expiry has one-second resolution: two seconds is past it whatever the phase.
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    // Expiry has one-second resolution: a second past the lifetime, counted
+    // from before the token was asked for, is past it whatever the phase.
+    let past = lifetime + std::time::Duration::from_millis(1100);
+    std::thread::sleep(past.saturating_sub(asked.elapsed()));
     assert_eq!(app.at_orders(&[("Authorization", &bearer)]), 401);
 }
 
