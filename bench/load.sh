@@ -32,7 +32,7 @@ DURATION=${DURATION:-8}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
 ROUNDS=${ROUNDS:-1}
-ALL_SCENARIOS="authorizer_404 api_key basic api_token bearer_access_token denied_401 log_pieces log_line proxy_floor proxy_api_key upstream_direct token_endpoint"
+ALL_SCENARIOS="authorizer_404 api_key api_key_recorded basic api_token bearer_access_token denied_401 log_pieces log_line proxy_floor proxy_api_key upstream_direct token_endpoint"
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 
 # shellcheck source=bench/lib.sh
@@ -116,6 +116,9 @@ API_KEY=$(json_field secret <<<"$KEY_JSON")
 KEY_ID=$(json_field id <<<"$KEY_JSON")
 API_TOKEN=$(curl -sf -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
     -d '{"name":"load"}' "$APP/admin/v1/accounts/$KEY_ID/tokens" | json_field token)
+# The same request of an account whose usage figures are recorded (issue
+# #15): one atomic increment more per request.
+RECORDED_KEY=$(create_account '{"name":"load-recorded","credential_type":"api_key","flows":["orders"],"record_usage":true}' | json_field secret)
 PASSWORD=$(create_account '{"name":"load-basic","credential_type":"basic","flows":["orders"]}' | json_field secret)
 BASIC="Basic $(printf 'load-basic:%s' "$PASSWORD" | base64 -w0)"
 create_client
@@ -156,7 +159,7 @@ scenario() {
     log_line) echo 200; echo "$FLOORS/kv?log=line" ;;
     proxy_floor) echo 200; echo "$FLOORS/proxy/flows/orders/1" ;;
     authorizer_404) echo 404; echo "$APP/no-flow-here" ;;
-    api_key | basic | api_token | bearer_access_token) echo 200; echo "$APP/authorize" ;;
+    api_key | api_key_recorded | basic | api_token | bearer_access_token) echo 200; echo "$APP/authorize" ;;
     denied_401) echo 401; echo "$APP/authorize" ;;
     proxy_api_key) echo 200; echo "$APP/flows/orders/1" ;;
     upstream_direct) echo 200; echo "http://127.0.0.1:$UPSTREAM_PORT/flows/orders/1" ;;
@@ -168,6 +171,7 @@ scenario_args() {
     case $1 in
     floor | kv_floor | log_pieces | log_line | proxy_floor | upstream_direct | authorizer_404) ;;
     api_key) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $API_KEY" ;;
+    api_key_recorded) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $RECORDED_KEY" ;;
     basic) printf '%s\0' "${FWD[@]}" -H "Authorization: $BASIC" ;;
     api_token) printf '%s\0' "${FWD[@]}" -H "Authorization: Bearer $API_TOKEN" ;;
     bearer_access_token) printf '%s\0' "${FWD[@]}" -H "Authorization: Bearer $ACCESS_TOKEN" ;;
@@ -326,5 +330,6 @@ print()
 paired("proxy_api_key", "proxy_floor", "proxy mode / proxy floor, same round")
 paired("proxy_api_key", "upstream_direct", "proxy mode / upstream hit directly, same round")
 paired("denied_401", "api_key", "denied 401 / allowed API key, same round")
+paired("api_key_recorded", "api_key", "API key with usage figures / without, same round")
 paired("log_pieces", "log_line", "one-read floor + eprintln! line / + one-write line, same round")
 EOF

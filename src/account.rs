@@ -224,6 +224,9 @@ pub struct Account {
     /// The external issuer this account trusts (`oidc`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oidc: Option<OidcSettings>,
+    /// Usage controls: limits, expiry, allow-list, metadata (issue #15).
+    #[serde(default, skip_serializing_if = "crate::usage::Controls::is_empty")]
+    pub usage: crate::usage::Controls,
     /// Creation time (Unix seconds).
     pub created_at: u64,
     /// Last change (Unix seconds).
@@ -263,6 +266,7 @@ impl Account {
             certificates: vec![],
             public_keys: vec![],
             oidc: None,
+            usage: Default::default(),
             created_at: 0,
             updated_at: 0,
         }

@@ -26,6 +26,7 @@ pub mod query;
 pub mod roles;
 pub mod routes;
 pub mod service_key;
+pub mod usage;
 
 #[cfg(test)]
 mod tests;

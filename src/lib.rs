@@ -32,4 +32,5 @@ pub mod policy;
 pub mod secret;
 pub mod store;
 pub mod token;
+pub mod usage;
 pub mod verified;

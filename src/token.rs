@@ -168,6 +168,8 @@ pub struct NewAssertion<'a> {
     pub id: &'a str,
     /// `iat`.
     pub now: u64,
+    /// The account's metadata (issue #15), if it has any.
+    pub metadata: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 /// The claims of an identity assertion beyond the registered ones.
@@ -177,6 +179,9 @@ pub struct AssertionClaims {
     pub flow: String,
     /// The account name.
     pub name: String,
+    /// The account's metadata, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 struct VerifyingKey {
@@ -324,6 +329,7 @@ impl SigningKeys {
             custom: AssertionClaims {
                 flow: new.flow.to_owned(),
                 name: new.account_name.to_owned(),
+                metadata: new.metadata.cloned(),
             },
         };
         self.sign(claims, ASSERTION_TYPE)

@@ -67,6 +67,13 @@ fn not_granted_is_403() {
     s.check_not_granted_is_403();
 }
 
+/// Issue #15: Caddy's forward_auth passes a non-2xx answer back as it is.
+#[test]
+fn rate_limited_is_429_with_retry_after_through_caddy() {
+    let Some(s) = setup() else { return };
+    s.check_rate_limited_is_429_with_retry_after();
+}
+
 #[test]
 fn spoofed_identity_and_forwarded_headers_do_not_get_through() {
     let Some(s) = setup() else { return };

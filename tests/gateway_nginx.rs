@@ -61,6 +61,14 @@ fn not_granted_is_403() {
     s.check_not_granted_is_403();
 }
 
+/// Issue #15: nginx accepts only 401 and 403 from the auth request;
+/// flowgate answers 403 with X-Flowgate-Limited and the config maps it back.
+#[test]
+fn rate_limited_is_429_with_retry_after_through_nginx() {
+    let Some(s) = setup() else { return };
+    s.check_rate_limited_is_429_with_retry_after();
+}
+
 #[test]
 fn spoofed_identity_and_forwarded_headers_do_not_get_through() {
     let Some(s) = setup() else { return };

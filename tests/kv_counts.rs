@@ -21,7 +21,7 @@ mod common;
 
 use common::certs::certificate;
 use common::skip::skip_on_real_spin;
-use common::{App, Options, basic, start};
+use common::{App, Options, basic, forged_key, start};
 use jwt_simple::prelude::*;
 use serde_json::json;
 
@@ -138,6 +138,23 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         "public_key": pkj_key.public_key().to_pem(), "key_id": "key-1", "flows": ["orders"],
     }));
 
+    let (_, limited_key) = app.create_account(json!({
+        "name": "kv-limited", "credential_type": "api_key", "flows": ["orders"],
+        "limits": [{"name": "hourly", "limit": 1000, "window": "hour"}],
+    }));
+    let (_, controlled_key) = app.create_account(json!({
+        "name": "kv-controlled", "credential_type": "api_key", "flows": ["orders"],
+        "expires_in": 3600, "allowed_ips": ["127.0.0.0/8"], "metadata": {"plan": "gold"},
+    }));
+    let (recorded_id, recorded_key) = app.create_account(json!({
+        "name": "kv-recorded", "credential_type": "api_key", "flows": ["orders"],
+        "record_usage": true,
+    }));
+    let (limited_client, limited_secret) = app.create_account(json!({
+        "name": "kv-limited-client", "credential_type": "client_secret", "flows": ["orders"],
+        "limits": [{"name": "hourly", "limit": 1000, "window": "hour"}],
+    }));
+
     let read = |reads| Counts { reads, writes: 0 };
     let cases: Vec<Case> = vec![
         Case {
@@ -183,7 +200,9 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             // Issue 12: its verified-token record, then its account's record
             // (the kill switch and today's grants); no signature check after
             // the first use. The first use also reads `revoked/<jti>` before
-            // and after writing the record (`flowgate::verified`).
+            // and after writing the record (`flowgate::verified`). Usage
+            // controls (issue 15) look at that same account record: no
+            // third read.
             name: "access token (client_secret)",
             first: Counts {
                 reads: 4,
@@ -211,6 +230,96 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
                         ("Client-Cert", &cert),
                         ("X-Flowgate-Proxy-Token", PROXY_TOKEN),
                     ])
+                }
+            }),
+        },
+        Case {
+            // Issue #15: one named limit is one atomic increment (a write),
+            // and an account with a limit has usage figures: one more.
+            name: "api_key with a rate limit",
+            first: Counts {
+                reads: 2,
+                writes: 3,
+            },
+            expected: Counts {
+                reads: 1,
+                writes: 2,
+            },
+            status: 200,
+            request: Box::new({
+                let key = limited_key.clone();
+                move |app| app.at_orders(&[("X-API-Key", &key)])
+            }),
+        },
+        Case {
+            // Issue #15 item 7: usage figures alone are one increment.
+            name: "api_key with record_usage",
+            first: Counts {
+                reads: 2,
+                writes: 2,
+            },
+            expected: Counts {
+                reads: 1,
+                writes: 1,
+            },
+            status: 200,
+            request: Box::new({
+                let key = recorded_key.clone();
+                move |app| app.at_orders(&[("X-API-Key", &key)])
+            }),
+        },
+        Case {
+            // A refusal of a recorded account is counted in its figures.
+            name: "denied: wrong key of a recorded account",
+            first: Counts {
+                reads: 1,
+                writes: 1,
+            },
+            expected: Counts {
+                reads: 1,
+                writes: 1,
+            },
+            status: 401,
+            request: Box::new({
+                let forged = forged_key(&recorded_id);
+                move |app| app.at_orders(&[("X-API-Key", &forged)])
+            }),
+        },
+        Case {
+            // Issue #15: expiry, allow-list and metadata are decided from
+            // the record already read: nothing extra.
+            name: "api_key with expiry, allow-list and metadata",
+            first: Counts {
+                reads: 2,
+                writes: 1,
+            },
+            expected: read(1),
+            status: 200,
+            request: Box::new({
+                let key = controlled_key.clone();
+                move |app| app.at_orders(&[("X-API-Key", &key)])
+            }),
+        },
+        Case {
+            // First use: its `last_used` too; the limit and the figures.
+            name: "token endpoint: client_secret with a rate limit",
+            first: Counts {
+                reads: 2,
+                writes: 3,
+            },
+            expected: Counts {
+                reads: 1,
+                writes: 2,
+            },
+            status: 200,
+            request: Box::new({
+                let header = basic(&limited_client, &limited_secret);
+                move |app| {
+                    token_request(
+                        app,
+                        "grant_type=client_credentials",
+                        &[("Authorization", &header)],
+                    )
                 }
             }),
         },
@@ -332,16 +441,4 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         assert_eq!(second, case.expected, "{}: repeated request", case.name);
     }
     println!("{table}");
-}
-
-/// A well-formed API key of `account_id` that was never issued.
-fn forged_key(account_id: &str) -> String {
-    struct Fixed;
-    impl flowgate::env::Random for Fixed {
-        fn fill(&self, buf: &mut [u8]) {
-            buf.fill(0x42);
-        }
-    }
-    flowgate::secret::NewSecret::generate(flowgate::secret::SecretKind::ApiKey, account_id, &Fixed)
-        .into_string()
 }

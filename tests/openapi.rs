@@ -583,6 +583,38 @@ fn every_route_answers_as_the_document_says() {
         204,
     );
     t.call(a, "GET", &format!("/accounts/{id}/flows"), None, 200);
+    // Usage figures of an account that records them, after one request.
+    let recorded = t.call(
+        a,
+        "POST",
+        "/accounts",
+        Some(
+            json!({ "name": "figures", "credential_type": "api_key", "flows": ["orders"],
+                     "record_usage": true }),
+        ),
+        201,
+    );
+    let (recorded_id, recorded_key) = (
+        recorded["id"].as_str().expect("id").to_owned(),
+        recorded["secret"].as_str().expect("secret").to_owned(),
+    );
+    assert_eq!(app.at_orders(&[("X-API-Key", &recorded_key)]), 200);
+    let figures = t.call(
+        a,
+        "GET",
+        &format!("/accounts/{recorded_id}/usage"),
+        None,
+        200,
+    );
+    assert_eq!(figures["totals"]["allowed"], 1, "{figures}");
+    t.call(
+        a,
+        "GET",
+        &format!("/accounts/{recorded_id}/usage?from=x"),
+        None,
+        400,
+    );
+    t.call(a, "GET", "/accounts/aaaaaaaaaaaaaaaa/usage", None, 404);
 
     // Rotating an mtls certificate and a private_key_jwt key.
     let mtls_body =
@@ -762,7 +794,7 @@ fn every_route_answers_as_the_document_says() {
     let pruned = t.call(a, "POST", "/maintenance/prune", None, 200);
     assert_eq!(
         pruned["deleted"],
-        json!({ "jti": 0, "revoked": 0, "vtok": 0 })
+        json!({ "jti": 0, "revoked": 0, "vtok": 0, "counters": 0 })
     );
     t.call(&audit_key, "POST", "/maintenance/prune", None, 403);
 

@@ -62,6 +62,7 @@ routes! {
     ACCOUNT_ENABLE = Post "/accounts/{id}/enable";
     ACCOUNT_RESET = Post "/accounts/{id}/reset-credential";
     ACCOUNT_FLOWS = Get "/accounts/{id}/flows";
+    ACCOUNT_USAGE = Get "/accounts/{id}/usage";
     TOKENS_LIST = Get "/accounts/{id}/tokens";
     TOKENS_CREATE = Post "/accounts/{id}/tokens";
     TOKEN_REVOKE = Delete "/accounts/{id}/tokens/{token_id}";

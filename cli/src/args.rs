@@ -186,6 +186,22 @@ pub enum Accounts {
         #[arg(long)]
         force: bool,
     },
+    /// Hourly usage figures: allowed, unauthenticated, forbidden,
+    /// rate-limited and quota-exhausted requests (accounts with a limit, a
+    /// quota or --record-usage true).
+    #[command(
+        after_help = "Examples:\n  flowgate accounts usage k7q2mzx3abcd4efg\n  flowgate accounts usage k7q2mzx3abcd4efg --from 1764460800 --to 1764547200"
+    )]
+    Usage {
+        id: String,
+        /// Start, Unix seconds (default: 24 hours before --to; at most 31
+        /// days ago).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        from: Option<u64>,
+        /// End, exclusive, Unix seconds (default: now).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        to: Option<u64>,
+    },
     /// New secret, shown once; the old one may keep working for a grace period.
     #[command(
         after_help = "Example:\n  flowgate accounts reset-credential k7q2mzx3abcd4efg --grace-seconds 3600"
@@ -195,6 +211,9 @@ pub enum Accounts {
         /// How long the previous secret keeps working (1 to 2592000).
         #[arg(long, value_name = "SECONDS", conflicts_with = "generate")]
         grace_seconds: Option<u64>,
+        /// The new secret expires this many seconds from now.
+        #[arg(long, value_name = "SECONDS", conflicts_with = "generate")]
+        expires_in: Option<u64>,
         #[command(flatten)]
         generate: Generate,
     },
@@ -268,7 +287,33 @@ pub struct CreateAccount {
     #[arg(long)]
     pub claims_match: Option<String>,
     #[command(flatten)]
+    pub usage: UsageFlags,
+    #[command(flatten)]
     pub generate: Generate,
+}
+
+/// Usage controls of an account (docs/usage.md), on create and update.
+#[derive(Debug, Args, Default)]
+pub struct UsageFlags {
+    /// Named rate limits, comma-separated NAME=COUNT/WINDOW (window second,
+    /// minute, hour or day), e.g. burst=20/second,hourly=5000/hour ('' for none).
+    #[arg(long, value_name = "NAME=COUNT/WINDOW,...")]
+    pub limits: Option<String>,
+    /// Quota: COUNT, COUNT/daily or COUNT/monthly ('none' to remove).
+    #[arg(long, value_name = "COUNT[/REFILL]")]
+    pub quota: Option<String>,
+    /// The primary credential expires this many seconds from now.
+    #[arg(long, value_name = "SECONDS")]
+    pub expires_in: Option<u64>,
+    /// IP allow-list, comma-separated addresses or CIDR blocks ('' for none).
+    #[arg(long, value_name = "CIDR,...")]
+    pub allowed_ips: Option<String>,
+    /// Metadata passed to flows: a JSON object ('null' to remove).
+    #[arg(long, value_name = "JSON")]
+    pub metadata: Option<String>,
+    /// Count usage figures although the account has no limit or quota.
+    #[arg(long, value_name = "BOOL")]
+    pub record_usage: Option<bool>,
 }
 
 #[derive(Debug, Args)]
@@ -285,6 +330,9 @@ pub struct ListAccounts {
     /// Only accounts none of whose credentials was used in this many days.
     #[arg(long, value_name = "DAYS")]
     pub unused_for_days: Option<u32>,
+    /// Only accounts whose credential expires within this many days.
+    #[arg(long, value_name = "DAYS")]
+    pub expires_within_days: Option<u32>,
     #[command(flatten)]
     pub page: Page,
 }
@@ -314,6 +362,8 @@ pub struct UpdateAccount {
     /// Replace the groups, comma-separated ('' for none).
     #[arg(long, value_delimiter = ',', value_name = "GROUP,...")]
     pub groups: Option<Vec<String>>,
+    #[command(flatten)]
+    pub usage: UsageFlags,
 }
 
 #[derive(Debug, Subcommand)]

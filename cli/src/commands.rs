@@ -9,7 +9,7 @@ use crate::Failure;
 use crate::api::{self, Route};
 use crate::args::{
     Accounts, Audit, Certificates, CreateAccount, Flows, Grantee, Grants, Groups, Keys, Page,
-    Roles, Tokens,
+    Roles, Tokens, UsageFlags,
 };
 use crate::client::{Answer, Client};
 use crate::output::{Column, Out, table};
@@ -66,6 +66,15 @@ const AUDIT_COLUMNS: &[Column] = &[
     ("ACTION", "action"),
     ("TARGET", "target"),
     ("OUTCOME", "outcome"),
+];
+
+const USAGE_COLUMNS: &[Column] = &[
+    ("HOUR", "time"),
+    ("ALLOWED", "allowed"),
+    ("UNAUTHENTICATED", "unauthenticated"),
+    ("FORBIDDEN", "forbidden"),
+    ("RATE LIMITED", "rate_limited"),
+    ("QUOTA EXHAUSTED", "quota_exhausted"),
 ];
 
 const ACCOUNTS_PAGED: Paged = Paged {
@@ -216,6 +225,7 @@ fn page_query(page: &Page, query: &mut Vec<(&str, String)>) {
 }
 
 fn create_body(c: CreateAccount) -> Result<Value, Failure> {
+    let usage = usage_fields(c.usage)?;
     let generate = crate::service_key::field(&c.generate);
     let scope =
         (c.scope_level.is_some() || c.project.is_some() || c.environment.is_some()).then(|| {
@@ -249,7 +259,7 @@ fn create_body(c: CreateAccount) -> Result<Value, Failure> {
                 })
         })
         .transpose()?;
-    Ok(object(vec![
+    let mut fields = vec![
         ("name", Some(Value::from(c.name))),
         (
             "credential_type",
@@ -267,7 +277,128 @@ fn create_body(c: CreateAccount) -> Result<Value, Failure> {
         ("audience", c.audience.map(Value::from)),
         ("claims_match", claims_match),
         ("generate", generate),
-    ]))
+    ];
+    fields.extend(usage);
+    Ok(object(fields))
+}
+
+/// The usage-control fields of `flags` (docs/usage.md), `None` when not
+/// given; `''`, `none` and `null` remove a control.
+fn usage_fields(flags: UsageFlags) -> Result<Vec<(&'static str, Option<Value>)>, Failure> {
+    let usage =
+        |flag: &str, text: &str, hint: &str| Failure::Usage(format!("{flag} `{text}`: {hint}"));
+    let limits = flags
+        .limits
+        .map(|text| -> Result<Value, Failure> {
+            let items: Result<Vec<Value>, Failure> = text
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(|item| {
+                    let parsed = item.split_once('=').and_then(|(name, rest)| {
+                        let (count, window) = rest.split_once('/')?;
+                        Some(serde_json::json!({
+                            "name": name.trim(),
+                            "limit": count.trim().parse::<u64>().ok()?,
+                            "window": window.trim(),
+                        }))
+                    });
+                    parsed.ok_or_else(|| usage("--limits", item, "expected NAME=COUNT/WINDOW"))
+                })
+                .collect();
+            let items = items?;
+            Ok(if items.is_empty() {
+                Value::Null
+            } else {
+                Value::from(items)
+            })
+        })
+        .transpose()?;
+    let quota = flags
+        .quota
+        .map(|text| -> Result<Value, Failure> {
+            if text.trim() == "none" {
+                return Ok(Value::Null);
+            }
+            let (count, refill) = match text.split_once('/') {
+                Some((c, r)) => (c, Some(r.trim())),
+                None => (text.as_str(), None),
+            };
+            let count = count.trim().parse::<u64>().map_err(|_| {
+                usage(
+                    "--quota",
+                    &text,
+                    "expected COUNT, COUNT/daily or COUNT/monthly",
+                )
+            })?;
+            Ok(serde_json::json!({ "limit": count, "refill": refill }))
+        })
+        .transpose()?;
+    let allowed_ips = flags.allowed_ips.map(|text| {
+        let items: Vec<Value> = text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Value::from)
+            .collect();
+        if items.is_empty() {
+            Value::Null
+        } else {
+            Value::from(items)
+        }
+    });
+    let metadata = flags
+        .metadata
+        .map(|text| {
+            serde_json::from_str::<Value>(&text)
+                .ok()
+                .filter(|v| v.is_object() || v.is_null())
+                .ok_or_else(|| usage("--metadata", &text, "not a JSON object (or null)"))
+        })
+        .transpose()?;
+    Ok(vec![
+        ("limits", limits),
+        ("quota", quota),
+        ("expires_in", flags.expires_in.map(Value::from)),
+        ("allowed_ips", allowed_ips),
+        ("metadata", metadata),
+        ("record_usage", flags.record_usage.map(Value::from)),
+    ])
+}
+
+/// `accounts usage`: one row per hour with any count, then the totals.
+fn usage_figures(
+    client: &Client,
+    out: Out,
+    id: &str,
+    from: Option<u64>,
+    to: Option<u64>,
+) -> Result<(), Failure> {
+    let mut query = Vec::new();
+    if let Some(from) = from {
+        query.push(("from", from.to_string()));
+    }
+    if let Some(to) = to {
+        query.push(("to", to.to_string()));
+    }
+    let answer = client.call(&api::ACCOUNT_USAGE, &[id], &query, None)?;
+    let figures = answer.json()?;
+    let mut rows: Vec<Value> = figures
+        .get("hours")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|hour| {
+            let mut row = hour.clone();
+            row["time"] = hour.get("start").cloned().unwrap_or(Value::Null);
+            row
+        })
+        .collect();
+    let mut total = figures.get("totals").cloned().unwrap_or_else(|| json!({}));
+    total["time"] = Value::from("total");
+    rows.push(total);
+    out.list(&answer.text, &rows, USAGE_COLUMNS, "time");
+    Ok(())
 }
 
 pub fn accounts(client: &Client, out: Out, command: Accounts) -> Result<(), Failure> {
@@ -306,6 +437,9 @@ pub fn accounts(client: &Client, out: Out, command: Accounts) -> Result<(), Fail
             if let Some(d) = l.unused_for_days {
                 query.push(("unused_for_days", d.to_string()));
             }
+            if let Some(d) = l.expires_within_days {
+                query.push(("expires_within_days", d.to_string()));
+            }
             page_query(&l.page, &mut query);
             let all = l.page.all;
             listing(client, out, &ACCOUNTS_PAGED, query, all)
@@ -319,15 +453,20 @@ pub fn accounts(client: &Client, out: Out, command: Accounts) -> Result<(), Fail
             ACCOUNT_FIRST,
             "id",
         ),
+        Accounts::Usage { id, from, to } => usage_figures(client, out, &id, from, to),
         Accounts::Update(u) => {
-            let body = object(vec![
+            let mut fields = vec![
                 ("description", u.description.map(Value::from)),
                 ("roles", list(u.roles).map(Value::from)),
                 ("groups", list(u.groups).map(Value::from)),
-            ]);
+            ];
+            // `''`, `none`, `null` become an explicit null, which removes.
+            fields.extend(usage_fields(u.usage)?);
+            let body = object(fields);
             if body.as_object().is_some_and(Map::is_empty) {
                 return Err(Failure::Usage(
-                    "nothing to update: give --description, --roles or --groups".into(),
+                    "nothing to update: give --description, --roles, --groups or a usage control"
+                        .into(),
                 ));
             }
             show(
@@ -372,9 +511,15 @@ pub fn accounts(client: &Client, out: Out, command: Accounts) -> Result<(), Fail
             crate::service_key::only(client, out, &api::ACCOUNT_RESET, &[&id], generate)
         }
         Accounts::ResetCredential {
-            id, grace_seconds, ..
+            id,
+            grace_seconds,
+            expires_in,
+            ..
         } => {
-            let body = object(vec![("grace_seconds", grace_seconds.map(Value::from))]);
+            let body = object(vec![
+                ("grace_seconds", grace_seconds.map(Value::from)),
+                ("expires_in", expires_in.map(Value::from)),
+            ]);
             show(
                 client,
                 out,

@@ -326,6 +326,91 @@ fn refusals_and_failures_exit_with_their_documented_codes() {
     assert_eq!(cli.json(&["accounts", "list"])["items"], json!([]));
 }
 
+/// Issue #15: the usage controls are set, shown, filtered and removed from
+/// the CLI.
+#[test]
+fn usage_controls_are_set_and_removed_from_the_cli() {
+    let app = start(Options::new());
+    let cli = Cli::new(&app);
+    let created = cli.json(&[
+        "accounts",
+        "create",
+        "metered",
+        "--type",
+        "api_key",
+        "--limits",
+        "burst=20/second,hourly=5000/hour",
+        "--quota",
+        "1000/monthly",
+        "--expires-in",
+        "86400",
+        "--allowed-ips",
+        "10.0.0.0/8,2001:db8::/32",
+        "--metadata",
+        r#"{"tenant":"acme"}"#,
+    ]);
+    let id = created["id"].as_str().expect("id").to_owned();
+    let shown = cli.json(&["accounts", "get", &id]);
+    assert_eq!(
+        shown["limits"][1],
+        serde_json::json!({"name": "hourly", "limit": 5000, "window": "hour"})
+    );
+    assert_eq!(shown["quota"]["limit"], 1000);
+    assert_eq!(shown["quota"]["refill"], "monthly");
+    assert_eq!(
+        shown["allowed_ips"],
+        serde_json::json!(["10.0.0.0/8", "2001:db8::/32"])
+    );
+    assert_eq!(shown["metadata"], serde_json::json!({"tenant": "acme"}));
+    assert!(shown["expires_at"].is_u64());
+    let soon = cli.json(&["accounts", "list", "--expires-within-days", "2"]);
+    assert_eq!(soon["items"].as_array().map(Vec::len), Some(1), "{soon}");
+    let updated = cli.json(&[
+        "accounts",
+        "update",
+        &id,
+        "--limits",
+        "",
+        "--quota",
+        "none",
+        "--metadata",
+        "null",
+        "--allowed-ips",
+        "",
+    ]);
+    for field in ["limits", "quota", "metadata", "allowed_ips"] {
+        assert!(updated.get(field).is_none(), "{field} still set: {updated}");
+    }
+    let bad = cli.run(&["accounts", "update", &id, "--limits", "burst=20"]);
+    assert_ne!(bad.code, 0);
+    assert!(bad.stderr.contains("--limits"), "{}", bad.stderr);
+    let refused = cli.run(&["accounts", "update", &id, "--limits", "x=1/week"]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("limits"), "{}", refused.stderr);
+
+    // Usage figures (issue 15 item 7): opt in, then read them back.
+    let opted = cli.json(&["accounts", "update", &id, "--record-usage", "true"]);
+    assert_eq!(opted["record_usage"], true, "{opted}");
+    assert_eq!(opted["recorded"], true, "{opted}");
+    let figures = cli.json(&["accounts", "usage", &id]);
+    assert_eq!(figures["account_id"], id.as_str(), "{figures}");
+    assert_eq!(figures["recorded"], true, "{figures}");
+    assert_eq!(figures["totals"]["allowed"], 0, "{figures}");
+    assert_eq!(
+        figures["to"].as_u64().map(|t| t % 3600),
+        Some(0),
+        "{figures}"
+    );
+    let table = cli.run(&["accounts", "usage", &id]).ok();
+    assert!(
+        table.stdout.contains("RATE LIMITED") && table.stdout.contains("total"),
+        "{table:?}"
+    );
+    let too_old = cli.run(&["accounts", "usage", &id, "--from", "5"]);
+    assert_eq!(too_old.code, 1, "{too_old:?}");
+    assert!(too_old.stderr.contains("from"), "{too_old:?}");
+}
+
 #[test]
 fn roles_groups_flows_audit_and_prune_run_from_the_cli() {
     let app = start(Options::new());

@@ -36,6 +36,9 @@ pub struct AccountQuery {
     /// Only accounts none of whose credentials was used in this many days
     /// (counting from creation for credentials never used).
     pub unused_for_days: Option<u64>,
+    /// Only accounts whose credential expires within this many days
+    /// (expired ones included).
+    pub expires_within_days: Option<u64>,
     /// Only accounts whose name contains this, ignoring ASCII case.
     pub name: Option<String>,
     /// Start after this id.
@@ -83,6 +86,8 @@ struct NewAccount {
     direct: Vec<String>,
     /// `direct` plus the grants of its groups.
     grants: Vec<String>,
+    /// Usage controls.
+    usage: crate::usage::Controls,
 }
 
 impl Admin<'_> {
@@ -100,7 +105,10 @@ impl Admin<'_> {
         body: &[u8],
         fetch: &Fetch<'_>,
     ) -> Result<WithSecret, AdminError> {
-        let f = Fields::parse(body, &[CREATE_FIELDS, MATERIAL_FIELDS].concat())?;
+        let f = Fields::parse(
+            body,
+            &[CREATE_FIELDS, MATERIAL_FIELDS, super::usage::FIELDS].concat(),
+        )?;
         let name = f.string("name")?.ok_or_else(|| field("name", "required"))?;
         if !is_account_name(&name) {
             return Err(field(
@@ -135,6 +143,8 @@ impl Admin<'_> {
         let roles = names("roles", f.strings("roles")?)?;
         let groups = names("groups", f.strings("groups")?)?;
         let grants = names("flows", f.strings("flows")?)?;
+        let mut controls = crate::usage::Controls::default();
+        super::usage::apply(&f, &mut controls, self.clock.now())?;
         // Material last among the fields: it is parsed, looked up in the
         // store or fetched, so every plain field is refused before that.
         let material = self.material(credential_type, &f, fetch)?;
@@ -155,6 +165,7 @@ impl Admin<'_> {
             groups,
             direct,
             grants,
+            usage: controls,
         };
         if self.store.get(&name_key(&name))?.is_some() {
             return Err(names::taken(NameKind::Account, &name));
@@ -193,6 +204,7 @@ impl Admin<'_> {
             groups,
             direct,
             grants,
+            usage,
         } = new;
         let (id, name) = (id.to_owned(), name.to_owned());
         let now = self.clock.now();
@@ -219,6 +231,7 @@ impl Admin<'_> {
             certificates: material.certificates,
             public_keys: material.public_keys,
             oidc: material.oidc.as_ref().map(|(settings, _)| settings.clone()),
+            usage,
             created_at: now,
             updated_at: now,
         };
@@ -331,7 +344,10 @@ impl Admin<'_> {
                 && name
                     .as_deref()
                     .is_none_or(|n| account.name.to_ascii_lowercase().contains(n))
-                && unused;
+                && unused
+                && query
+                    .expires_within_days
+                    .is_none_or(|days| crate::usage::expiry::expires_within(account, now, days));
             if !keep {
                 continue;
             }
@@ -344,10 +360,15 @@ impl Admin<'_> {
         Ok(Page { items, next })
     }
 
-    /// `PATCH /admin/v1/accounts/{id}`: description, roles, groups.
+    /// `PATCH /admin/v1/accounts/{id}`: description, roles, groups and the
+    /// usage controls.
     pub fn update_account(&self, id: &str, body: &[u8]) -> Result<AccountView, AdminError> {
-        let f = Fields::parse(body, &["description", "roles", "groups"])?;
+        let f = Fields::parse(
+            body,
+            &[&["description", "roles", "groups"], super::usage::FIELDS].concat(),
+        )?;
         let mut record = self.record(id)?;
+        super::usage::apply(&f, &mut record.account.usage, self.clock.now())?;
         if let Some(description) = f.string("description")? {
             check_description(&description)?;
             record.account.description = description;

@@ -143,6 +143,7 @@ const ACCOUNT_FIELDS: &[&str] = &[
     "certificates",
     "public_keys",
     "oidc",
+    "usage",
     "created_at",
 ];
 
@@ -412,6 +413,7 @@ impl Admin<'_> {
                 ));
             }
             check_scope_shape(&account, &at)?;
+            super::usage::check_imported(&account.usage, &at)?;
             check_certificates(&account, i, &mut certificate_owners)?;
             for flow_id in &direct {
                 let flow = flow_by_id(self.flows, flow_id).ok_or_else(|| {

@@ -37,6 +37,10 @@ pub struct Deleted {
     pub revoked: usize,
     /// `vtok/` records.
     pub vtok: usize,
+    /// Rate-limit (`rl/`) and quota (`quota/`) counters of ended windows
+    /// and periods, and usage figures (`use/`) older than their retention
+    /// (issue #15).
+    pub counters: usize,
 }
 
 /// What a prune did: `{"deleted": {...}, "kept": n}`.
@@ -98,6 +102,16 @@ impl Deleted {
 pub fn prune_expired(store: &dyn Store, now: u64) -> Result<Pruned, StoreError> {
     let mut pruned = Pruned::default();
     for key in store.keys()? {
+        // A counter's deletion time follows from its key: no read needed
+        // (`flowgate::usage::counter`: a margin past the end of a window or
+        // period, the retention past the hour of a usage figure).
+        if let Some(at) = crate::usage::counter::deletable_at(&key) {
+            if at.is_some_and(|at| at <= now) {
+                store.delete(&key)?;
+                pruned.deleted.counters += 1;
+            }
+            continue;
+        }
         let Some(kind) = Kind::of(&key) else {
             continue;
         };
@@ -175,6 +189,14 @@ mod tests {
             ("acct/a", b"{}".to_vec()),
             ("audit/000000000001-x", text(0)),
             ("cert/t", b"a".to_vec()),
+            ("rl/acct/60/1699999800", text(1)),
+            ("rl/acct/86400/1699920000", text(1)),
+            ("quota/acct/1699920000/1700006400", text(1)),
+            ("quota/acct/1699900000/1699920000", text(1)),
+            ("quota/acct/5/0", text(1)),
+            // An hour's figures: kept 31 days after the hour.
+            ("use/acct/1697317200/allowed", text(1)),
+            ("use/acct/1697320800/allowed", text(1)),
         ]);
         let pruned = prune_expired(&s, NOW).expect("prune");
         assert_eq!(
@@ -183,7 +205,8 @@ mod tests {
                 deleted: Deleted {
                     jti: 1,
                     revoked: 1,
-                    vtok: 2
+                    vtok: 2,
+                    counters: 3,
                 },
                 kept: 4,
             }
@@ -196,7 +219,11 @@ mod tests {
                 "cert/t",
                 "jti/c1/edge",
                 "jti/c1/live",
+                "quota/acct/1699920000/1700006400",
+                "quota/acct/5/0",
                 "revoked/live",
+                "rl/acct/86400/1699920000",
+                "use/acct/1697320800/allowed",
                 "vtok/just-expired",
             ]
         );

@@ -131,9 +131,19 @@ impl Query {
             name: name.map(str::to_owned),
             scope_level,
             unused_for_days: self.number("unused_for_days", 1, 3650)?,
+            expires_within_days: self.number("expires_within_days", 0, 3650)?,
             after: after.map(str::to_owned),
             limit: self.limit()?,
         })
+    }
+
+    /// `from` and `to` of `GET /accounts/{id}/usage`: Unix seconds, as the
+    /// audit log's `time`. Their relation is checked with the clock
+    /// (`crate::usage::figures::Period`).
+    pub fn usage_period(&self) -> Result<(Option<u64>, Option<u64>), AdminError> {
+        // Year 9999: a bound that keeps every sum far from overflowing.
+        const LAST: u64 = 253_402_300_799;
+        Ok((self.number("from", 0, LAST)?, self.number("to", 1, LAST)?))
     }
 
     /// `before` of `GET /audit`: the `next` of the previous page, an audit
@@ -200,10 +210,15 @@ mod tests {
             ("group=", "group"),
             ("status=active&status=disabled", "status"),
             ("target=%0a", "target"),
+            ("from=yesterday", "from"),
+            ("to=-5", "to"),
         ];
         for (raw, name) in cases {
             let parsed = Query::parse(raw).and_then(|q| q.accounts().map(|_| q));
-            let parsed = parsed.and_then(|q| q.text("target").map(|_| ()));
+            let parsed = parsed.and_then(|q| {
+                q.text("target")?;
+                q.usage_period().map(|_| ())
+            });
             assert_eq!(field_of(parsed), name, "{raw}");
         }
         assert_eq!(

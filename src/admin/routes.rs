@@ -36,6 +36,8 @@ pub enum Operation {
     ResetCredential,
     /// The flows an account may invoke, and why.
     AccountFlows,
+    /// An account's hourly usage figures over a period.
+    AccountUsage,
     /// List an account's API tokens.
     ListTokens,
     /// Create an API token.
@@ -182,6 +184,7 @@ routes! {
     "POST" "/accounts/{id}/enable" => EnableAccount, W_ACCOUNTS, Some("account.enable"), "account:{id}";
     "POST" "/accounts/{id}/reset-credential" => ResetCredential, W_ACCOUNTS, Some("credential.reset"), "account:{id}";
     "GET" "/accounts/{id}/flows" => AccountFlows, R_ACCOUNTS, None, "";
+    "GET" "/accounts/{id}/usage" => AccountUsage, R_ACCOUNTS, None, "";
     "GET" "/accounts/{id}/tokens" => ListTokens, R_ACCOUNTS, None, "";
     "POST" "/accounts/{id}/tokens" => CreateToken, W_ACCOUNTS, Some("token.create"), "account:{id}";
     "DELETE" "/accounts/{id}/tokens/{token_id}" => RevokeToken, W_ACCOUNTS, Some("token.revoke"), "account:{id}/token:{token_id}";

@@ -20,9 +20,11 @@ const MAX_TOKENS: usize = 20;
 impl Admin<'_> {
     /// `POST .../reset-credential` with optional `grace_seconds`.
     pub fn reset_credential(&self, id: &str, body: &[u8]) -> Result<WithSecret, AdminError> {
-        let f = Fields::parse(body, &["grace_seconds"])?;
+        let f = Fields::parse(body, &["grace_seconds", "expires_in"])?;
         let grace = f.seconds("grace_seconds", MAX_GRACE_SECONDS)?;
         let mut account = self.account(id)?;
+        // A new expiry only when asked for; otherwise `expires_at` stays.
+        super::usage::apply(&f, &mut account.usage, self.clock.now())?;
         let kind = account.secret_kind().ok_or_else(|| {
             field(
                 "credential_type",

@@ -50,6 +50,9 @@ pub struct AccountView {
     pub created_at: u64,
     /// Last change (Unix seconds).
     pub updated_at: u64,
+    /// Usage controls (issue #15): limits, expiry, allow-list, metadata.
+    #[serde(flatten)]
+    pub usage: super::usage::UsageView,
 }
 
 /// A registered public key as the API shows it.
@@ -136,6 +139,7 @@ impl From<&Account> for AccountView {
             client_id: oauth.then(|| a.id.clone()),
             created_at: a.created_at,
             updated_at: a.updated_at,
+            usage: super::usage::UsageView::from(a),
         }
     }
 }

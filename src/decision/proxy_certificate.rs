@@ -65,16 +65,47 @@ where
         return Ok(None);
     };
     let configured = configured().map_err(ProxyCertError::Unavailable)?;
+    match proxy_token(headers, &configured, pepper) {
+        ProxyToken::Matches => Ok(Some(thumbprint)),
+        ProxyToken::NotConfigured => Err(ProxyCertError::NoTrustedProxy),
+        ProxyToken::NotOne => Err(ProxyCertError::ProxyTokenCount),
+        ProxyToken::Wrong => Err(ProxyCertError::WrongProxyToken),
+    }
+}
+
+/// What a request says about the trusted proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyToken {
+    /// Exactly one proxy token, the configured one: the trusted proxy sent
+    /// this request, so what it forwards is believed.
+    Matches,
+    /// No trusted proxy is configured (`configured` shorter than
+    /// [`MIN_PROXY_TOKEN`]).
+    NotConfigured,
+    /// No proxy token, or more than one.
+    NotOne,
+    /// A proxy token that is not the configured one.
+    Wrong,
+}
+
+/// Checks the request's proxy token against `configured` (the
+/// `trusted_proxy_token` variable as read): the one rule that decides
+/// whether what a proxy forwards (a client certificate here, a client
+/// address for `crate::usage::allow_list`) is believed.
+pub fn proxy_token<'h, I>(headers: I, configured: &str, pepper: &Pepper) -> ProxyToken
+where
+    I: IntoIterator<Item = (&'h str, &'h [u8])>,
+{
     let configured = configured.trim();
     if configured.len() < MIN_PROXY_TOKEN {
-        return Err(ProxyCertError::NoTrustedProxy);
+        return ProxyToken::NotConfigured;
     }
     let mut presented = headers
         .into_iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case(PROXY_TOKEN_HEADER))
         .map(|(_, v)| v);
     let (Some(presented), None) = (presented.next(), presented.next()) else {
-        return Err(ProxyCertError::ProxyTokenCount);
+        return ProxyToken::NotOne;
     };
     // Compared as keyed digests: constant time, and the length is hidden.
     let presented = std::str::from_utf8(presented).unwrap_or_default();
@@ -83,9 +114,9 @@ where
         .digest(Domain::ProxyToken, presented.trim())
         .ct_eq(&expected)
     {
-        return Err(ProxyCertError::WrongProxyToken);
+        return ProxyToken::Wrong;
     }
-    Ok(Some(thumbprint))
+    ProxyToken::Matches
 }
 
 #[cfg(test)]

@@ -18,7 +18,13 @@
 //! - `vtok/<hmac>`: an access token whose signature was checked
 //!   ([`crate::verified`]);
 //! - `revoked/<jti>`: a revoked access token, until it expires;
-//! - `jti/<client>/<sha256(jti)>`: a `private_key_jwt` assertion already used.
+//! - `jti/<client>/<sha256(jti)>`: a `private_key_jwt` assertion already used;
+//! - `rl/<account>/<window seconds>/<window start>`: a rate-limit counter
+//!   (`crate::usage::limits`);
+//! - `quota/<account>/<period start>/<period end or 0>`: a quota counter
+//!   (`crate::usage::quota`);
+//! - `use/<account>/<hour start>/<class>`: a usage-figure counter, the
+//!   requests of one hour of one class (`crate::usage::figures`).
 //!
 //! Issuer names and `jti` values are hashed so that any text makes a
 //! well-formed key of fixed length.
@@ -55,6 +61,35 @@ pub const VERIFIED_PREFIX: &str = "vtok/";
 pub const REVOKED_PREFIX: &str = "revoked/";
 /// Prefix of the replay markers of `private_key_jwt` assertions.
 pub const REPLAY_PREFIX: &str = "jti/";
+/// Prefix of rate-limit counters.
+pub const RATE_LIMIT_PREFIX: &str = "rl/";
+/// Prefix of quota counters.
+pub const QUOTA_PREFIX: &str = "quota/";
+/// Prefix of usage-figure counters.
+pub const USAGE_PREFIX: &str = "use/";
+
+/// Key of the rate-limit counter of `account` for the window of `length`
+/// seconds that starts at `start`.
+pub fn rate_limit_key(account: &str, length: u64, start: u64) -> String {
+    format!("{RATE_LIMIT_PREFIX}{account}/{length}/{start}")
+}
+
+/// Key of the quota counter of `account` for the period from `start` to
+/// `end` (`0`: a quota without refill).
+pub fn quota_key(account: &str, start: u64, end: u64) -> String {
+    format!("{QUOTA_PREFIX}{account}/{start}/{end}")
+}
+
+/// Prefix of the usage-figure counters of `account`.
+pub fn usage_prefix(account: &str) -> String {
+    format!("{USAGE_PREFIX}{account}/")
+}
+
+/// Key of the usage-figure counter of `account` for the hour starting at
+/// `hour` and the request class `class` (`allowed`, `forbidden`, ...).
+pub fn usage_key(account: &str, hour: u64, class: &str) -> String {
+    format!("{USAGE_PREFIX}{account}/{hour}/{class}")
+}
 
 /// Key of an account record.
 pub fn account_key(id: &str) -> String {
@@ -160,6 +195,10 @@ mod tests {
         assert_eq!(audit_key(42, "x"), "audit/000000000042-x");
         assert_eq!(verified_key("d"), "vtok/d");
         assert_eq!(revoked_key("j"), "revoked/j");
+        assert_eq!(rate_limit_key("a1", 60, 120), "rl/a1/60/120");
+        assert_eq!(quota_key("a1", 5, 0), "quota/a1/5/0");
+        assert_eq!(usage_prefix("a1"), "use/a1/");
+        assert_eq!(usage_key("a1", 3600, "allowed"), "use/a1/3600/allowed");
         // SHA-256 of "" in base64url: a fixed, well-known value.
         let empty = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU";
         assert_eq!(bindings_key(""), format!("oidc/{empty}"));

@@ -235,6 +235,7 @@ fn identity_assertion_has_its_own_type_and_is_no_access_token() {
             flow: "orders",
             id: "a-1",
             now: 1_000,
+            metadata: None,
         })
         .expect("signed");
     let header: serde_json::Value = serde_json::from_slice(

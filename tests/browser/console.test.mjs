@@ -340,6 +340,16 @@ async function run(page, context) {
   assert.match(utc, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/, 'times carry UTC on hover');
   await shot(page, 'account-detail', { fullPage: true });
 
+  step = 'usage figures of a recorded account (issue 15)';
+  assert.equal((await adminApi('PATCH', `/accounts/${keyId}`, { record_usage: true })).status, 200);
+  assert.equal(await authorize({ 'X-API-Key': newKey }), 200, 'one counted request');
+  // Already on this hash: reload so the screen reads the account again.
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: new RegExp(`^${keyName}`) }).waitFor();
+  const totals = page.getByTestId('usage').locator('tr', { hasText: 'Total' });
+  await totals.waitFor();
+  assert.deepEqual(await totals.locator('td, th').allTextContents(), ['Total', '1', '0', '0', '0', '0']);
+
   step = 'disable (kill switch) and enable';
   await page.getByRole('button', { name: 'Disable', exact: true }).click();
   await confirm(page, 'Disable account');

@@ -230,6 +230,46 @@ impl Setup {
 
 /// The checks every gateway configuration in front of flowgate must pass.
 impl Setup {
+    /// Issue #15: over the account's rate limit the client gets `429` with
+    /// `Retry-After` and the `RateLimit` headers through the gateway, and
+    /// the request never reaches the upstream.
+    pub fn check_rate_limited_is_429_with_retry_after(&self) {
+        let r = self.app.admin(
+            "PATCH",
+            &format!("/admin/v1/accounts/{}", self.id),
+            Some(serde_json::json!({
+                "limits": [{"name": "gw", "limit": 1, "window": "day"}]
+            })),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let before = self.upstream.seen().len();
+        let first = self.send("GET", "/flows/orders/1", &[("X-API-Key", &self.key)], b"");
+        assert_eq!(first.status, 200, "{}", self.context());
+        let second = self.send("GET", "/flows/orders/1", &[("X-API-Key", &self.key)], b"");
+        assert_eq!(second.status, 429, "{}\n{}", second.text(), self.context());
+        let retry: u64 = second
+            .header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("Retry-After missing: {:?}", second.headers));
+        assert!((1..=86_400).contains(&retry));
+        assert_eq!(
+            second.header("ratelimit"),
+            Some(format!("\"gw\";r=0;t={retry}").as_str())
+        );
+        assert_eq!(
+            second.header("ratelimit-policy"),
+            Some("\"gw\";q=1;w=86400")
+        );
+        assert_eq!(
+            self.upstream.seen().len(),
+            before + 1,
+            "the limited request got through"
+        );
+        // A plain refusal stays 403.
+        let r = self.send("GET", "/flows/reports/1", &[("X-API-Key", &self.key)], b"");
+        assert_eq!(r.status, 403, "{}", self.context());
+    }
+
     /// A granted GET (key in `X-API-Key`) and POST (key as a bearer token,
     /// with a body) reach the upstream with flowgate's identity and without
     /// the credentials; the body goes to the upstream.

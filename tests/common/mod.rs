@@ -680,3 +680,16 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
             .windows(needle.len())
             .any(|w| w == needle.as_bytes())
 }
+
+/// A well-formed API key of `account_id` that was never issued: the secret
+/// of a real account, but wrong (a `401` for a known account).
+pub fn forged_key(account_id: &str) -> String {
+    struct Fixed;
+    impl flowgate::env::Random for Fixed {
+        fn fill(&self, buf: &mut [u8]) {
+            buf.fill(0x42);
+        }
+    }
+    flowgate::secret::NewSecret::generate(flowgate::secret::SecretKind::ApiKey, account_id, &Fixed)
+        .into_string()
+}

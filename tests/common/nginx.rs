@@ -50,6 +50,14 @@ http {{
             auth_request_set $flowgate_account_name $upstream_http_x_flowgate_account_name;
             auth_request_set $flowgate_flow $upstream_http_x_flowgate_flow;
             auth_request_set $flowgate_assertion $upstream_http_x_flowgate_assertion;
+            auth_request_set $flowgate_metadata $upstream_http_x_flowgate_metadata;
+            # Over a rate limit flowgate answers 403 (asked below) with
+            # X-Flowgate-Limited: 1; @flowgate_403 turns that into a 429.
+            auth_request_set $flowgate_limited $upstream_http_x_flowgate_limited;
+            auth_request_set $flowgate_retry_after $upstream_http_retry_after;
+            auth_request_set $flowgate_ratelimit $upstream_http_ratelimit;
+            auth_request_set $flowgate_ratelimit_policy $upstream_http_ratelimit_policy;
+            error_page 403 = @flowgate_403;
             # On a 401 from flowgate, auth_request itself copies its
             # WWW-Authenticate into the answer: no add_header needed.
 
@@ -59,6 +67,7 @@ http {{
             proxy_set_header X-Flowgate-Account-Name $flowgate_account_name;
             proxy_set_header X-Flowgate-Flow $flowgate_flow;
             proxy_set_header X-Flowgate-Assertion $flowgate_assertion;
+            proxy_set_header X-Flowgate-Metadata $flowgate_metadata;
             # Credentials stay at the edge.
             proxy_set_header Authorization "";
             proxy_set_header X-API-Key "";
@@ -76,6 +85,19 @@ http {{
             # must not reach flowgate next to these.
             proxy_set_header X-Forwarded-Uri "";
             proxy_set_header X-Forwarded-Method "";
+            # auth_request passes on only 401 and 403: over a limit, ask for
+            # a 403 marked X-Flowgate-Limited.
+            proxy_set_header X-Flowgate-Limit-Status 403;
+        }}
+
+        location @flowgate_403 {{
+            if ($flowgate_limited) {{
+                add_header Retry-After $flowgate_retry_after always;
+                add_header RateLimit $flowgate_ratelimit always;
+                add_header RateLimit-Policy $flowgate_ratelimit_policy always;
+                return 429 '{{"error":"rate_limited"}}';
+            }}
+            return 403 '{{"error":"forbidden"}}';
         }}
     }}
 }}

@@ -21,10 +21,12 @@ use flowgate::policy::{Flow, flow_for_path};
 use flowgate::store::Store as _;
 use flowgate::store::keys::{self, account_key, certificate_key};
 use flowgate::token::AccessToken;
+use flowgate::usage::Class;
 use flowgate::verified::{FirstUseError, Keyring, Seen};
 use flowgate_flows::FLOWS;
 use flowgate_spin::{SpinStore, SwappableRecord, WasiClock};
 
+use crate::admission::Tally;
 use crate::config;
 
 /// Which of the two ways flowgate is deployed this request came through.
@@ -57,9 +59,11 @@ pub enum Outcome {
     NotFound,
     /// `503`: a variable or the store failed. Fail closed.
     Unavailable,
+    /// `429`: over one of the account's rate limits.
+    Limited(flowgate::usage::limits::Exceeded),
 }
 
-fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath) {
+pub fn deny(reason: impl std::fmt::Display, account: Option<&str>, path: &NormalPath) {
     // The detail goes to the log, never to the caller; no secret is in it.
     crate::log::log_line!(
         "flowgate authorizer: deny path={path} account={} reason={reason}",
@@ -76,7 +80,7 @@ fn unauthorized(
     Outcome::Unauthorized { basic: false }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Outcome {
+pub fn unavailable(e: impl std::fmt::Display) -> Outcome {
     crate::log::log_line!("flowgate authorizer: unavailable: {e}");
     Outcome::Unavailable
 }
@@ -104,8 +108,24 @@ pub fn trusted_certificate(
     )
 }
 
-/// Decides a request for `method` on `path` with `headers`.
+/// Decides a request for `method` on `path` with `headers`: the credential
+/// and the grant ([`decide_permit`]), then the account's usage controls on
+/// the permit (`crate::admission`, called once per request, here).
 pub async fn decide(
+    method: &str,
+    path: &NormalPath,
+    headers: &[(String, Vec<u8>)],
+    mode: Mode,
+) -> Outcome {
+    match decide_permit(method, path, headers, mode).await {
+        Outcome::Allow(permit) => crate::admission::admit(permit, headers, path),
+        other => other,
+    }
+}
+
+/// Parse -> authenticate -> `check_grant`: the [`Permit`] of an allowed
+/// request, or the refusal.
+async fn decide_permit(
     method: &str,
     path: &NormalPath,
     headers: &[(String, Vec<u8>)],
@@ -168,7 +188,11 @@ pub async fn decide(
     let now = WasiClock.now();
     let principal = match authenticate(record.value.as_deref(), secret, username, &pepper, now) {
         Ok(p) => p,
-        Err(e) => return refuse(&e, Some(secret.account_id())),
+        Err(e) => {
+            let refused = refuse(&e, Some(secret.account_id()));
+            return Tally::of_stored(record.value.as_deref())
+                .count(Class::Unauthenticated, refused);
+        }
     };
     note_use(record, &principal, now);
     grant(principal, flow, method, path)
@@ -196,10 +220,9 @@ pub fn note_use(record: SwappableRecord, principal: &Principal, now: u64) {
 }
 
 /// The core's grant check, logged. Every allowed request at a flow passes
-/// here with its [`Permit`], whatever the credential: per-account admission
-/// checks that come after the grant (rate limits, quotas, IP allow-lists,
-/// issue 15) belong right after `check_grant`, taking `&permit`
-/// (`permit.account()` is the record read for this request).
+/// here with its [`Permit`], whatever the credential; [`decide`] then runs
+/// the account's usage controls (issue 15) on `permit.account()`, the record
+/// read for this request, so no credential path reads the account twice.
 fn grant(
     principal: Principal,
     flow: Option<&'static Flow>,
@@ -207,11 +230,12 @@ fn grant(
     path: &NormalPath,
 ) -> Outcome {
     let account = principal.account_id().to_owned();
+    let tally = Tally::of(principal.account());
     match check_grant(principal, flow, method) {
         Ok(permit) => Outcome::Allow(permit),
         Err(e) => {
             deny(e, Some(&account), path);
-            Outcome::Forbidden
+            tally.count(Class::Forbidden, Outcome::Forbidden)
         }
     }
 }
@@ -253,7 +277,9 @@ fn decide_certificate(
             }
             grant(principal, flow, method, path)
         }
-        Err(e) => unauthorized(e, None, path),
+        Err(e) => {
+            Tally::of_stored(value).count(Class::Unauthenticated, unauthorized(e, None, path))
+        }
     }
 }
 
@@ -329,7 +355,8 @@ fn decide_access_token(
     };
     match authenticate_access_token(record.as_deref(), &verified, presented.as_deref()) {
         Ok(principal) => grant(principal, flow, method, path),
-        Err(e) => unauthorized(e, subject, path),
+        Err(e) => Tally::of_stored(record.as_deref())
+            .count(Class::Unauthenticated, unauthorized(e, subject, path)),
     }
 }
 
@@ -388,7 +415,10 @@ async fn decide_oidc(
             note_use(record, &principal, now);
             grant(principal, flow, method, path)
         }
-        Err(e) => unauthorized(e, Some(&account_id), path),
+        Err(e) => Tally::of_stored(record.value.as_deref()).count(
+            Class::Unauthenticated,
+            unauthorized(e, Some(&account_id), path),
+        ),
     }
 }
 

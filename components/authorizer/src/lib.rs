@@ -18,6 +18,7 @@
 //! account's record (the kill switch and today's grants); its first use
 //! verifies it in full and writes that record (`flowgate::verified`).
 
+mod admission;
 mod config;
 mod decide;
 mod log;
@@ -67,7 +68,7 @@ async fn handle(request: IncomingRequest, out: ResponseOutparam) {
                 Outcome::Forbidden
             }
         };
-        respond::send(out, respond::forward_auth(outcome));
+        respond::send(out, respond::forward_auth_for(outcome, &headers));
         return;
     }
     if is_reserved(&raw_path) {

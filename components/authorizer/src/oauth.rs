@@ -169,11 +169,21 @@ fn form_of(headers: &[(String, Vec<u8>)], body: &[u8]) -> Result<Form, OAuthErro
 
 /// `POST /oauth2/token`.
 pub fn token(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Reply {
+    let mut limited = None;
     let result = (|| {
         let form = form_of(headers, body)?;
         let store = SpinStore::open_default().map_err(|_| OAuthError::Unavailable)?;
         let Client { principal, cnf } = authenticate_client(headers, &form, config, &store)?;
         check_grant_type(&form)?;
+        if let Err(refusal) = crate::admission::at_token_endpoint(principal.account(), headers) {
+            match refusal {
+                crate::admission::TokenRefusal::OAuth(e) => return Err(e),
+                crate::admission::TokenRefusal::Limited(exceeded) => {
+                    limited = Some(exceeded);
+                    return Err(OAuthError::Unavailable);
+                }
+            }
+        }
         let scope = scope_for(principal.account(), form.get("scope"), FLOWS)?;
         let mut jti = [0u8; 16];
         WasiRandom.fill(&mut jti);
@@ -199,17 +209,24 @@ pub fn token(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Rep
             "scope": scope,
         }))
     })();
+    if let Some(exceeded) = limited {
+        return crate::respond::limited(&exceeded, 429);
+    }
     json_or_error(result)
 }
 
+/// A valid access token of the authenticated client, with its text.
+type OwnToken = Option<(AccessToken, String)>;
+
 /// Authenticates the client of an introspection or revocation request and
 /// verifies its `token`: `None` unless it is a valid access token issued to
-/// that client; with it, the token's text.
+/// that client; with it, the token's text. The client comes back too (its
+/// account's metadata goes into the introspection answer).
 fn client_and_own_token(
     headers: &[(String, Vec<u8>)],
     body: &[u8],
     config: &Config,
-) -> Result<(SpinStore, Option<(AccessToken, String)>), OAuthError> {
+) -> Result<(SpinStore, OwnToken, Principal), OAuthError> {
     let form = form_of(headers, body)?;
     let store = SpinStore::open_default().map_err(|_| OAuthError::Unavailable)?;
     let client = authenticate_client(headers, &form, config, &store)?.principal;
@@ -222,14 +239,14 @@ fn client_and_own_token(
         .ok()
         .filter(|t| t.subject() == client.account_id())
         .map(|t| (t, token.to_owned()));
-    Ok((store, verified))
+    Ok((store, verified, client))
 }
 
 /// `POST /oauth2/introspect`: a client may introspect the tokens issued to it;
 /// anything else is `{"active": false}`.
 pub fn introspect(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Reply {
     let result = (|| {
-        let (store, verified) = client_and_own_token(headers, body, config)?;
+        let (store, verified, client) = client_and_own_token(headers, body, config)?;
         let inactive = serde_json::json!({ "active": false });
         let Some((verified, _)) = verified else {
             return Ok(inactive);
@@ -240,7 +257,7 @@ pub fn introspect(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -
         if flowgate::verified::is_revoked(&store, &verified).map_err(unavailable)? {
             return Ok(inactive);
         }
-        Ok(serde_json::json!({
+        let mut answer = serde_json::json!({
             "active": true,
             "scope": verified.scope(),
             "client_id": verified.client_id(),
@@ -251,7 +268,12 @@ pub fn introspect(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -
             "iss": config.issuer,
             "aud": config.audience,
             "jti": verified.id(),
-        }))
+        });
+        // The account's metadata (issue #15), as the flow receives it.
+        if let Some(metadata) = &client.account().usage.metadata {
+            answer["metadata"] = serde_json::Value::Object(metadata.clone());
+        }
+        Ok(answer)
     })();
     json_or_error(result)
 }
@@ -261,7 +283,7 @@ pub fn introspect(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -
 /// it expires.
 pub fn revoke(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Reply {
     let result = (|| {
-        let (store, verified) = client_and_own_token(headers, body, config)?;
+        let (store, verified, _) = client_and_own_token(headers, body, config)?;
         if let Some((verified, token)) = verified {
             flowgate::verified::revoke(&store, &config.verified_key(&token), &verified)
                 .map_err(unavailable)?;

@@ -51,7 +51,7 @@ pub fn json(status: u16, code: &str) -> Reply {
 
 /// The identity headers an allowed request carries to the flow.
 pub fn identity_headers(allowed: &Allowed) -> Vec<(String, Vec<u8>)> {
-    vec![
+    let mut headers = vec![
         (
             "x-flowgate-account".into(),
             allowed.account_id().to_owned().into_bytes(),
@@ -64,7 +64,12 @@ pub fn identity_headers(allowed: &Allowed) -> Vec<(String, Vec<u8>)> {
             "x-flowgate-flow".into(),
             allowed.flow().id.as_bytes().to_vec(),
         ),
-    ]
+    ];
+    if let Some(metadata) = &allowed.account().usage.metadata {
+        let text = flowgate::usage::metadata::header_text(metadata);
+        headers.push(("x-flowgate-metadata".into(), text.into_bytes()));
+    }
+    headers
 }
 
 /// The signed identity assertion for an allowed request (proxy mode), as a
@@ -84,6 +89,7 @@ pub fn assertion_header(allowed: &Allowed) -> Result<(String, Vec<u8>), String> 
             flow: &allowed.flow().id,
             id: &jti,
             now: flowgate_spin::WasiClock.now(),
+            metadata: allowed.account().usage.metadata.as_ref(),
         })
         .map_err(|e| e.to_string())?;
     Ok(("x-flowgate-assertion".into(), token.into_bytes()))
@@ -108,7 +114,20 @@ pub fn refusal(outcome: Outcome) -> Reply {
         Outcome::Forbidden => json(403, "forbidden"),
         Outcome::NotFound => json(404, "not_found"),
         Outcome::Unavailable => json(503, "unavailable"),
+        Outcome::Limited(exceeded) => limited(&exceeded, 429),
     }
+}
+
+/// An answer over a rate limit: `status` (429, or 403 for a gateway that
+/// passes only 401 and 403) with `Retry-After`, `RateLimit-Policy`,
+/// `RateLimit` and `X-Flowgate-Limited: 1`.
+pub fn limited(exceeded: &flowgate::usage::limits::Exceeded, status: u16) -> Reply {
+    let mut reply = json(status, "rate_limited");
+    for (name, value) in exceeded.headers() {
+        reply.header(name, &value);
+    }
+    reply.header("x-flowgate-limited", "1");
+    reply
 }
 
 /// Forward-auth answers `200` with identity headers, `401` or `403`, and `503`
@@ -123,6 +142,24 @@ pub fn forward_auth(outcome: Outcome) -> Reply {
         Outcome::NotFound => json(403, "forbidden"),
         other => refusal(other),
     }
+}
+
+/// Request header with which a gateway that accepts only `401` and `403`
+/// from the auth service (nginx `auth_request`) asks for `403` instead of
+/// `429` over a limit; the answer still carries `X-Flowgate-Limited: 1` and
+/// the rate-limit headers for the gateway to map back (docs/gateways.md).
+pub const LIMIT_STATUS_HEADER: &str = "x-flowgate-limit-status";
+
+/// [`forward_auth`] for the request `headers`: a rate-limit answer in the
+/// status the gateway asked for.
+pub fn forward_auth_for(outcome: Outcome, headers: &[(String, Vec<u8>)]) -> Reply {
+    if let Outcome::Limited(exceeded) = &outcome {
+        let wants_403 = headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case(LIMIT_STATUS_HEADER) && v.as_slice() == b"403");
+        return limited(exceeded, if wants_403 { 403 } else { 429 });
+    }
+    forward_auth(outcome)
 }
 
 /// Sends `reply` as the response.

@@ -133,6 +133,10 @@ pub(crate) fn route(
             .remove_public_key(p("id"), p("kid"))
             .map(|()| NO_CONTENT),
         Operation::AccountFlows => account_flows(admin, p("id")).map(Done::Read),
+        Operation::AccountUsage => query
+            .usage_period()
+            .and_then(|(from, to)| admin.usage_figures(p("id"), from, to))
+            .map(|figures| read(&figures)),
         Operation::ListFlows => Ok(Done::Read(
             json!({ "items": FLOWS.iter().map(flow_json).collect::<Vec<_>>() }),
         )),

@@ -81,6 +81,15 @@ impl Atomics {
         keyvalue::atomics::increment(&self.bucket, key, delta)
             .map_err(|e| StoreError(format!("increment: {e:?}")))
     }
+
+    /// Counts one request in a usage-control counter (rate limit, quota or
+    /// usage figure) and returns the new count. Every such increment, in
+    /// every component, goes through here: this is the one place that
+    /// knows a counter was just created (the count is 1) and when it may
+    /// be deleted (`counter.delete_after`).
+    pub fn count(&self, counter: &flowgate::usage::Counter) -> Result<i64, StoreError> {
+        self.increment(&counter.key, 1)
+    }
 }
 
 impl swap::Atomics for Atomics {

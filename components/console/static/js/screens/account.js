@@ -1,7 +1,7 @@
 // Account detail: status and the kill switch, reset with grace, key and
 // certificate rotation, API tokens, grants (direct and through groups),
-// roles and groups, last use, the account's audit trail, and delete (with
-// the 409 list of flows and a forced delete that names them).
+// roles and groups, last use, usage figures, the account's audit trail, and
+// delete (with the 409 list of flows and a forced delete that names them).
 
 import { api, enc, query } from '../api.js';
 import { can } from '../session.js';
@@ -138,6 +138,12 @@ export async function render(main, id) {
       ['Updated', time(account.updated_at)],
       ['Last used', time(account.last_used_at)],
       account.previous_secret_expires_at ? ['Previous secret works until', time(account.previous_secret_expires_at)] : null,
+      // Usage controls (docs/usage.md); edited through the API or the CLI.
+      account.credential_expires_at ? ['Credential expires', time(account.credential_expires_at)] : null,
+      account.limits ? ['Rate limits', account.limits.map((l) => `${l.name}: ${l.limit} per ${l.window}`).join(', ')] : null,
+      account.quota ? ['Quota', `${account.quota.limit}${account.quota.refill ? ` (refilled ${account.quota.refill})` : ''}`] : null,
+      account.allowed_ips ? ['Allowed IPs', account.allowed_ips.join(', ')] : null,
+      account.metadata ? ['Metadata', h('code', { text: JSON.stringify(account.metadata) })] : null,
     ]),
     actions, status,
   ];
@@ -272,6 +278,26 @@ export async function render(main, id) {
       ...grants.groups.flatMap((g) => g.flows.map((f) => [link(`/flows/${f}`, f), `through group ${g.group}`])),
     ], 'No flows.'),
     h('p', { class: 'hint', text: 'Grants are managed on each flow\'s access tab.' })));
+
+  // Usage figures (docs/usage.md): the last 24 hours, hour by hour.
+  const usage = h('div', { 'data-testid': 'usage' });
+  content.push(section('Usage, last 24 hours', usage));
+  if (!account.recorded) {
+    fill(usage, h('p', { class: 'hint', text: 'Not counted: usage figures are kept for accounts with a rate ' +
+      'limit, a quota or record_usage.' }));
+  } else {
+    fill(usage, loading('Loading usage figures…'));
+    const classes = ['allowed', 'unauthenticated', 'forbidden', 'rate_limited', 'quota_exhausted'];
+    const headers = ['Hour', 'Allowed', 'Unauthenticated (401)', 'Forbidden (403)', 'Rate limited (429)',
+      'Quota exhausted (429)'];
+    api('GET', `${path}/usage`)
+      .then((f) => fill(usage, table('Usage by hour', headers, [
+        ...f.hours.map((hour) => [time(hour.start), ...classes.map((c) => String(hour[c]))]),
+        ['Total', ...classes.map((c) => String(f.totals[c]))],
+      ]), h('p', { class: 'hint', text: `Kept ${f.retention_days} days; refusals are counted where the ` +
+        'account is known.' })))
+      .catch((err) => fill(usage, errorBox(err)));
+  }
 
   // Audit trail.
   if (can('audit:read')) {
