@@ -20,6 +20,8 @@ pub mod access;
 pub mod credentials;
 pub mod export;
 pub mod groups;
+pub mod index;
+mod index_reads;
 mod names;
 pub mod prune;
 pub mod query;

@@ -1,6 +1,9 @@
 //! The key-value store as the core sees it. Its key layout is [`keys`],
-//! the one module that spells a key.
+//! the one module that spells a key; index records (`ix/...`, [`index`],
+//! [`expiry`]) let listing and pruning work without listing the keys.
 
+pub mod expiry;
+pub mod index;
 pub mod keys;
 pub mod swap;
 
@@ -53,12 +56,37 @@ impl NameKind {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     map: std::sync::Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
+    /// How many times [`Store::keys`] was called.
+    listings: std::sync::atomic::AtomicUsize,
+    /// How many reads ([`Store::get`] and [`Store::increment`]) were made.
+    reads: std::sync::atomic::AtomicUsize,
 }
 
 impl MemoryStore {
     fn map(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, Vec<u8>>> {
         // A poisoned lock only means another test panicked; the map is intact.
         self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many times the keys were listed, for tests that a path never
+    /// lists them (issue 16).
+    pub fn key_listings(&self) -> usize {
+        self.listings.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many reads (`get`, and `increment`, which reads a counter) were
+    /// made, for tests that a path's cost does not grow with the store.
+    pub fn reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Every key and value but the index records (`ix/`, [`index`]): what
+    /// tests of "changes nothing" compare. Index entries are bookkeeping
+    /// that may outlive what they name (docs/store.md, "Indexes").
+    pub fn records(&self) -> Vec<(String, Vec<u8>)> {
+        let mut all = self.dump();
+        all.retain(|(k, _)| !k.starts_with(index::INDEX_PREFIX));
+        all
     }
 
     /// Every value, for tests that look for leaked secrets.
@@ -72,6 +100,8 @@ impl MemoryStore {
 
 impl Store for MemoryStore {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(self.map().get(key).cloned())
     }
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
@@ -83,9 +113,13 @@ impl Store for MemoryStore {
         Ok(())
     }
     fn keys(&self) -> Result<Vec<String>, StoreError> {
+        self.listings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(self.map().keys().cloned().collect())
     }
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut map = self.map();
         let old = match map.get(key) {
             None => 0,

@@ -18,6 +18,9 @@
 //!   revoked entry under the token's key. A first use that races with it
 //!   re-reads `revoked/<jti>` after writing its entry and writes the revoked
 //!   entry itself when it finds one, so either order ends revoked.
+//! - **Expiry index**: every record written here (`vtok/`, `revoked/`) is
+//!   filed in the expiry index (`crate::store::expiry`) before it is
+//!   written, so pruning finds it without listing keys (issue 16).
 //!
 //! Only the authorizer writes these keys, and only from a token it verified
 //! (or is revoking); nothing here is taken from a caller unverified.
@@ -26,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::{Domain, Pepper};
 use crate::store::keys::{self, revoked_key};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, expiry};
 use crate::token::{AccessClaims, AccessToken, Confirmation, LEEWAY_SECONDS};
 
 /// What decides whether an entry still applies: the token's issuer and
@@ -189,19 +192,22 @@ pub enum FirstUseError<E> {
 }
 
 /// The first use of a token not seen before: `verify` checks it in full,
-/// a revoked `jti` is refused, then the entry is written under `key`. After
-/// writing, `revoked/<jti>` is read again: a revocation that ran meanwhile
-/// may have been overwritten by this entry, and is then written back, so
-/// either order ends revoked. The returned warning, if any, says that the
-/// entry could not be written (the token is valid; only the saving for next
-/// time is lost).
+/// a revoked `jti` is refused, then the entry is filed in the expiry index
+/// (at `now`) and written under `key`. After writing, `revoked/<jti>` is
+/// read again: a revocation that ran meanwhile may have been overwritten by
+/// this entry, and is then written back, so either order ends revoked. The
+/// returned warning, if any, says that the entry could not be filed or
+/// written; an entry that could not be filed is not written, so no record
+/// escapes pruning (the token is valid; only the saving for next time is
+/// lost).
 pub fn first_use<S, E>(
     store: &S,
     key: &str,
+    now: u64,
     verify: impl FnOnce() -> Result<AccessToken, E>,
 ) -> Result<(AccessToken, Option<StoreError>), FirstUseError<E>>
 where
-    S: Store + ?Sized,
+    S: Store,
 {
     let token = verify().map_err(FirstUseError::Invalid)?;
     let marker = revoked_key(&token.id);
@@ -213,6 +219,9 @@ where
     };
     if is_revoked()? {
         return Err(FirstUseError::Revoked);
+    }
+    if let Err(e) = expiry::schedule(store, key, token.expires_at, now) {
+        return Ok((token, Some(e)));
     }
     if let Err(e) = store.set(key, &Entry::verified(&token).to_bytes()) {
         return Ok((token, Some(e)));
@@ -231,17 +240,21 @@ where
 
 /// Revokes `token` (`/oauth2/revoke`): `revoked/<jti>` first, kept until
 /// the token expires, then a revoked entry under its `key`, so that a first
-/// use racing with this finds one or the other.
-pub fn revoke<S: Store + ?Sized>(
+/// use racing with this finds one or the other. Both are filed in the expiry
+/// index first (at `now`); a filing that fails is returned as a warning and
+/// both are written anyway: a record missed by the index is kept too long,
+/// a revocation not written would let the token through.
+pub fn revoke<S: Store>(
     store: &S,
     key: &str,
     token: &AccessToken,
-) -> Result<(), StoreError> {
-    store.set(
-        &revoked_key(&token.id),
-        token.expires_at.to_string().as_bytes(),
-    )?;
-    store.set(key, &Entry::revoked(token).to_bytes())
+    now: u64,
+) -> Result<Option<String>, StoreError> {
+    let marker = revoked_key(&token.id);
+    let warning = expiry::schedule_or_report(store, &[&marker, key], token.expires_at, now);
+    store.set(&marker, token.expires_at.to_string().as_bytes())?;
+    store.set(key, &Entry::revoked(token).to_bytes())?;
+    Ok(warning)
 }
 
 /// Whether `token` has been revoked (`revoked/<jti>` exists).
@@ -336,8 +349,9 @@ mod tests {
     /// What a [`Racing`] store runs between a write and the next read.
     type Between<'a> = Box<dyn FnOnce(&crate::store::MemoryStore) + 'a>;
 
-    /// A store that runs `between` once, right after the first `set`: a
-    /// revocation landing between a first use's write and its re-read.
+    /// A store that runs `between` once, right after the first `set` of a
+    /// `vtok/` key: a revocation landing between a first use's write of its
+    /// entry and its re-read.
     struct Racing<'a> {
         inner: crate::store::MemoryStore,
         between: std::cell::Cell<Option<Between<'a>>>,
@@ -349,7 +363,9 @@ mod tests {
         }
         fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
             self.inner.set(key, value)?;
-            if let Some(f) = self.between.take() {
+            if key.starts_with(keys::VERIFIED_PREFIX)
+                && let Some(f) = self.between.take()
+            {
                 f(&self.inner);
             }
             Ok(())
@@ -369,15 +385,34 @@ mod tests {
     fn first_use_records_the_token_and_later_lookups_need_no_verification() {
         let store = crate::store::MemoryStore::default();
         assert_eq!(lookup(&store, "vtok/k", 1_100), Ok(Seen::New));
-        let (t, warning) = first_use(&store, "vtok/k", || Ok::<_, ()>(token(None))).expect("valid");
+        let (t, warning) =
+            first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>(token(None))).expect("valid");
         assert_eq!((t, warning), (token(None), None));
         assert_eq!(
             lookup(&store, "vtok/k", 1_100),
             Ok(Seen::Verified(token(None)))
         );
         assert_eq!(
-            first_use(&store, "vtok/x", || Err::<AccessToken, _>("bad signature")),
+            first_use(&store, "vtok/x", 1_100, || Err::<AccessToken, _>(
+                "bad signature"
+            )),
             Err(FirstUseError::Invalid("bad signature"))
+        );
+    }
+
+    #[test]
+    fn issue16_first_use_and_revocation_file_their_records_for_prune() {
+        let store = crate::store::MemoryStore::default();
+        first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>(token(None))).expect("valid");
+        revoke(&store, "vtok/r", &token(None), 1_100).expect("revoked");
+        // The token expires at 1_300: hour bucket 0.
+        assert_eq!(
+            expiry::bucket(expiry::bucket_of(1_300)).entries(&store),
+            Ok(vec![
+                "vtok/k".to_owned(),
+                revoked_key("jti1"),
+                "vtok/r".to_owned()
+            ])
         );
     }
 
@@ -385,16 +420,16 @@ mod tests {
     fn revocation_before_after_or_during_first_use_ends_revoked() {
         // Before: the marker is found before anything is written.
         let store = crate::store::MemoryStore::default();
-        revoke(&store, "vtok/k", &token(None)).expect("revoked");
+        revoke(&store, "vtok/k", &token(None), 1_100).expect("revoked");
         assert_eq!(
-            first_use(&store, "vtok/other", || Ok::<_, ()>(token(None))),
+            first_use(&store, "vtok/other", 1_100, || Ok::<_, ()>(token(None))),
             Err(FirstUseError::Revoked)
         );
         assert_eq!(store.get("vtok/other"), Ok(None));
         // After: the entry is overwritten as revoked.
         let store = crate::store::MemoryStore::default();
-        first_use(&store, "vtok/k", || Ok::<_, ()>(token(None))).expect("valid");
-        revoke(&store, "vtok/k", &token(None)).expect("revoked");
+        first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>(token(None))).expect("valid");
+        revoke(&store, "vtok/k", &token(None), 1_100).expect("revoked");
         assert_eq!(
             lookup(&store, "vtok/k", 1_100),
             Ok(Seen::Refused(EntryError::Revoked))
@@ -410,7 +445,7 @@ mod tests {
             }))),
         };
         assert_eq!(
-            first_use(&store, "vtok/k", || Ok::<_, ()>(token(None))),
+            first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>(token(None))),
             Err(FirstUseError::Revoked)
         );
         assert_eq!(

@@ -44,6 +44,14 @@ fn issue18_concurrent_creates_of_one_name_give_one_201_and_409_for_the_rest() {
     scenarios::one_name_many_creates_give_one_201(&[app], "one", 8);
 }
 
+/// Issue 16: account creates at once lose no entry of the account index or
+/// of a flow's grant index.
+#[test]
+fn issue16_concurrent_account_creates_are_all_listed() {
+    let app = Arc::new(slow_app());
+    scenarios::account_creates_all_listed(&[app], "one", CALLS);
+}
+
 /// Regression test for issue #4: the bindings of one issuer are a single
 /// record shared by its `oidc` accounts, so concurrent registrations must
 /// each keep their binding (compare-and-swap on `oidc/`).

@@ -52,15 +52,27 @@ fn counts_of(line: &str) -> Counts {
 /// Runs `request` and returns the counts of the one authorizer request it
 /// made, read from the log the host wrote before the response ended.
 fn counted(app: &App, log: &std::path::Path, request: impl Fn(&App) -> u16) -> (u16, Counts) {
+    let (status, line) = logged(app, log, "authorizer", request);
+    (status, counts_of(&line))
+}
+
+/// Runs `request` and returns its status and the key-value log line of the
+/// one request it made to `component`.
+fn logged(
+    app: &App,
+    log: &std::path::Path,
+    component: &str,
+    request: impl Fn(&App) -> u16,
+) -> (u16, String) {
     let before = std::fs::read_to_string(log).unwrap_or_default().len();
     let status = request(app);
     let text = std::fs::read_to_string(log).expect("the host wrote the key-value log");
     let new: Vec<&str> = text[before..]
         .lines()
-        .filter(|l| l.starts_with("authorizer "))
+        .filter(|l| l.starts_with(&format!("{component} ")))
         .collect();
-    assert_eq!(new.len(), 1, "exactly one authorizer request: {new:?}");
-    (status, counts_of(new[0]))
+    assert_eq!(new.len(), 1, "exactly one {component} request: {new:?}");
+    (status, new[0].to_owned())
 }
 
 fn token_request(app: &App, form: &str, headers: &[(&str, &str)]) -> u16 {
@@ -97,6 +109,10 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             .variable("issuer", Some(ISSUER))
             .env("FLOWGATE_HOST_KV_LOG", &log.to_string_lossy()),
     );
+
+    // The first listing indexes the new store, once (issue 16: the one key
+    // listing a store ever gets); everything below runs on an indexed store.
+    assert_eq!(app.admin("GET", "/admin/v1/accounts", None).status, 200);
 
     let (key_id, key) = app.create_account(
         json!({ "name": "kv-key", "credential_type": "api_key", "flows": ["orders"] }),
@@ -200,13 +216,15 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             // Issue 12: its verified-token record, then its account's record
             // (the kill switch and today's grants); no signature check after
             // the first use. The first use also reads `revoked/<jti>` before
-            // and after writing the record (`flowgate::verified`). Usage
-            // controls (issue 15) look at that same account record: no
-            // third read.
+            // and after writing the record (`flowgate::verified`), and files
+            // the record in the expiry index first (issue 16: a slot drawn by
+            // increment, then written; the host counts an increment as a
+            // write). Usage controls (issue 15) look at that same account
+            // record: no third read.
             name: "access token (client_secret)",
             first: Counts {
                 reads: 4,
-                writes: 1,
+                writes: 3,
             },
             expected: read(2),
             status: 200,
@@ -235,11 +253,14 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         },
         Case {
             // Issue #15: one named limit is one atomic increment (a write),
-            // and an account with a limit has usage figures: one more.
+            // and an account with a limit has usage figures: one more. The
+            // increment that creates a counter (the hour's limit, the hour's
+            // figures) also files it in the expiry index (issue 16: a slot
+            // drawn, then written), once per window: four more, once.
             name: "api_key with a rate limit",
             first: Counts {
                 reads: 2,
-                writes: 3,
+                writes: 7,
             },
             expected: Counts {
                 reads: 1,
@@ -252,11 +273,12 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             }),
         },
         Case {
-            // Issue #15 item 7: usage figures alone are one increment.
+            // Issue #15 item 7: usage figures alone are one increment (and,
+            // once per hour, its expiry-index entry: two).
             name: "api_key with record_usage",
             first: Counts {
                 reads: 2,
-                writes: 2,
+                writes: 4,
             },
             expected: Counts {
                 reads: 1,
@@ -269,11 +291,12 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             }),
         },
         Case {
-            // A refusal of a recorded account is counted in its figures.
+            // A refusal of a recorded account is counted in its figures (the
+            // hour's first refusal files that counter: two more writes).
             name: "denied: wrong key of a recorded account",
             first: Counts {
                 reads: 1,
-                writes: 1,
+                writes: 3,
             },
             expected: Counts {
                 reads: 1,
@@ -301,11 +324,12 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             }),
         },
         Case {
-            // First use: its `last_used` too; the limit and the figures.
+            // First use: its `last_used` too; the limit and the figures, and
+            // the two new counters' expiry-index entries.
             name: "token endpoint: client_secret with a rate limit",
             first: Counts {
                 reads: 2,
-                writes: 3,
+                writes: 7,
             },
             expected: Counts {
                 reads: 1,
@@ -390,15 +414,16 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             }),
         },
         Case {
-            // The account, then the jti's replay marker; the marker is written.
+            // The account, then the jti's replay marker; the marker is
+            // written, after its expiry-index slot (issue 16).
             name: "token endpoint: private_key_jwt",
             first: Counts {
                 reads: 3,
-                writes: 2,
+                writes: 4,
             },
             expected: Counts {
                 reads: 2,
-                writes: 1,
+                writes: 3,
             },
             status: 200,
             request: Box::new({
@@ -441,4 +466,25 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         assert_eq!(second, case.expected, "{}: repeated request", case.name);
     }
     println!("{table}");
+
+    // Issue 16: with verified tokens, replay marks and rate-limit counters
+    // now in the store, management's listings and prune read indexes, never
+    // the key list (its cost grows with traffic, and Spin refuses a listing
+    // over 128 MiB).
+    let admin = |method: &'static str, path: &'static str| {
+        move |app: &App| app.admin(method, path, None).status
+    };
+    for (method, path) in [
+        ("GET", "/admin/v1/accounts?limit=2"),
+        ("GET", "/admin/v1/flows/orders/access"),
+        ("GET", "/admin/v1/audit?limit=2"),
+        ("POST", "/admin/v1/maintenance/prune"),
+    ] {
+        let (status, line) = logged(&app, &log, "management", admin(method, path));
+        assert_eq!(status, 200, "{method} {path}");
+        assert!(
+            line.contains(" get_keys=0"),
+            "{method} {path} listed keys: {line}"
+        );
+    }
 }

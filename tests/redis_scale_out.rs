@@ -171,4 +171,6 @@ fn two_hosts_on_one_redis_answer_as_one() {
     scenarios::group_grants_lose_nothing(&hosts, "two");
     // Issue #18 item 1 across hosts: 8 creates of one name, one 201.
     scenarios::one_name_many_creates_give_one_201(&hosts, "two", 8);
+    // Issue 16: creates through both hosts at once, every one listed.
+    scenarios::account_creates_all_listed(&hosts, "two", 24);
 }

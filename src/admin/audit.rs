@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Admin, AdminError, Page};
 use crate::secret::generate_id;
-use crate::store::keys::{AUDIT_PREFIX, audit_key};
+use crate::store::keys::audit_key;
 
 /// One entry of the audit log.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
@@ -43,6 +43,7 @@ impl Admin<'_> {
     pub fn audit(&self, entry: &AuditEntry) -> Result<(), AdminError> {
         let key = audit_key(entry.time, &generate_id(self.random));
         let bytes = serde_json::to_vec(entry).map_err(|_| AdminError::Corrupt(key.clone()))?;
+        super::index::audit_day(super::index::day_of(entry.time)).add(self.store, &key)?;
         self.store.set(&key, &bytes)?;
         Ok(())
     }
@@ -59,17 +60,10 @@ impl Admin<'_> {
             before,
         } = *query;
         let limit = limit.clamp(1, 200);
-        let mut keys: Vec<String> = self
-            .store
-            .keys()?
-            .into_iter()
-            .filter(|k| k.starts_with(AUDIT_PREFIX))
-            .filter(|k| before.is_none_or(|b| k.as_str() < b))
-            .collect();
-        keys.sort_unstable_by(|a, b| b.cmp(a));
         let mut items = Vec::new();
         let mut next = None;
-        for key in keys {
+        for key in self.audit_keys_newest_first(before)? {
+            let key = key?;
             let Some(bytes) = self.store.get(&key)? else {
                 continue;
             };

@@ -546,6 +546,10 @@ impl Admin<'_> {
             self.store.set(&role_key(&role.name), &bytes)?;
         }
         for (_, group) in &groups {
+            if self.stored_group(&group.name)?.is_none() {
+                // A new group: its index entry first (issue 16).
+                super::index::groups().add(self.store, &group.name)?;
+            }
             let bytes = serde_json::to_vec(group)
                 .map_err(|_| AdminError::Corrupt(group_key(&group.name)))?;
             self.store.set(&group_key(&group.name), &bytes)?;
@@ -563,8 +567,12 @@ impl Admin<'_> {
         for (mut record, stored) in accounts {
             record.account.grants =
                 self.effective_grants(&record.direct_grants(), &record.account.groups, None)?;
-            self.write(&record)?;
             let id = record.account.id.clone();
+            if stored.is_none() {
+                // A new account: its index entry first (issue 16).
+                super::index::add_account(self.store, &id)?;
+            }
+            self.write(&record)?;
             if let Some(old) = &stored {
                 // Certificates the import drops: the record first (done), then
                 // the index, unless it already names another account.
@@ -593,7 +601,7 @@ impl Admin<'_> {
             self.store
                 .set(&name_key(&record.account.name), id.as_bytes())?;
             for flow in record.direct_grants() {
-                self.store.set(&grant_key(&flow, &id), b"")?;
+                self.mark_grant(&flow, &id)?;
             }
         }
         if !groups.is_empty() {

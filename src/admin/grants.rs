@@ -3,7 +3,7 @@
 //! The record's `grants` decide; the `grant/<flow>/<id>` index only lists.
 
 use super::{AccountView, Admin, AdminError};
-use crate::store::keys::{grant_key, grant_prefix};
+use crate::store::keys::grant_key;
 
 impl Admin<'_> {
     /// `PUT /admin/v1/flows/{flow}/access/{account_id}`. Idempotent.
@@ -21,7 +21,7 @@ impl Admin<'_> {
             record.account.updated_at = self.clock.now();
             self.write(&record)?;
         }
-        self.store.set(&grant_key(flow_id, id), b"")?;
+        self.mark_grant(flow_id, id)?;
         Ok(AccountView::from(&record))
     }
 
@@ -44,14 +44,9 @@ impl Admin<'_> {
     /// `GET /admin/v1/flows/{flow}/access`: the accounts that may invoke it.
     pub fn flow_access(&self, flow_id: &str) -> Result<Vec<AccountView>, AdminError> {
         self.flow(flow_id)?;
-        let prefix = grant_prefix(flow_id);
-        let mut ids: Vec<String> = self
-            .store
-            .keys()?
-            .into_iter()
-            .filter_map(|k| k.strip_prefix(&prefix).map(str::to_owned))
-            .collect();
-        ids.sort();
+        self.indexed()?;
+        let ids =
+            crate::store::index::distinct(super::index::flow_grants(flow_id).entries(self.store)?);
         let mut out = Vec::new();
         for id in ids {
             match self.record(&id) {

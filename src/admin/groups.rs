@@ -11,7 +11,8 @@ use super::{AccountView, Admin, AdminError, Fields, check_description, field, na
 use crate::account::Record;
 use crate::policy::is_identifier;
 use crate::store::NameKind;
-use crate::store::keys::{GROUP_PREFIX, group_key};
+use crate::store::index::distinct;
+use crate::store::keys::group_key;
 
 /// A group as stored under `group/<name>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,7 +168,11 @@ impl Admin<'_> {
         self.create_named(
             NameKind::Group,
             &group.name,
-            || self.write_group(&group),
+            || {
+                // Its index entry first (issue 16).
+                super::index::groups().add(self.store, &group.name)?;
+                self.write_group(&group)
+            },
             || {},
         )?;
         Ok(GroupView {
@@ -176,29 +181,36 @@ impl Admin<'_> {
         })
     }
 
-    /// `GET /admin/v1/groups`, by name.
-    pub fn groups(&self) -> Result<Vec<GroupView>, AdminError> {
-        let mut names: Vec<String> = self
-            .store
-            .keys()?
-            .into_iter()
-            .filter_map(|k| k.strip_prefix(GROUP_PREFIX).map(str::to_owned))
-            .collect();
-        names.sort();
-        let records = self.records()?;
+    /// Every group, by name, from the group index (issue 16: no key
+    /// listing).
+    fn stored_groups(&self) -> Result<Vec<Group>, AdminError> {
+        self.indexed()?;
         let mut out = Vec::new();
-        for name in names {
+        for name in distinct(super::index::groups().entries(self.store)?) {
             if let Some(group) = self.stored_group(&name)? {
-                let mut members: Vec<String> = records
-                    .iter()
-                    .filter(|r| r.account.groups.contains(&name))
-                    .map(|r| r.account.id.clone())
-                    .collect();
-                members.sort();
-                out.push(GroupView { group, members });
+                out.push(group);
             }
         }
         Ok(out)
+    }
+
+    /// `GET /admin/v1/groups`, by name, with their members (read from every
+    /// account record: this listing grows with the accounts).
+    pub fn groups(&self) -> Result<Vec<GroupView>, AdminError> {
+        let groups = self.stored_groups()?;
+        let records = self.records()?;
+        Ok(groups
+            .into_iter()
+            .map(|group| {
+                let mut members: Vec<String> = records
+                    .iter()
+                    .filter(|r| r.account.groups.contains(&group.name))
+                    .map(|r| r.account.id.clone())
+                    .collect();
+                members.sort();
+                GroupView { group, members }
+            })
+            .collect())
     }
 
     /// `GET /admin/v1/groups/{name}`.
@@ -316,11 +328,12 @@ impl Admin<'_> {
     /// The groups that hold a grant to `flow_id`, by name.
     pub fn flow_groups(&self, flow_id: &str) -> Result<Vec<String>, AdminError> {
         self.flow(flow_id)?;
+        // Groups only: their members are not part of this answer.
         Ok(self
-            .groups()?
+            .stored_groups()?
             .into_iter()
-            .filter(|g| g.group.grants.iter().any(|f| f == flow_id))
-            .map(|g| g.group.name)
+            .filter(|g| g.grants.iter().any(|f| f == flow_id))
+            .map(|g| g.name)
             .collect())
     }
 }

@@ -5,7 +5,7 @@ use super::{Admin, AdminError, field, not_found};
 use crate::account::{Account, Extension, Record, Scope};
 use crate::policy::{Flow, flow_by_id};
 use crate::secret::is_id;
-use crate::store::keys::{account_id_of, account_key};
+use crate::store::keys::account_key;
 
 impl Admin<'_> {
     /// Reads an account record.
@@ -27,13 +27,7 @@ impl Admin<'_> {
 
     /// Every account record, by id.
     pub fn records(&self) -> Result<Vec<Record>, AdminError> {
-        let mut ids: Vec<String> = self
-            .store
-            .keys()?
-            .into_iter()
-            .filter_map(|k| account_id_of(&k).map(str::to_owned))
-            .collect();
-        ids.sort();
+        let ids = self.indexed_accounts()?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             match self.record(&id) {

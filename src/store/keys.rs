@@ -61,6 +61,8 @@ pub const VERIFIED_PREFIX: &str = "vtok/";
 pub const REVOKED_PREFIX: &str = "revoked/";
 /// Prefix of the replay markers of `private_key_jwt` assertions.
 pub const REPLAY_PREFIX: &str = "jti/";
+/// Prefix of the index records (`src/store/index.rs`, issue 16).
+pub const INDEX_PREFIX: &str = "ix/";
 /// Prefix of rate-limit counters.
 pub const RATE_LIMIT_PREFIX: &str = "rl/";
 /// Prefix of quota counters.

@@ -171,3 +171,64 @@ pub fn one_name_many_creates_give_one_201(hosts: &[Arc<App>], tag: &str, n: usiz
         );
     }
 }
+
+/// Issue 16: `n` account creates at once, each through the account index
+/// (a slot drawn by atomic increment): every one answers `201` and every
+/// account is in the listing afterwards, and in a flow's access when
+/// created with a grant.
+pub fn account_creates_all_listed(hosts: &[Arc<App>], tag: &str, n: usize) {
+    let name = |i: usize| format!("{tag}-listed-{i}");
+    let created = {
+        let tag = tag.to_owned();
+        spread(hosts, n, move |app, i| {
+            let r = app.admin(
+                "POST",
+                "/admin/v1/accounts",
+                Some(json!({
+                    "name": format!("{tag}-listed-{i}"),
+                    "credential_type": "api_key",
+                    "flows": ["reports"],
+                })),
+            );
+            r.status
+        })
+    };
+    assert!(created.iter().all(|s| *s == 201), "{created:?}");
+    let mut listed = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(a) => format!("/admin/v1/accounts?limit=200&after={a}"),
+            None => "/admin/v1/accounts?limit=200".to_owned(),
+        };
+        let page = hosts[0].admin("GET", &path, None).json();
+        for item in page["items"].as_array().into_iter().flatten() {
+            listed.push(item["name"].as_str().unwrap_or_default().to_owned());
+        }
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let access = hosts[0]
+        .admin("GET", "/admin/v1/flows/reports/access", None)
+        .json();
+    let granted: Vec<String> = access["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| a["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    for i in 0..n {
+        assert!(
+            listed.contains(&name(i)),
+            "{} not listed: {listed:?}",
+            name(i)
+        );
+        assert!(
+            granted.contains(&name(i)),
+            "{} not in access: {access}",
+            name(i)
+        );
+    }
+}

@@ -325,7 +325,7 @@ fn decide_access_token(
                 keys.verify_access_token(token, issuer, audience, now)
                     .map_err(Ok)
             };
-            match flowgate::verified::first_use(&store, &key, verify) {
+            match flowgate::verified::first_use(&store, &key, now, verify) {
                 Ok((t, None)) => t,
                 Ok((t, Some(e))) => {
                     // The token is valid; only the saving for next time is lost.

@@ -88,7 +88,19 @@ impl Atomics {
     /// knows a counter was just created (the count is 1) and when it may
     /// be deleted (`counter.delete_after`).
     pub fn count(&self, counter: &flowgate::usage::Counter) -> Result<i64, StoreError> {
-        self.increment(&counter.key, 1)
+        let count = self.increment(&counter.key, 1)?;
+        if count == 1 {
+            // Issue 16: the increment that creates a counter files it in the
+            // expiry index, under `delete_after`, for prune; a failure here
+            // fails the request (503), as a failed count does.
+            flowgate::store::expiry::file_counter(
+                &SpinStore::open_default()?,
+                counter,
+                count,
+                WasiClock.now(),
+            )?;
+        }
+        Ok(count)
     }
 }
 

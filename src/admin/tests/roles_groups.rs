@@ -63,7 +63,7 @@ fn unknown_roles_and_groups_are_named_and_change_nothing() {
             .expect_err("refused");
         assert_eq!(field_of(err), expected);
     }
-    assert!(env.store.dump().is_empty(), "{}", env.dump_text());
+    assert!(env.store.records().is_empty(), "{}", env.dump_text());
     let id = create(
         &env,
         r#"{"name":"a","credential_type":"api_key","roles":["auditor"]}"#,
@@ -180,7 +180,8 @@ fn last_use_is_shown_and_filters_unused_accounts() {
     );
     assert_eq!(
         names(env.admin().list_accounts(&q(3)).expect("list")),
-        vec!["idle", "used"]
+        vec!["used", "idle"],
+        "in order of creation"
     );
     let view = AccountView::from(&env.admin().record(&used).expect("r"));
     assert_eq!(view.last_used_at, Some(1_000 + 40 * 86_400));
@@ -217,7 +218,7 @@ fn export_holds_digests_only_and_import_is_idempotent() {
     let bytes = text.as_bytes();
     let plan = other.admin().import(bytes, true).expect("plan");
     assert_eq!(plan.changes.len(), 3, "{plan:?}");
-    assert!(other.store.dump().is_empty(), "a dry run wrote");
+    assert!(other.store.records().is_empty(), "a dry run wrote");
     other.admin().import(bytes, false).expect("applied");
     let copy = other.admin().account(&created.account.id).expect("copied");
     assert_eq!(copy.grants, vec!["orders", "reports"]);
