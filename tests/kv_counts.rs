@@ -470,17 +470,18 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
     // Issue 16: with verified tokens, replay marks and rate-limit counters
     // now in the store, management's listings and prune read indexes, never
     // the key list (its cost grows with traffic, and Spin refuses a listing
-    // over 128 MiB).
-    let admin = |method: &'static str, path: &'static str| {
-        move |app: &App| app.admin(method, path, None).status
-    };
+    // over 128 MiB); an account's usage figures read their hours' counters.
+    let usage = format!("/admin/v1/accounts/{recorded_id}/usage");
     for (method, path) in [
         ("GET", "/admin/v1/accounts?limit=2"),
         ("GET", "/admin/v1/flows/orders/access"),
         ("GET", "/admin/v1/audit?limit=2"),
+        ("GET", usage.as_str()),
         ("POST", "/admin/v1/maintenance/prune"),
     ] {
-        let (status, line) = logged(&app, &log, "management", admin(method, path));
+        let (status, line) = logged(&app, &log, "management", |app: &App| {
+            app.admin(method, path, None).status
+        });
         assert_eq!(status, 200, "{method} {path}");
         assert!(
             line.contains(" get_keys=0"),

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{Admin, AdminError, Fields, field};
 use crate::account::Account;
-use crate::store::keys::usage_prefix;
+use crate::store::keys::usage_key;
 use crate::usage::figures::{self, Counts, Period};
 use crate::usage::{Controls, Limit, allow_list, expiry, limits, metadata, quota};
 
@@ -208,20 +208,22 @@ impl Admin<'_> {
         let account = self.account(id)?;
         let period =
             Period::new(from, to, self.clock.now()).map_err(|e| field(e.parameter, e.reason))?;
-        let prefix = usage_prefix(&account.id);
+        // One read per hour and class of the period, never a key listing
+        // (issue 16: management must not cost more as traffic records
+        // grow). A present counter is read with an increment of 0; an
+        // absent one is skipped, so reading creates nothing.
         let mut hours: std::collections::BTreeMap<u64, Counts> = Default::default();
-        for key in self.store.keys()? {
-            if !key.starts_with(&prefix) {
-                continue;
+        for hour in period.hours() {
+            for class in figures::Class::ALL {
+                let key = usage_key(&account.id, hour, class.as_str());
+                if self.store.get(&key)?.is_none() {
+                    continue;
+                }
+                let n = u64::try_from(self.store.increment(&key, 0)?).unwrap_or(0);
+                if n > 0 {
+                    hours.entry(hour).or_default().add(class, n);
+                }
             }
-            let Some((_, hour, class)) = figures::parse_key(&key) else {
-                continue;
-            };
-            if !period.holds_hour(hour) {
-                continue;
-            }
-            let n = u64::try_from(self.store.increment(&key, 0)?).unwrap_or(0);
-            hours.entry(hour).or_default().add(class, n);
         }
         let mut totals = Counts::default();
         for counts in hours.values() {

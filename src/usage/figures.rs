@@ -226,12 +226,35 @@ impl Period {
     pub fn holds_hour(&self, hour: u64) -> bool {
         hour + HOUR_SECONDS > self.from && hour < self.to
     }
+
+    /// The start of every hour that overlaps the period, oldest first: at
+    /// most the retention's 744 hours and the current one.
+    pub fn hours(&self) -> impl Iterator<Item = u64> {
+        let first = self.from - self.from % HOUR_SECONDS;
+        (first..self.to).step_by(HOUR_SECONDS as usize)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::account::CredentialType;
+
+    #[test]
+    fn a_period_walks_exactly_the_hours_it_overlaps() {
+        let p = Period {
+            from: 10 * HOUR_SECONDS + 5,
+            to: 12 * HOUR_SECONDS + 1,
+        };
+        let hours: Vec<u64> = p.hours().collect();
+        assert_eq!(
+            hours,
+            [10 * HOUR_SECONDS, 11 * HOUR_SECONDS, 12 * HOUR_SECONDS]
+        );
+        assert!(hours.iter().all(|h| p.holds_hour(*h)));
+        assert!(!p.holds_hour(9 * HOUR_SECONDS));
+        assert!(!p.holds_hour(13 * HOUR_SECONDS));
+    }
     use crate::usage::Limit;
     use crate::usage::limits::Window;
 
