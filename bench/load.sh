@@ -39,15 +39,9 @@ SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 . "$ROOT/bench/lib.sh"
 
 # --- build -------------------------------------------------------------------
-if [ "${SKIP_BUILD:-}" != 1 ]; then
-    say "building the components and the floors (wasm32-wasip2, release)"
-    cargo build -q --target wasm32-wasip2 --release -p authorizer -p management -p hello \
-        -p kv-floor -p proxy-floor
-    if [ -z "${FLOWGATE_SPIN:-}" ]; then
-        say "building the test host (profile host)"
-        cargo build -q --profile host -p flowgate-host
-    fi
-fi
+# shellcheck source=bench/build.sh
+. "$ROOT/bench/build.sh"
+build_for_bench authorizer management hello kv-floor proxy-floor
 [ -x "$RUNTIME" ] || die "$RUNTIME is missing or not executable"
 if [ "${MEMORY:-}" = 1 ]; then
     [ -z "${FLOWGATE_SPIN:-}" ] || die "MEMORY=1 needs the test host (Spin does not report it)"

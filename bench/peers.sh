@@ -29,14 +29,9 @@ WRK_CORE=${WRK_CORE:-1}
 command -v taskset >/dev/null || die "taskset (util-linux) is needed"
 command -v node >/dev/null || die "Node.js is needed for oidc-provider"
 
-if [ "${SKIP_BUILD:-}" != 1 ]; then
-    say "building the components (wasm32-wasip2, release)"
-    cargo build -q --target wasm32-wasip2 --release -p authorizer -p management
-    if [ -z "${FLOWGATE_SPIN:-}" ]; then
-        say "building the test host (profile host)"
-        cargo build -q --profile host -p flowgate-host
-    fi
-fi
+# shellcheck source=bench/build.sh
+. "$ROOT/bench/build.sh"
+build_for_bench authorizer management
 [ -x "$RUNTIME" ] || die "$RUNTIME is missing or not executable"
 [ -d "$ROOT/bench/peers/node_modules/oidc-provider" ] || "$ROOT/bench/peers/install.sh"
 PEER_VERSION=$(node -p 'require("./bench/peers/node_modules/oidc-provider/package.json").version')

@@ -50,14 +50,9 @@ die() { printf 'bench/scale.sh: %s\n' "$*" >&2; exit 1; }
 command -v python3 >/dev/null || die "python3 is needed"
 command -v curl >/dev/null || die "curl is needed"
 
-if [ "${SKIP_BUILD:-}" != 1 ]; then
-    say "building the components (wasm32-wasip2, release)"
-    cargo build -q --target wasm32-wasip2 --release -p authorizer -p management
-    if [ -z "${FLOWGATE_SPIN:-}" ]; then
-        say "building the test host (profile host)"
-        cargo build -q --profile host -p flowgate-host
-    fi
-fi
+# shellcheck source=bench/build.sh
+. "$ROOT/bench/build.sh"
+build_for_bench authorizer management
 if [ -n "${FLOWGATE_SPIN:-}" ]; then
     RUNTIME=$FLOWGATE_SPIN
     RUNTIME_NAME="Spin ($("$FLOWGATE_SPIN" --version 2>/dev/null | head -1))"
