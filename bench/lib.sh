@@ -19,6 +19,22 @@ command -v python3 >/dev/null || die "python3 is needed for small helpers (JSON,
 command -v curl >/dev/null || die "curl is needed"
 
 HOST_BIN=${FLOWGATE_HOST_BIN:-$ROOT/target/host/flowgate-host}
+# The `flowgate` CLI, which makes the signing key (bench/build.sh builds it).
+CLI_BIN=${FLOWGATE_CLI_BIN:-$ROOT/target/host/flowgate}
+
+# A new `signing_key`: the bound form `flowgate signing-key` prints (what a
+# deployment should use: no key derivation per request), or with
+# KEY_FORM=plain a plain 32-byte seed, to measure the slower form.
+signing_key() {
+    case "${KEY_FORM:-bound}" in
+        bound)
+            [ -x "$CLI_BIN" ] || die "$CLI_BIN is missing: build it (bench/build.sh does) or set KEY_FORM=plain"
+            "$CLI_BIN" signing-key
+            ;;
+        plain) python3 -c 'import secrets; print(secrets.token_hex(32))' ;;
+        *) die "KEY_FORM must be bound or plain" ;;
+    esac
+}
 if [ -n "${FLOWGATE_SPIN:-}" ]; then
     RUNTIME=$FLOWGATE_SPIN
     RUNTIME_NAME="Spin ($("$FLOWGATE_SPIN" --version 2>/dev/null | head -1))"
@@ -57,12 +73,12 @@ start_flowgate() {
     ADMIN_TOKEN="adm-$(python3 -c 'import secrets; print(secrets.token_hex(20))')"
     APP_PORT=$(free_port)
     APP="http://127.0.0.1:$APP_PORT"
-    say "starting flowgate ($RUNTIME_NAME) on 127.0.0.1:$APP_PORT ${PIN:-}"
+    say "starting flowgate ($RUNTIME_NAME) on 127.0.0.1:$APP_PORT ${PIN:-}, signing key: ${KEY_FORM:-bound} form"
     mkdir -p "$WORK/state-app"
     # shellcheck disable=SC2086 # PIN is a command prefix, split on purpose
     SPIN_VARIABLE_ADMIN_TOKEN=$ADMIN_TOKEN \
     SPIN_VARIABLE_HMAC_PEPPER=$(python3 -c 'import secrets; print(secrets.token_hex(32))') \
-    SPIN_VARIABLE_SIGNING_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))') \
+    SPIN_VARIABLE_SIGNING_KEY=$(signing_key) \
     SPIN_VARIABLE_ISSUER="$APP" \
     SPIN_VARIABLE_ORDERS_UPSTREAM="$upstream" \
     SPIN_VARIABLE_REPORTS_UPSTREAM="$upstream" \

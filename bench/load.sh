@@ -18,7 +18,8 @@
 # right after a run of each floor), SKIP_BUILD=1 (use the built artifacts as
 # they are), SCENARIOS (space-separated subset of the names below), MEMORY=1
 # (test host only: send each scenario 20 times with the host's
-# FLOWGATE_HOST_MEMORY_LOG on, report each one's peak linear memory, no wrk).
+# FLOWGATE_HOST_MEMORY_LOG on, report each one's peak linear memory, no wrk),
+# KEY_FORM=plain (a plain seed as `signing_key` instead of the bound form).
 #
 # Every scenario is paired with both floor runs just before it, and its
 # ratios are to those runs: on a shared machine the load of other processes

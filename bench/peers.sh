@@ -13,7 +13,8 @@
 #   FLOWGATE_SPIN=$(command -v spin) bench/peers.sh  # on real Spin
 #
 # Knobs (environment): DURATION (seconds per wrk run, default 8), ROUNDS (4),
-# CONNECTIONS (8), SERVER_CORE (0), WRK_CORE (1), SKIP_BUILD=1.
+# CONNECTIONS (8), SERVER_CORE (0), WRK_CORE (1), SKIP_BUILD=1, KEY_FORM=plain
+# (a plain seed as `signing_key` instead of the bound form).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)

@@ -77,7 +77,8 @@ trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 ADMIN_TOKEN="adm-$(python3 -c 'import secrets; print(secrets.token_hex(20))')"
 PEPPER=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
-SIGNING_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+# The bound form `flowgate signing-key` prints (bench/build.sh builds the CLI).
+SIGNING_KEY=$("${FLOWGATE_CLI_BIN:-$ROOT/target/host/flowgate}" signing-key)
 
 start_app() {
     SPIN_VARIABLE_ADMIN_TOKEN=$ADMIN_TOKEN \

@@ -165,14 +165,26 @@ fn tokens(c: &mut Criterion) {
     let rotated = SigningKeys::from_variables(SEED, SEED_PREVIOUS).expect("keys");
     let token = issue(&keys);
 
+    // The bound forms of the same keys (`flowgate signing-key --from-seed`).
+    let bound = flowgate::token::key::bound_value_of("signing_key", SEED).expect("seed");
+    let bound_previous =
+        flowgate::token::key::bound_value_of("signing_key", SEED_PREVIOUS).expect("seed");
+
     let mut g = c.benchmark_group("token");
     // The authorizer builds SigningKeys from the variables on every bearer
-    // request and every token request (fresh instance per request).
+    // request and every token request (fresh instance per request). The
+    // plain seed derives its public key; the bound form checks its tag.
     g.bench_function("keys_from_variables/current", |b| {
         b.iter(|| SigningKeys::from_variables(black_box(SEED), ""))
     });
     g.bench_function("keys_from_variables/current+previous", |b| {
         b.iter(|| SigningKeys::from_variables(black_box(SEED), black_box(SEED_PREVIOUS)))
+    });
+    g.bench_function("keys_from_variables/bound", |b| {
+        b.iter(|| SigningKeys::from_variables(black_box(&bound), ""))
+    });
+    g.bench_function("keys_from_variables/bound+bound_previous", |b| {
+        b.iter(|| SigningKeys::from_variables(black_box(&bound), black_box(&bound_previous)))
     });
     // The derivation itself, one fixed-base scalar multiplication, in the
     // two Ed25519 implementations linked: ed25519-dalek (what flowgate
@@ -213,6 +225,12 @@ fn tokens(c: &mut Criterion) {
     g.bench_function("token_endpoint/derive+sign", |b| {
         b.iter(|| {
             let keys = SigningKeys::from_variables(black_box(SEED), "").expect("keys");
+            issue(&keys)
+        })
+    });
+    g.bench_function("token_endpoint/bound+sign", |b| {
+        b.iter(|| {
+            let keys = SigningKeys::from_variables(black_box(&bound), "").expect("keys");
             issue(&keys)
         })
     });

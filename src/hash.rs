@@ -18,6 +18,12 @@ pub enum KeyError {
         "variable `{0}` must hold at least 32 random bytes as 64+ hex digits or unpadded base64url"
     )]
     Malformed(&'static str),
+    /// A bound signing key whose public key is not its seed's: the tag does
+    /// not verify (docs/decisions.md, "The signing key's bound form").
+    #[error(
+        "variable `{0}` holds a public key that does not belong to its seed; make the value again with `flowgate signing-key --from-seed`"
+    )]
+    Unbound(&'static str),
 }
 
 /// Decodes key material given as hex or unpadded base64url, requiring at least

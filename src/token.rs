@@ -7,21 +7,30 @@
 //! and `x5c` headers are never used as key sources, `alg` must be `EdDSA`,
 //! `typ` must be `at+jwt` and `crit` must be absent.
 //!
-//! Signing and verifying use ed25519-dalek (`verify_strict`), which inside
-//! wasm is several times faster than the ed25519-compact behind jwt-simple
-//! (docs/benchmarks.md); jwt-simple still parses the header and provides the
-//! claim types, and `check_registered_claims` applies its rules (issuer,
-//! audience, `iat`/`nbf`/`exp` with [`LEEWAY_SECONDS`]).
+//! Each variable holds a plain 32-byte seed or the bound form (seed, public
+//! key and a tag that binds them; module [`key`]), which spares the
+//! base-point multiplication that derives the public key. Signing is RFC 8032
+//! Ed25519 over curve25519-dalek ([`key`]); verifying uses ed25519-dalek
+//! (`verify_strict`), which inside wasm is several times faster than the
+//! ed25519-compact behind jwt-simple (docs/benchmarks.md). The previous key
+//! is derived only when the JWKS or a token's `kid` needs it. jwt-simple
+//! still parses the header and provides the claim types, and
+//! `check_registered_claims` applies its rules (issuer, audience,
+//! `iat`/`nbf`/`exp` with [`LEEWAY_SECONDS`]).
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use curve25519_dalek::edwards::EdwardsPoint;
 use jwt_simple::prelude::{JWTClaims, Token, UnixTimeStamp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::hash::{KeyError, decode_key};
+use crate::hash::KeyError;
+
+pub mod key;
 
 /// Name of the variable holding the current signing key.
 pub const SIGNING_KEY_VARIABLE: &str = "signing_key";
@@ -184,25 +193,72 @@ pub struct AssertionClaims {
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-struct VerifyingKey {
+/// A published key: what the JWKS lists and `kid` selects.
+struct Published {
+    /// The RFC 7638 thumbprint.
     kid: String,
-    key: ed25519_dalek::VerifyingKey,
+    /// The public key, base64url (the JWK's `x`).
     x: String,
+    /// The public key.
+    public: key::PublicKey,
+    /// The decompressed point, when it was derived here (plain seeds); a
+    /// bound key's point is decompressed only to verify.
+    point: Option<EdwardsPoint>,
+}
+
+impl Published {
+    fn new(public: key::PublicKey, point: Option<EdwardsPoint>) -> Self {
+        let x = URL_SAFE_NO_PAD.encode(public);
+        Self {
+            kid: thumbprint(&x),
+            x,
+            public,
+            point,
+        }
+    }
+
+    /// The verifier of this key.
+    fn verifier(&self) -> Result<ed25519_dalek::VerifyingKey, TokenError> {
+        match self.point {
+            Some(point) => Ok(ed25519_dalek::VerifyingKey::from(point)),
+            None => ed25519_dalek::VerifyingKey::from_bytes(&self.public)
+                .map_err(|_| TokenError::Rejected("unusable public key".into())),
+        }
+    }
+}
+
+/// The key before a rotation: checked when read, published only when
+/// needed. Issuing never needs it, so a plain seed is derived only for the
+/// JWKS or a token whose `kid` is not the current key's.
+struct Previous {
+    text: key::KeyText,
+    published: OnceLock<Published>,
+}
+
+impl Previous {
+    fn published(&self) -> &Published {
+        self.published.get_or_init(|| match &self.text {
+            key::KeyText::Seed(seed) => {
+                let (signer, point) = key::Signer::derive_with_point(seed);
+                Published::new(signer.public, Some(point))
+            }
+            key::KeyText::Bound { public, .. } => Published::new(*public, None),
+        })
+    }
 }
 
 /// The signing key and the keys that verify.
 pub struct SigningKeys {
-    signer: ed25519_dalek::SigningKey,
-    verifiers: Vec<VerifyingKey>,
+    signer: key::Signer,
+    current: Published,
+    previous: Option<Previous>,
 }
 
 impl std::fmt::Debug for SigningKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKeys")
-            .field(
-                "kids",
-                &self.verifiers.iter().map(|v| &v.kid).collect::<Vec<_>>(),
-            )
+            .field("kid", &self.current.kid)
+            .field("previous", &self.previous.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -214,42 +270,41 @@ fn thumbprint(x: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
-fn seed(variable: &'static str, text: &str) -> Result<[u8; 32], KeyError> {
-    decode_key(variable, text, 32)?
-        .try_into()
-        .map_err(|_| KeyError::Malformed(variable))
-}
-
-/// The key that verifies tokens signed with `signer`, named by its RFC 7638
-/// thumbprint.
-fn verifier(signer: &ed25519_dalek::SigningKey) -> VerifyingKey {
-    let key = signer.verifying_key();
-    let x = URL_SAFE_NO_PAD.encode(key.as_bytes());
-    VerifyingKey {
-        kid: thumbprint(&x),
-        key,
-        x,
-    }
-}
-
 impl SigningKeys {
-    /// Reads the current key (required) and the previous one (empty: none).
+    /// Reads the current key (required) and the previous one (empty: none),
+    /// each a plain seed or a bound value (module `key`). Both are checked
+    /// here (a bound value's tag included); only the current one is
+    /// expanded, and its public key is derived only for a plain seed.
     pub fn from_variables(current: &str, previous: &str) -> Result<Self, KeyError> {
-        let signer = ed25519_dalek::SigningKey::from_bytes(&seed(SIGNING_KEY_VARIABLE, current)?);
-        let mut verifiers = vec![verifier(&signer)];
-        if !previous.trim().is_empty() {
-            let old =
-                ed25519_dalek::SigningKey::from_bytes(&seed(PREVIOUS_KEY_VARIABLE, previous)?);
-            verifiers.push(verifier(&old));
-        }
-        Ok(Self { signer, verifiers })
+        let text = key::KeyText::parse(SIGNING_KEY_VARIABLE, current)?;
+        let (signer, point) = key::Signer::from_text(&text);
+        drop(text);
+        let current = Published::new(signer.public, point);
+        let previous = if previous.trim().is_empty() {
+            None
+        } else {
+            Some(Previous {
+                text: key::KeyText::parse(PREVIOUS_KEY_VARIABLE, previous)?,
+                published: OnceLock::new(),
+            })
+        };
+        Ok(Self {
+            signer,
+            current,
+            previous,
+        })
+    }
+
+    /// The published keys, current first.
+    fn published(&self) -> impl Iterator<Item = &Published> {
+        // Lazily: `find` stops at the current key without deriving the other.
+        std::iter::once(&self.current).chain(self.previous.iter().map(Previous::published))
     }
 
     /// The JWKS document: current key first, then the previous one.
     pub fn jwks(&self) -> serde_json::Value {
         let keys: Vec<serde_json::Value> = self
-            .verifiers
-            .iter()
+            .published()
             .map(|v| {
                 serde_json::json!({
                     "kty": "OKP", "crv": "Ed25519", "x": v.x, "kid": v.kid, "use": "sig", "alg": "EdDSA",
@@ -287,7 +342,6 @@ impl SigningKeys {
     /// kind, so that no kind can pass for another. The header names the
     /// current key's `kid`; the signature is RFC 8032 Ed25519 (deterministic).
     fn sign<T: Serialize>(&self, claims: JWTClaims<T>, typ: &str) -> Result<String, TokenError> {
-        use ed25519_dalek::Signer as _;
         #[derive(Serialize)]
         struct Header<'a> {
             alg: &'a str,
@@ -297,7 +351,7 @@ impl SigningKeys {
         let header = Header {
             alg: "EdDSA",
             typ,
-            kid: &self.verifiers[0].kid,
+            kid: &self.current.kid,
         };
         let header = serde_json::to_vec(&header).map_err(|_| TokenError::Signing)?;
         let claims = serde_json::to_vec(&claims).map_err(|_| TokenError::Signing)?;
@@ -306,7 +360,7 @@ impl SigningKeys {
         URL_SAFE_NO_PAD.encode_string(claims, &mut token);
         let signature = self.signer.sign(token.as_bytes());
         token.push('.');
-        URL_SAFE_NO_PAD.encode_string(signature.to_bytes(), &mut token);
+        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
         Ok(token)
     }
 
@@ -362,10 +416,10 @@ impl SigningKeys {
         }
         let kid = meta.key_id().ok_or(TokenError::UnknownKey)?;
         let key = self
-            .verifiers
-            .iter()
+            .published()
             .find(|v| v.kid == kid)
-            .ok_or(TokenError::UnknownKey)?;
+            .ok_or(TokenError::UnknownKey)?
+            .verifier()?;
         // The header was checked above; now the signature over
         // `header.payload` (RFC 7515 5.2), then the claims.
         let (signed, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
@@ -374,12 +428,11 @@ impl SigningKeys {
             .ok()
             .and_then(|s| s.try_into().ok())
             .ok_or_else(|| TokenError::Rejected("malformed signature".into()))?;
-        key.key
-            .verify_strict(
-                signed.as_bytes(),
-                &ed25519_dalek::Signature::from_bytes(&signature),
-            )
-            .map_err(|_| TokenError::Rejected("invalid signature".into()))?;
+        key.verify_strict(
+            signed.as_bytes(),
+            &ed25519_dalek::Signature::from_bytes(&signature),
+        )
+        .map_err(|_| TokenError::Rejected("invalid signature".into()))?;
         let payload = signed.split_once('.').map_or("", |(_, p)| p);
         let claims: JWTClaims<AccessClaims> = URL_SAFE_NO_PAD
             .decode(payload)

@@ -241,6 +241,8 @@ fn jwks_and_metadata_describe_the_server() {
 
 #[test]
 fn rotated_signing_key_keeps_earlier_tokens_valid() {
+    // The old key a plain seed, the new one bound (`flowgate signing-key`):
+    // rotation with the two forms mixed.
     let old_key = common::random_hex(32);
     let options = Options::new().variable("signing_key", Some(&old_key));
     let app = start(options.clone());
@@ -249,7 +251,7 @@ fn rotated_signing_key_keeps_earlier_tokens_valid() {
     let state = app.stop();
 
     let mut rotated = options
-        .variable("signing_key", Some(&common::random_hex(32)))
+        .variable("signing_key", Some(&common::signing_key()))
         .variable("signing_key_previous", Some(&old_key));
     rotated.state_dir = Some(state.clone());
     let app = start(rotated.clone());
@@ -266,6 +268,114 @@ fn rotated_signing_key_keeps_earlier_tokens_valid() {
     let app = start(dropped);
     assert_eq!(at_flow(&app, "GET", "/flows/orders", &old_token), 401);
     assert_eq!(at_flow(&app, "GET", "/flows/orders", &new_token), 200);
+}
+
+/// The JWKS of an app, asserted to be served.
+fn jwks(app: &App) -> Value {
+    let r = app.send("GET", "/.well-known/jwks.json", &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+/// A plain seed and its bound form (`flowgate signing-key --from-seed`) are
+/// one key: the same JWKS and `kid`, tokens of either accepted under the
+/// other, and rotation with the forms mixed either way (issue 16).
+#[test]
+fn issue16_plain_seed_and_its_bound_form_are_one_key_and_rotate_mixed() {
+    let seed = common::random_hex(32);
+    let bound = flowgate::token::key::bound_value_of("signing_key", &seed)
+        .expect("a seed")
+        .to_string();
+    let options = Options::new().variable("signing_key", Some(&seed));
+    let app = start(options.clone());
+    let (id, secret) = app.client_credentials(&["orders"]);
+    let plain_jwks = jwks(&app);
+    let plain_token = access_token(&app, &id, &secret);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &plain_token), 200);
+    let state = app.stop();
+
+    let mut upgraded = options.variable("signing_key", Some(&bound));
+    upgraded.state_dir = Some(state);
+    let app = start(upgraded.clone());
+    assert_eq!(
+        jwks(&app),
+        plain_jwks,
+        "the bound form publishes the same key"
+    );
+    let bound_token = access_token(&app, &id, &secret);
+    assert_eq!(part(&bound_token, 0)["kid"], plain_jwks["keys"][0]["kid"]);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &plain_token), 200);
+    assert_eq!(at_flow(&app, "GET", "/flows/orders", &bound_token), 200);
+    let state = app.stop();
+
+    // Rotations: bound current with the plain seed as the previous key, then
+    // a plain current with the bound form as the previous key.
+    for (current, previous) in [
+        (common::signing_key(), seed.clone()),
+        (common::random_hex(32), bound.clone()),
+    ] {
+        let mut rotated = upgraded
+            .clone()
+            .variable("signing_key", Some(&current))
+            .variable("signing_key_previous", Some(&previous));
+        rotated.state_dir = Some(state.clone());
+        let app = start(rotated);
+        let published = jwks(&app);
+        assert_eq!(published["keys"].as_array().map(Vec::len), Some(2));
+        assert_eq!(published["keys"][1], plain_jwks["keys"][0]);
+        for token in [&plain_token, &bound_token] {
+            assert_eq!(at_flow(&app, "GET", "/flows/orders", token), 200);
+        }
+        let fresh = access_token(&app, &id, &secret);
+        assert_eq!(part(&fresh, 0)["kid"], published["keys"][0]["kid"]);
+        assert_eq!(at_flow(&app, "GET", "/flows/orders", &fresh), 200);
+        app.stop();
+    }
+}
+
+/// A bound `signing_key` whose public key is another seed's is refused as a
+/// malformed key is: the token endpoint answers `503`
+/// `temporarily_unavailable` and issues nothing, the JWKS is unavailable, and
+/// the log names the variable, never the value (issue 16: signing under a
+/// wrong public key would leak the private key).
+#[test]
+fn issue16_a_bound_key_with_another_seeds_public_key_issues_nothing() {
+    let (mine, other) = (common::signing_key(), common::signing_key());
+    // seed || public key || tag, 64 hex digits each.
+    let cases = [
+        ("malformed (the reference)", "not-a-key".to_owned()),
+        (
+            "another seed's public key and tag",
+            format!("{}{}", &mine[..64], &other[64..]),
+        ),
+        (
+            "another seed's public key, own tag left",
+            format!("{}{}{}", &mine[..64], &other[64..128], &mine[128..]),
+        ),
+    ];
+    let mut answers = vec![];
+    for (case, value) in &cases {
+        let app = start(Options::new().variable("signing_key", Some(value)));
+        let (id, secret) = app.client_credentials(&["orders"]);
+        let r = token_basic(&app, &id, &secret, "grant_type=client_credentials");
+        assert_eq!(r.status, 503, "{case}: {}", r.text());
+        assert!(r.json().get("access_token").is_none(), "{case}");
+        let keys = app.send("GET", "/.well-known/jwks.json", &[], b"");
+        assert_eq!(keys.status, 503, "{case}: {}", keys.text());
+        answers.push((r.text(), keys.text()));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let logs = app.logs();
+        assert!(
+            logs.contains("`signing_key`"),
+            "{case}: the log names it:\n{logs}"
+        );
+        let shown = &value[..value.len().min(32)];
+        assert!(!logs.contains(shown), "{case}: the log shows the value");
+    }
+    assert!(
+        answers.iter().all(|a| *a == answers[0]),
+        "a wrong bound key answers as a malformed one: {answers:?}"
+    );
 }
 
 #[test]

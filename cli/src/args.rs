@@ -112,6 +112,19 @@ pub enum Command {
         after_help = "Example:\n  flowgate login --server https://flowgate.example   # reads the token from standard input\n  echo \"$TOKEN\" | flowgate login --server https://flowgate.example"
     )]
     Login,
+    /// Print a new value for the `signing_key` variable (the bound form: seed,
+    /// public key and a tag that binds them; docs/decisions.md). Runs locally:
+    /// no server, no token.
+    #[command(
+        after_help = "Examples:\n  flowgate signing-key                 # a new key from the OS's random source\n  printf %s \"$OLD_SEED\" | flowgate signing-key --from-seed   # the same key, bound: no rotation\n\nPrints only the value, so that $(flowgate signing-key) captures it. The value is a secret: keep it where the other Spin secrets are."
+    )]
+    SigningKey {
+        /// Read an existing `signing_key` value (a 32-byte seed, or a bound
+        /// value to check) from standard input and print the bound form of
+        /// the same key: tokens, JWKS and `kid` stay the same.
+        #[arg(long)]
+        from_seed: bool,
+    },
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  flowgate completions bash > ~/.local/share/bash-completion/completions/flowgate\n  flowgate completions zsh > \"${fpath[1]}/_flowgate\"\n  flowgate completions fish > ~/.config/fish/completions/flowgate.fish"

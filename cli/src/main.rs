@@ -11,6 +11,7 @@ mod config;
 mod declarative;
 mod output;
 mod service_key;
+mod signing_key;
 
 use std::process::ExitCode;
 
@@ -113,6 +114,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             return Ok(());
         }
+        Command::SigningKey { from_seed } => return signing_key::print(from_seed),
         _ => {}
     }
     let file = config::load()?;
@@ -145,6 +147,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Export { file } => declarative::export(&client, file.as_deref()),
         Command::Apply { file, dry_run } => declarative::apply(&client, out, &file, dry_run),
         Command::Prune => declarative::prune(&client, out),
-        Command::Login | Command::Completions { .. } | Command::ApiRoutes => Ok(()),
+        Command::Login
+        | Command::Completions { .. }
+        | Command::ApiRoutes
+        | Command::SigningKey { .. } => Ok(()),
     }
 }

@@ -938,3 +938,51 @@ fn issue17_generate_writes_the_service_key_once_to_a_private_file_or_stdout() {
     assert_eq!(account["public_keys"].as_array().map(Vec::len), Some(2));
     std::fs::remove_file(&file).ok();
 }
+
+/// `flowgate signing-key` on its own: no server, no token.
+fn signing_key(args: &[&str], stdin: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flowgate"));
+    cmd.arg("signing-key")
+        .args(args)
+        .env_remove("FLOWGATE_SERVER")
+        .env_remove("FLOWGATE_API_TOKEN")
+        .stdin(Stdio::null());
+    output(cmd, stdin)
+}
+
+#[test]
+fn issue16_signing_key_prints_a_new_bound_key_and_from_seed_keeps_the_same_key() {
+    use flowgate::token::SigningKeys;
+    let one = signing_key(&[], None).ok();
+    let two = signing_key(&[], None).ok();
+    let value = one.stdout.trim_end_matches('\n');
+    assert_eq!(value.len(), 192, "{one:?}");
+    assert!(value.bytes().all(|b| b.is_ascii_hexdigit()), "{one:?}");
+    assert_ne!(value, two.stdout.trim_end(), "two runs, two keys");
+    // The app accepts it, and it is the seed's own key.
+    let bound = SigningKeys::from_variables(value, "").expect("a valid signing_key");
+    let plain = SigningKeys::from_variables(&value[..64], "").expect("its seed");
+    assert_eq!(bound.jwks(), plain.jwks());
+
+    // RFC 8032 section 7.1 TEST 1: the seed in, its public key in the value.
+    let seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+    let public = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    let upgraded = signing_key(&["--from-seed"], Some(&format!("{seed}\n"))).ok();
+    let upgraded = upgraded.stdout.trim_end();
+    assert_eq!(&upgraded[..64], seed);
+    assert_eq!(&upgraded[64..128], public);
+    // A bound value comes back unchanged: upgrading twice is harmless.
+    let again = signing_key(&["--from-seed"], Some(upgraded)).ok();
+    assert_eq!(again.stdout.trim_end(), upgraded);
+
+    // Not a key, or another seed's public key: a usage error naming the
+    // variable, nothing on standard output, the input never echoed.
+    let swapped = format!("{}{}", &upgraded[..64], &value[64..]);
+    for bad in ["not a key".to_owned(), seed[..62].to_owned(), swapped] {
+        let run = signing_key(&["--from-seed"], Some(&bad));
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stdout.is_empty(), "{run:?}");
+        assert!(run.stderr.contains("`signing_key`"), "{run:?}");
+        assert!(!run.stderr.contains(&bad), "{run:?}");
+    }
+}

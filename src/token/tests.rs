@@ -310,3 +310,105 @@ fn a_lifetime_longer_than_we_ever_issue_is_refused() {
         Err(TokenError::Rejected(_))
     ));
 }
+
+/// The bound form (module `key`) of a seed given as text.
+fn bound_text(seed_text: &str) -> String {
+    key::bound_value_of(SIGNING_KEY_VARIABLE, seed_text)
+        .expect("seed")
+        .to_string()
+}
+
+#[test]
+fn plain_and_bound_forms_of_one_seed_publish_the_same_jwks_and_sign_the_same_token() {
+    let plain = keys();
+    let bound = SigningKeys::from_variables(&bound_text(RFC8037_D), "").expect("bound");
+    assert_eq!(plain.jwks(), bound.jwks());
+    assert_eq!(bound.jwks()["keys"][0]["kid"], RFC8037_KID);
+    // Ed25519 is deterministic: the same claims give the same bytes.
+    let token = issue(&bound, 1_000);
+    assert_eq!(token, issue(&plain, 1_000));
+    assert!(plain.verify_access_token(&token, ISS, AUD, 1_000).is_ok());
+    assert!(bound.verify_access_token(&token, ISS, AUD, 1_000).is_ok());
+    let rotated_plain = SigningKeys::from_variables(OTHER_SEED, RFC8037_D).expect("keys");
+    let rotated_bound =
+        SigningKeys::from_variables(&bound_text(OTHER_SEED), &bound_text(RFC8037_D)).expect("keys");
+    assert_eq!(rotated_plain.jwks(), rotated_bound.jwks());
+}
+
+#[test]
+fn rotation_mixes_forms_bound_current_with_plain_previous_and_back() {
+    let old_plain = keys();
+    let old_bound = SigningKeys::from_variables(&bound_text(RFC8037_D), "").expect("keys");
+    for (current, previous, old) in [
+        (bound_text(OTHER_SEED), RFC8037_D.to_owned(), &old_plain),
+        (OTHER_SEED.to_owned(), bound_text(RFC8037_D), &old_bound),
+    ] {
+        let rotated = SigningKeys::from_variables(&current, &previous).expect("rotated");
+        let earlier = issue(old, 1_000);
+        assert!(
+            rotated
+                .verify_access_token(&earlier, ISS, AUD, 1_000)
+                .is_ok()
+        );
+        let fresh = issue(&rotated, 1_000);
+        assert!(rotated.verify_access_token(&fresh, ISS, AUD, 1_000).is_ok());
+        assert_eq!(
+            old.verify_access_token(&fresh, ISS, AUD, 1_000),
+            Err(TokenError::UnknownKey)
+        );
+        let jwks = rotated.jwks();
+        assert_eq!(jwks["keys"][1]["kid"], RFC8037_KID);
+        assert_ne!(jwks["keys"][0]["kid"], RFC8037_KID);
+    }
+}
+
+#[test]
+fn issuing_never_derives_the_previous_key_and_the_jwks_or_its_kid_does() {
+    let rotated = SigningKeys::from_variables(&bound_text(OTHER_SEED), RFC8037_D).expect("keys");
+    let derived = |k: &SigningKeys| {
+        k.previous
+            .as_ref()
+            .is_some_and(|p| p.published.get().is_some())
+    };
+    let token = issue(&rotated, 1_000);
+    rotated
+        .sign_identity_assertion(&NewAssertion {
+            issuer: ISS,
+            account_id: "abcdefghijklmnop",
+            account_name: "a",
+            flow: "orders",
+            id: "j",
+            now: 1_000,
+            metadata: None,
+        })
+        .expect("assertion");
+    // A token of the current key is verified without the previous one.
+    assert!(rotated.verify_access_token(&token, ISS, AUD, 1_000).is_ok());
+    assert!(
+        !derived(&rotated),
+        "issuing or verifying a current token derived it"
+    );
+    assert_eq!(rotated.jwks()["keys"][1]["kid"], RFC8037_KID);
+    assert!(derived(&rotated));
+    // And a token whose kid is not the current one derives it.
+    let again = SigningKeys::from_variables(&bound_text(OTHER_SEED), RFC8037_D).expect("keys");
+    assert!(
+        again
+            .verify_access_token(&issue(&keys(), 1_000), ISS, AUD, 1_000)
+            .is_ok()
+    );
+    assert!(derived(&again));
+}
+
+#[test]
+fn a_wrong_bound_key_in_either_variable_is_refused_naming_it() {
+    let mut wrong = bound_text(RFC8037_D);
+    // Another seed's public key over this one's.
+    let other = bound_text(OTHER_SEED);
+    wrong.replace_range(64..128, &other[64..128]);
+    let err = SigningKeys::from_variables(&wrong, "").expect_err("current");
+    assert_eq!(err, KeyError::Unbound(SIGNING_KEY_VARIABLE));
+    let err = SigningKeys::from_variables(OTHER_SEED, &wrong).expect_err("previous");
+    assert_eq!(err, KeyError::Unbound(PREVIOUS_KEY_VARIABLE));
+    assert!(!err.to_string().contains(&wrong[..32]));
+}

@@ -49,13 +49,29 @@ pub fn root() -> PathBuf {
         .unwrap_or(manifest)
 }
 
-/// Random bytes as lower-case hex, from the OS.
-pub fn random_hex(bytes: usize) -> String {
+/// Random bytes from the OS.
+pub fn random_bytes(bytes: usize) -> Vec<u8> {
     let mut buf = vec![0u8; bytes];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut buf))
         .expect("read /dev/urandom");
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    buf
+}
+
+/// Random bytes as lower-case hex, from the OS.
+pub fn random_hex(bytes: usize) -> String {
+    random_bytes(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new `signing_key` value in the bound form that `flowgate signing-key`
+/// prints (the fast form: no key derivation per request). The default of
+/// [`Options::new`]; a plain seed is `random_hex(32)`.
+pub fn signing_key() -> String {
+    let seed: [u8; 32] = random_bytes(32).try_into().expect("32 bytes");
+    flowgate::token::key::bound_value(&seed).to_string()
 }
 
 fn free_port() -> u16 {
@@ -149,7 +165,7 @@ impl Options {
                     Some(format!("adm-{}", random_hex(20))),
                 ),
                 ("hmac_pepper".into(), Some(random_hex(32))),
-                ("signing_key".into(), Some(random_hex(32))),
+                ("signing_key".into(), Some(signing_key())),
             ],
             env: vec![],
             state_dir: None,

@@ -55,7 +55,9 @@ pub fn key_texts() -> Result<(String, String), String> {
     Ok((current, previous))
 }
 
-/// Derives the signing keys from the variables' text.
+/// The signing keys from the variables' text: a plain seed is derived, a
+/// bound value's tag checked (`flowgate::token::key`); the previous key is
+/// derived only if the JWKS or a token's `kid` needs it.
 pub fn keys_from(current: &str, previous: &str) -> Result<SigningKeys, String> {
     SigningKeys::from_variables(current, previous).map_err(|e| e.to_string())
 }
