@@ -136,11 +136,12 @@ fn request_options(timeout: u64) -> Result<RequestOptions, &'static str> {
         .set_first_byte_timeout(Some(timeout))
         .map_err(|()| "the host does not support a first-byte timeout")?;
     if options.set_between_bytes_timeout(Some(timeout)).is_err() {
-        crate::log::log_line!("flowgate authorizer: the host does not support a between-bytes timeout");
+        crate::log::log_line!(
+            "flowgate authorizer: the host does not support a between-bytes timeout"
+        );
     }
     Ok(options)
 }
-
 
 /// Maps a method name to the SDK's method.
 fn method_of(method: &str) -> spin_sdk::http::Method {
@@ -156,7 +157,6 @@ fn method_of(method: &str) -> spin_sdk::http::Method {
         other => Method::Other(other.to_owned()),
     }
 }
-
 
 /// Forwards `request` as `outbound` and streams the answer.
 async fn forward(request: IncomingRequest, out: ResponseOutparam, outbound: Outbound) {
@@ -208,7 +208,9 @@ async fn forward(request: IncomingRequest, out: ResponseOutparam, outbound: Outb
         }
     };
     if let Err(e) = copy_request_body(request, upstream_body, &pending).await {
-        crate::log::log_line!("flowgate authorizer: request body to flow {flow} not passed on: {e}");
+        crate::log::log_line!(
+            "flowgate authorizer: request body to flow {flow} not passed on: {e}"
+        );
     }
     let response = match response_of(&pending) {
         Ok(r) => r,

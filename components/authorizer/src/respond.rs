@@ -3,6 +3,9 @@
 
 use crate::decide::{Allowed, Outcome};
 
+/// Header fields as sent: name and value.
+pub type HeaderList = Vec<(String, Vec<u8>)>;
+
 /// A response with a small JSON body.
 pub struct Reply {
     status: u16,
@@ -37,7 +40,7 @@ impl Reply {
 
     /// Its status, headers (with `content-length`) and body, for the edge
     /// that sends it.
-    pub fn into_parts(self) -> (u16, Vec<(String, Vec<u8>)>, Vec<u8>) {
+    pub fn into_parts(self) -> (u16, HeaderList, Vec<u8>) {
         let mut headers = self.headers;
         headers.push((
             "content-length".into(),

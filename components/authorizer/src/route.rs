@@ -77,12 +77,10 @@ pub async fn handle<E: Edge>(
         }
     };
     match decide::decide(method, &path, headers, decide::Mode::Proxy).await {
-        Outcome::Allow(allowed) => {
-            match proxy::prepare(method, &path, query, headers, &allowed) {
-                Ok(outbound) => edge.forward(outbound).await,
-                Err(reply) => edge.send(reply),
-            }
-        }
+        Outcome::Allow(allowed) => match proxy::prepare(method, &path, query, headers, &allowed) {
+            Ok(outbound) => edge.forward(outbound).await,
+            Err(reply) => edge.send(reply),
+        },
         other => edge.send(respond::refusal(other)),
     }
 }
