@@ -9,6 +9,10 @@ build_for_bench() {
         return 0
     fi
     local packages=() package
+    # AUTHORIZER=p3 (bench/lib.sh): the WASIp3 authorizer and floors too.
+    if [ "${AUTHORIZER:-}" = p3 ]; then
+        set -- "$@" authorizer-p3 hello-p3 kv-floor-p3
+    fi
     for package in "$@"; do packages+=(-p "$package"); done
     printf '==> building %s (wasm32-wasip2, release)\n' "$*" >&2
     cargo build -q --target wasm32-wasip2 --release "${packages[@]}"

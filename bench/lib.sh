@@ -53,6 +53,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# --- which authorizer -----------------------------------------------------------
+# AUTHORIZER=p3 (real Spin 4 only) serves the WASIp3 build of the authorizer
+# (authorizer_p3.wasm, docs/p3.md) from a copy of spin.toml; unset, the
+# default WASI 0.2 build from spin.toml itself.
+case ${AUTHORIZER:-} in
+"") MANIFEST=$ROOT/spin.toml ;;
+p3)
+    [ -n "${FLOWGATE_SPIN:-}" ] ||
+        die "AUTHORIZER=p3 needs real Spin 4 (FLOWGATE_SPIN): the test host runs WASI 0.2 components only"
+    MANIFEST=$WORK/spin-p3.toml
+    sed -e "s#^source = \"target/wasm32-wasip2/release/authorizer.wasm\"#source = \"$ROOT/target/wasm32-wasip2/release/authorizer_p3.wasm\"#" \
+        -e "s#^source = \"target/#source = \"$ROOT/target/#" "$ROOT/spin.toml" >"$MANIFEST"
+    grep -q 'authorizer_p3.wasm"' "$MANIFEST" || die "spin.toml names no authorizer.wasm to replace"
+    RUNTIME_NAME="$RUNTIME_NAME, authorizer built for WASIp3 (AUTHORIZER=p3)"
+    ;;
+*) die "AUTHORIZER=${AUTHORIZER}: the only other build is p3" ;;
+esac
+
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
@@ -82,7 +100,7 @@ start_flowgate() {
     SPIN_VARIABLE_ISSUER="$APP" \
     SPIN_VARIABLE_ORDERS_UPSTREAM="$upstream" \
     SPIN_VARIABLE_REPORTS_UPSTREAM="$upstream" \
-        ${PIN:-} "$RUNTIME" up --from "$ROOT/spin.toml" --listen "127.0.0.1:$APP_PORT" \
+        ${PIN:-} "$RUNTIME" up --from "$MANIFEST" --listen "127.0.0.1:$APP_PORT" \
         --state-dir "$WORK/state-app" >"$WORK/app.log" 2>&1 </dev/null &
     APP_PID=$!
     PIDS+=("$APP_PID")

@@ -12,6 +12,9 @@
 #   bench/load.sh                          # on the project's test host
 #   FLOWGATE_SPIN=$(command -v spin) bench/load.sh   # on real Spin
 #   MEMORY=1 bench/load.sh                 # peak linear memory per request (test host)
+#   AUTHORIZER=p3 FLOWGATE_SPIN=$(command -v spin) bench/load.sh
+#       # the WASIp3 authorizer (Spin 4 only, docs/p3.md), each scenario also
+#       # paired with the WASIp3 floors of bench/floors-p3.spin.toml
 #
 # Knobs (environment): DURATION (seconds per wrk run, default 8), THREADS (2),
 # CONNECTIONS (16), ROUNDS (1: each scenario is run ROUNDS times, each time
@@ -101,6 +104,21 @@ FLOORS_PID=$!
 PIDS+=("$FLOORS_PID")
 UPSTREAM_PID=${UPSTREAM_PID:-$FLOORS_PID}
 wait_port "$FLOORS_PORT" "the floors app"
+# AUTHORIZER=p3: the WASIp3 floors too, with the same record.
+P3_FLOORS=()
+if [ "${AUTHORIZER:-}" = p3 ]; then
+    P3_FLOORS=(floor_p3 kv_floor_p3)
+    FLOORS_P3_PORT=$(free_port)
+    say "starting the WASIp3 floors (bench/floors-p3.spin.toml) on 127.0.0.1:$FLOORS_P3_PORT"
+    mkdir -p "$WORK/state-floors-p3"
+    "$RUNTIME" up --from "$ROOT/bench/floors-p3.spin.toml" --listen "127.0.0.1:$FLOORS_P3_PORT" \
+        --state-dir "$WORK/state-floors-p3" --key-value "floor=$FLOOR_RECORD" \
+        >"$WORK/floors-p3.log" 2>&1 </dev/null &
+    FLOORS_P3_PID=$!
+    PIDS+=("$FLOORS_P3_PID")
+    wait_port "$FLOORS_P3_PORT" "the WASIp3 floors app"
+    FLOORS_P3="http://127.0.0.1:$FLOORS_P3_PORT"
+fi
 wait_port "$UPSTREAM_PORT" "the upstream"
 FLOORS="http://127.0.0.1:$FLOORS_PORT"
 
@@ -150,6 +168,8 @@ scenario() {
     case $1 in
     floor) echo 200; echo "$FLOORS/" ;;
     kv_floor) echo 200; echo "$FLOORS/kv" ;;
+    floor_p3) echo 200; echo "$FLOORS_P3/" ;;
+    kv_floor_p3) echo 200; echo "$FLOORS_P3/kv" ;;
     log_pieces) echo 200; echo "$FLOORS/kv?log=pieces" ;;
     log_line) echo 200; echo "$FLOORS/kv?log=line" ;;
     proxy_floor) echo 200; echo "$FLOORS/proxy/flows/orders/1" ;;
@@ -164,7 +184,7 @@ scenario() {
 }
 scenario_args() {
     case $1 in
-    floor | kv_floor | log_pieces | log_line | proxy_floor | upstream_direct | authorizer_404) ;;
+    floor | kv_floor | floor_p3 | kv_floor_p3 | log_pieces | log_line | proxy_floor | upstream_direct | authorizer_404) ;;
     api_key) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $API_KEY" ;;
     api_key_recorded) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $RECORDED_KEY" ;;
     basic) printf '%s\0' "${FWD[@]}" -H "Authorization: $BASIC" ;;
@@ -195,7 +215,7 @@ send_once() {
 # Checks one request of each scenario before measuring: a benchmark of the
 # wrong answer is worthless.
 say "checking each scenario once"
-for name in floor kv_floor $SCENARIOS; do
+for name in floor kv_floor "${P3_FLOORS[@]}" $SCENARIOS; do
     { read -r expected; read -r url; } < <(scenario "$name")
     got=$(send_once "$name")
     [ "$got" = "$expected" ] || die "$name: expected $expected, got $got ($url); logs in $WORK"
@@ -243,6 +263,7 @@ fi
 server_pid() {
     case $1 in
     floor | kv_floor | log_pieces | log_line | proxy_floor) echo "$FLOORS_PID" ;;
+    floor_p3 | kv_floor_p3) echo "$FLOORS_P3_PID" ;;
     upstream_direct) echo "$UPSTREAM_PID" ;;
     *) echo "$APP_PID" ;;
     esac
@@ -268,6 +289,12 @@ for round in $(seq 1 "$ROUNDS"); do
     for name in $SCENARIOS; do
         read -r h_rps h_p50 h_p99 _ _ _ h_cpu < <(measure floor)
         read -r k_rps k_p50 k_p99 _ _ _ k_cpu < <(measure kv_floor)
+        p3_floors="0 0 0 0"
+        if [ "${#P3_FLOORS[@]}" != 0 ]; then
+            read -r hp_rps _ _ _ _ _ hp_cpu < <(measure floor_p3)
+            read -r kp_rps _ _ _ _ _ kp_cpu < <(measure kv_floor_p3)
+            p3_floors="$hp_rps $hp_cpu $kp_rps $kp_cpu"
+        fi
         [ "$name" != bearer_access_token ] || new_access_token
         read -r rps p50 p99 total non2xx errs cpu < <(measure "$name")
         { read -r expected; read -r _; } < <(scenario "$name")
@@ -277,7 +304,7 @@ for round in $(seq 1 "$ROUNDS"); do
             say "WARNING: $name: only $non2xx of $total answers were refusals"
         fi
         [ "$errs" = "-" ] || say "WARNING: $name: wrk reported socket errors (see raw log)"
-        echo "$round $name $rps $p50 $p99 $h_rps $h_p50 $h_p99 $k_rps $k_p50 $k_p99 $cpu $h_cpu $k_cpu" >>"$RESULTS"
+        echo "$round $name $rps $p50 $p99 $h_rps $h_p50 $h_p99 $k_rps $k_p50 $k_p99 $cpu $h_cpu $k_cpu $p3_floors" >>"$RESULTS"
         printf '  round %s %-20s %9.0f req/s (hello %9.0f, one read %9.0f)\n' \
             "$round" "$name" "$rps" "$h_rps" "$k_rps" >&2
     done
@@ -314,6 +341,16 @@ for name in order:
           f"| {avg([x[0] / x[3] for x in r]):.2f} | {avg([x[0] / x[6] for x in r]):.2f} "
           f"| {avg([x[1] / x[7] for x in r]):.2f} | {cpu:.0f} "
           f"| {avg([x[9] / x[10] for x in r]):.2f} | {avg([x[9] / x[11] for x in r]):.2f} |")
+# AUTHORIZER=p3: the same rows against the WASIp3 floors measured with them.
+if all(x[13] > 0 for name in order for x in rows[name].values()):
+    print("\nagainst the WASIp3 floors (bench/floors-p3.spin.toml), same rounds")
+    print("| scenario | hello-p3 req/s | one-read-p3 req/s | / hello-p3 | / one-read-p3 | / hello-p3, CPU | / one-read-p3, CPU |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name in order:
+        r = list(rows[name].values())
+        print(f"| {name} | {avg([x[12] for x in r]):.0f} | {avg([x[14] for x in r]):.0f} "
+              f"| {avg([x[0] / x[12] for x in r]):.2f} | {avg([x[0] / x[14] for x in r]):.2f} "
+              f"| {avg([x[9] / x[13] for x in r]):.2f} | {avg([x[9] / x[15] for x in r]):.2f} |")
 def paired(a, b, what):
     if a in rows and b in rows:
         common = sorted(set(rows[a]) & set(rows[b]))

@@ -11,6 +11,7 @@
 #
 #   bench/peers.sh                                   # on the test host
 #   FLOWGATE_SPIN=$(command -v spin) bench/peers.sh  # on real Spin
+#   AUTHORIZER=p3 FLOWGATE_SPIN=$(command -v spin) bench/peers.sh  # the WASIp3 build (docs/p3.md)
 #
 # Knobs (environment): DURATION (seconds per wrk run, default 8), ROUNDS (4),
 # CONNECTIONS (8), SERVER_CORE (0), WRK_CORE (1), SKIP_BUILD=1, KEY_FORM=plain

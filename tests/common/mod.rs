@@ -3,6 +3,12 @@
 //! project's test host by default or under `spin up` when `FLOWGATE_SPIN`
 //! names a Spin binary, and talks to it over plain HTTP/1.1 sockets so that
 //! tests can also send what a polite client never would.
+//!
+//! `FLOWGATE_AUTHORIZER=p3` runs the WASIp3 build of the authorizer
+//! (`authorizer_p3.wasm`, docs/p3.md) instead of the default one. It runs on
+//! Spin 4 only: under the test host (which runs WASI 0.2 components only) a
+//! test file with that selection reports itself skipped when it first starts
+//! the app, and its binary ends there.
 #![allow(dead_code)]
 
 pub mod caddy;
@@ -86,6 +92,41 @@ pub fn on_real_spin() -> bool {
     std::env::var_os("FLOWGATE_SPIN").is_some_and(|v| !v.is_empty())
 }
 
+/// The variable that selects the authorizer build the app runs.
+pub const AUTHORIZER_VARIABLE: &str = "FLOWGATE_AUTHORIZER";
+
+/// Whether `FLOWGATE_AUTHORIZER=p3` selects the WASIp3 build of the
+/// authorizer (any other non-empty value is refused, never ignored).
+pub fn p3_authorizer() -> bool {
+    match std::env::var(AUTHORIZER_VARIABLE).as_deref() {
+        Ok("p3") => true,
+        Ok("") | Err(_) => false,
+        Ok(other) => panic!("{AUTHORIZER_VARIABLE}={other}: the only build to select is `p3`"),
+    }
+}
+
+/// The authorizer's artifact under `target/wasm32-wasip2/release`.
+fn authorizer_artifact() -> &'static str {
+    if p3_authorizer() {
+        "authorizer_p3"
+    } else {
+        "authorizer"
+    }
+}
+
+/// With the p3 authorizer selected and no Spin to run it, reports this test
+/// binary as skipped and ends it: the test host cannot run a WASIp3
+/// component, and a test must never pass without having run.
+fn skip_p3_without_spin() {
+    if p3_authorizer() && !on_real_spin() {
+        skip::skipped(&format!(
+            "{AUTHORIZER_VARIABLE}=p3 needs real Spin 4 (FLOWGATE_SPIN): the test host runs \
+             WASI 0.2 components only; every test of this binary that was still to run is skipped"
+        ));
+        std::process::exit(0);
+    }
+}
+
 /// How to start the app.
 #[derive(Clone)]
 pub struct Options {
@@ -137,12 +178,14 @@ fn fresh_dir(kind: &str) -> PathBuf {
 }
 
 fn require_artifacts() {
-    for name in ["authorizer", "management", "console"] {
+    skip_p3_without_spin();
+    for name in [authorizer_artifact(), "management", "console"] {
         let wasm = root().join(format!("target/wasm32-wasip2/release/{name}.wasm"));
         assert!(
             wasm.exists(),
             "{} is missing: build the components first (scripts/test does, or \
-             `cargo build --target wasm32-wasip2 --release -p authorizer -p management -p console`)",
+             `cargo build --target wasm32-wasip2 --release -p authorizer -p management -p console`, \
+             and `-p authorizer-p3` for {AUTHORIZER_VARIABLE}=p3)",
             wasm.display()
         );
     }
@@ -193,10 +236,10 @@ impl Options {
     }
 
     /// The manifest to run: `spin.toml` itself, or an edited copy of it
-    /// when issuers are trusted.
+    /// when issuers are trusted or the p3 authorizer is selected.
     fn manifest(&self) -> PathBuf {
         let original = root().join("spin.toml");
-        if self.issuers.is_empty() {
+        if self.issuers.is_empty() && !p3_authorizer() {
             return original;
         }
         let text = std::fs::read_to_string(&original).expect("read spin.toml");
@@ -211,7 +254,10 @@ impl Options {
         let mut lists = 0;
         let mut out = String::new();
         for line in text.lines() {
-            if let Some(rest) = line.strip_prefix("allowed_outbound_hosts = [") {
+            if let Some(rest) = line
+                .strip_prefix("allowed_outbound_hosts = [")
+                .filter(|_| !names.is_empty())
+            {
                 lists += 1;
                 let rest = if rest.starts_with(']') {
                     rest.to_owned()
@@ -221,6 +267,11 @@ impl Options {
                 let entries = templates.trim_end_matches(", ");
                 out.push_str(&format!("allowed_outbound_hosts = [{entries}{rest}\n"));
             } else if let Some(path) = line.strip_prefix("source = \"target/") {
+                let path = if p3_authorizer() {
+                    path.replace("/authorizer.wasm\"", "/authorizer_p3.wasm\"")
+                } else {
+                    path.to_owned()
+                };
                 out.push_str(&format!("source = \"{root}/target/{path}\n"));
             } else {
                 out.push_str(line);
@@ -232,9 +283,13 @@ impl Options {
                 }
             }
         }
-        assert_eq!(
-            lists, 2,
+        assert!(
+            names.is_empty() || lists == 2,
             "spin.toml should have one allowed_outbound_hosts line per component"
+        );
+        assert!(
+            !p3_authorizer() || out.contains("/authorizer_p3.wasm\""),
+            "spin.toml should name target/wasm32-wasip2/release/authorizer.wasm"
         );
         let path = fresh_dir("manifest").join("spin.toml");
         std::fs::write(&path, out).expect("write the edited spin.toml");

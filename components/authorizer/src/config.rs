@@ -2,6 +2,9 @@
 //! needs it. A missing or malformed variable fails closed (`503`) and the log
 //! names the variable.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use flowgate::decision::proxy_certificate::PROXY_TOKEN_VARIABLE;
 use flowgate::hash::Pepper;
 use flowgate::token::{PREVIOUS_KEY_VARIABLE, SIGNING_KEY_VARIABLE, SigningKeys};
@@ -17,7 +20,7 @@ pub struct Config {
     /// HMAC key of credential digests.
     pub pepper: Pepper,
     /// Signing and verifying keys.
-    pub keys: SigningKeys,
+    pub keys: Rc<SigningKeys>,
     /// `iss` of issued tokens, base of the metadata URLs.
     pub issuer: String,
     /// `aud` of access tokens: the flows behind this flowgate.
@@ -55,15 +58,38 @@ pub fn key_texts() -> Result<(String, String), String> {
     Ok((current, previous))
 }
 
+thread_local! {
+    /// The keys last derived, with the exact text of the two variables they
+    /// came from. An instance lives for one request in the WASI 0.2 build
+    /// and for up to 128 in the WASIp3 one on Spin 4 (docs/p3.md); this is
+    /// the only value kept across them. It is derived from configuration
+    /// alone and used only when the text read in this request is the same,
+    /// so a rotated key takes effect on the next request.
+    static DERIVED: RefCell<Option<(String, String, Rc<SigningKeys>)>> =
+        const { RefCell::new(None) };
+}
+
 /// The signing keys from the variables' text: a plain seed is derived, a
 /// bound value's tag checked (`flowgate::token::key`); the previous key is
-/// derived only if the JWKS or a token's `kid` needs it.
-pub fn keys_from(current: &str, previous: &str) -> Result<SigningKeys, String> {
-    SigningKeys::from_variables(current, previous).map_err(|e| e.to_string())
+/// derived only if the JWKS or a token's `kid` needs it. An instance that
+/// already derived them from the same text reuses them.
+pub fn keys_from(current: &str, previous: &str) -> Result<Rc<SigningKeys>, String> {
+    DERIVED.with_borrow_mut(|derived| {
+        if let Some((c, p, keys)) = derived.as_ref()
+            && c == current
+            && p == previous
+        {
+            return Ok(Rc::clone(keys));
+        }
+        let keys =
+            Rc::new(SigningKeys::from_variables(current, previous).map_err(|e| e.to_string())?);
+        *derived = Some((current.to_owned(), previous.to_owned(), Rc::clone(&keys)));
+        Ok(keys)
+    })
 }
 
 /// Reads the signing keys.
-pub fn keys() -> Result<SigningKeys, String> {
+pub fn keys() -> Result<Rc<SigningKeys>, String> {
     let (current, previous) = key_texts()?;
     keys_from(&current, &previous)
 }

@@ -425,14 +425,12 @@ async fn decide_oidc(
 /// Fetches the issuer's JWKS again and writes the cache back; what is kept
 /// on failure is the core's policy (`IssuerRecord::apply_refetch`).
 async fn refresh_jwks(store: &SpinStore, jwks: &mut oidc::IssuerRecord, now: u64) {
-    let request = spin_sdk::http::Request::get(&jwks.jwks_uri).build();
-    let fetched = match spin_sdk::http::send::<_, spin_sdk::http::Response>(request).await {
-        Ok(r) if *r.status() == 200 => oidc::parse_jwks(r.body(), now).map_err(|e| e.to_string()),
-        Ok(r) => Err(format!("status {}", r.status())),
-        Err(spin_sdk::http::SendError::Http(spin_sdk::http::ErrorCode::HttpRequestDenied)) => {
-            Err(oidc::outbound_denied_hint(&jwks.jwks_uri, "authorizer"))
-        }
-        Err(e) => Err(e.to_string()),
+    use crate::route::FetchError;
+    let fetched = match crate::edge::fetch(&jwks.jwks_uri).await {
+        Ok((200, body)) => oidc::parse_jwks(&body, now).map_err(|e| e.to_string()),
+        Ok((status, _)) => Err(format!("status {status}")),
+        Err(FetchError::Denied) => Err(oidc::outbound_denied_hint(&jwks.jwks_uri, "authorizer")),
+        Err(FetchError::Failed(e)) => Err(e),
     };
     if let Some(e) = jwks.apply_refetch(fetched, now) {
         crate::log::log_line!(

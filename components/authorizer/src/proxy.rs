@@ -6,22 +6,15 @@
 //!
 //! The wait for the upstream is bounded by the Spin variable
 //! `upstream_timeout_ms`, given to the host as wasi:http request options
-//! (connect, first byte, and between two bytes of the response body).
-//! `spin_sdk::http::send` takes no options, so the request goes through the
-//! outgoing handler of the SDK's WASI bindings directly. A failure is mapped
-//! by its `ErrorCode` variant: a timeout is `504`, anything else `502`.
+//! (connect, first byte, and between two bytes of the response body). A
+//! failure is mapped by its `ErrorCode` variant: a timeout is `504`,
+//! anything else `502`.
 //!
-//! Bodies are copied a chunk at a time and never held whole. When either
-//! side breaks off, the body being written is dropped without `finish`, so
-//! the host aborts it: a truncated body is never passed on as a complete one.
-
-use futures::StreamExt as _;
-use spin_sdk::http::{
-    ErrorCode, Fields, IncomingRequest, IncomingResponse, OutgoingBody, OutgoingRequest,
-    OutgoingResponse, ResponseOutparam, Scheme,
-};
-use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
-use spin_sdk::wit::wasi::http0_2_0::types::{FutureIncomingResponse, OutputStream, RequestOptions};
+//! This module decides what is sent ([`prepare`]); the HTTP edge of each
+//! build sends it and streams the bodies (`edge.rs` for WASI 0.2, the p3
+//! crate's `edge.rs` for WASIp3). Bodies are copied a chunk at a time and
+//! never held whole; when either side breaks off, the body being written is
+//! aborted, never passed on as complete.
 
 use flowgate::path::NormalPath;
 use flowgate::policy::Upstream;
@@ -55,7 +48,7 @@ fn is_stripped(name: &str) -> bool {
 }
 
 /// Response headers never passed back to the caller.
-fn is_hop_by_hop(name: &str) -> bool {
+pub fn is_hop_by_hop(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     matches!(
         name.as_str(),
@@ -69,17 +62,18 @@ fn is_hop_by_hop(name: &str) -> bool {
     )
 }
 
-/// Splits an origin `scheme://authority` into its parts.
-fn origin_parts(origin: &str) -> Option<(Scheme, &str)> {
-    let (scheme, authority) = if let Some(a) = origin.strip_prefix("http://") {
-        (Scheme::Http, a)
+/// Splits an origin `scheme://authority` into its parts: whether it is
+/// `https`, and the authority.
+fn origin_parts(origin: &str) -> Option<(bool, &str)> {
+    let (https, authority) = if let Some(a) = origin.strip_prefix("http://") {
+        (false, a)
     } else if let Some(a) = origin.strip_prefix("https://") {
-        (Scheme::Https, a)
+        (true, a)
     } else {
         return None;
     };
     let authority = authority.trim_end_matches('/');
-    (!authority.is_empty() && !authority.contains('/')).then_some((scheme, authority))
+    (!authority.is_empty() && !authority.contains('/')).then_some((https, authority))
 }
 
 /// Reads `upstream_timeout_ms` as nanoseconds (the unit of wasi:clocks
@@ -96,26 +90,9 @@ fn upstream_timeout() -> Result<u64, String> {
         })
 }
 
-/// Request options with every timeout set to `timeout` nanoseconds. A host
-/// that refuses the connect or first-byte timeout cannot bound the wait, so
-/// that is an error; the between-bytes timeout is kept if the host takes it.
-fn request_options(timeout: u64) -> Result<RequestOptions, &'static str> {
-    let options = RequestOptions::new();
-    options
-        .set_connect_timeout(Some(timeout))
-        .map_err(|()| "the host does not support a connect timeout")?;
-    options
-        .set_first_byte_timeout(Some(timeout))
-        .map_err(|()| "the host does not support a first-byte timeout")?;
-    if options.set_between_bytes_timeout(Some(timeout)).is_err() {
-        eprintln!("flowgate authorizer: the host does not support a between-bytes timeout");
-    }
-    Ok(options)
-}
-
 /// How an upstream failed, as the caller is told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Failure {
+pub enum Failure {
     /// No usable answer: `502`.
     Unreachable,
     /// No answer in time: `504`.
@@ -123,19 +100,18 @@ enum Failure {
 }
 
 impl Failure {
-    /// Classifies a wasi:http error by its variant, never by its text.
-    fn of(error: &ErrorCode) -> Self {
-        match error {
-            ErrorCode::DnsTimeout
-            | ErrorCode::ConnectionTimeout
-            | ErrorCode::ConnectionReadTimeout
-            | ErrorCode::ConnectionWriteTimeout
-            | ErrorCode::HttpResponseTimeout => Self::TimedOut,
-            _ => Self::Unreachable,
+    /// A failure that was (`true`) or was not a timeout; each edge tells by
+    /// the wasi:http `ErrorCode` variant, never by its text.
+    pub fn of_timeout(timed_out: bool) -> Self {
+        if timed_out {
+            Self::TimedOut
+        } else {
+            Self::Unreachable
         }
     }
 
-    fn reply(self) -> respond::Reply {
+    /// The answer to the caller.
+    pub fn reply(self) -> respond::Reply {
         match self {
             Self::Unreachable => respond::json(502, "upstream_unreachable"),
             Self::TimedOut => respond::json(504, "upstream_timeout"),
@@ -143,228 +119,70 @@ impl Failure {
     }
 }
 
-/// Maps a method name to the SDK's method.
-fn method_of(method: &str) -> spin_sdk::http::Method {
-    use spin_sdk::http::Method;
-    match method {
-        "GET" => Method::Get,
-        "HEAD" => Method::Head,
-        "POST" => Method::Post,
-        "PUT" => Method::Put,
-        "PATCH" => Method::Patch,
-        "DELETE" => Method::Delete,
-        "OPTIONS" => Method::Options,
-        other => Method::Other(other.to_owned()),
-    }
+/// What proxy mode sends upstream for one allowed request.
+pub struct Outbound {
+    /// The flow, for log lines.
+    pub flow: String,
+    /// The request method, as received.
+    pub method: String,
+    /// `https` (else `http`).
+    pub https: bool,
+    /// The upstream's `host[:port]`.
+    pub authority: String,
+    /// The checked, normalised path and the query as received.
+    pub path_with_query: String,
+    /// The caller's headers less the stripped ones, plus the identity
+    /// headers and the signed identity assertion.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The bound on every wait for the upstream, in nanoseconds.
+    pub timeout_ns: u64,
 }
 
-/// Forwards the allowed `request` to its flow's upstream and streams the answer.
-pub async fn forward(
-    request: IncomingRequest,
-    out: ResponseOutparam,
+/// Decides what goes upstream for the allowed request, or the answer when
+/// nothing can go (`503` for configuration, `502` for a flow without a
+/// usable upstream). Logs the reason.
+pub fn prepare(
     method: &str,
     path: &NormalPath,
     query: Option<&str>,
     headers: &[(String, Vec<u8>)],
     allowed: &Allowed,
-) {
+) -> Result<Outbound, respond::Reply> {
     let flow = &allowed.flow().id;
-    let timeout = match upstream_timeout() {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("flowgate authorizer: unavailable: {e}");
-            respond::send(out, respond::json(503, "unavailable"));
-            return;
-        }
-    };
-    let options = match request_options(timeout) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("flowgate authorizer: unavailable: {e}");
-            respond::send(out, respond::json(503, "unavailable"));
-            return;
-        }
-    };
+    let timeout_ns = upstream_timeout().map_err(|e| {
+        crate::log::log_line!("flowgate authorizer: unavailable: {e}");
+        respond::json(503, "unavailable")
+    })?;
     let origin = match &allowed.flow().upstream {
         Some(Upstream::Url(url)) => Some(url.to_string()),
         Some(Upstream::Variable(name)) => flowgate_spin::dynamic_variable(name),
         None => None,
     };
-    let Some((scheme, authority)) = origin.as_deref().and_then(origin_parts) else {
-        eprintln!("flowgate authorizer: flow {flow} has no usable upstream");
-        respond::send(out, Failure::Unreachable.reply());
-        return;
+    let Some((https, authority)) = origin.as_deref().and_then(origin_parts) else {
+        crate::log::log_line!("flowgate authorizer: flow {flow} has no usable upstream");
+        return Err(Failure::Unreachable.reply());
     };
-
     let mut forwarded: Vec<(String, Vec<u8>)> = headers
         .iter()
         .filter(|(name, _)| !is_stripped(name))
         .cloned()
         .collect();
     forwarded.extend(identity_headers(allowed));
-    match respond::assertion_header(allowed) {
-        Ok(header) => forwarded.push(header),
-        Err(e) => {
-            eprintln!("flowgate authorizer: unavailable: {e}");
-            respond::send(out, respond::json(503, "unavailable"));
-            return;
-        }
-    }
-    let Ok(fields) = Fields::from_list(&forwarded) else {
-        respond::send(out, respond::json(400, "invalid_headers"));
-        return;
-    };
-    let outgoing = OutgoingRequest::new(fields);
-    let path_with_query = match query {
-        Some(q) => format!("{path}?{q}"),
-        None => path.to_string(),
-    };
-    if outgoing.set_method(&method_of(method)).is_err()
-        || outgoing.set_scheme(Some(&scheme)).is_err()
-        || outgoing.set_authority(Some(authority)).is_err()
-        || outgoing
-            .set_path_with_query(Some(&path_with_query))
-            .is_err()
-    {
-        eprintln!("flowgate authorizer: flow {flow}: the host refused the upstream request line");
-        respond::send(out, Failure::Unreachable.reply());
-        return;
-    }
-    let Ok(upstream_body) = outgoing.body() else {
-        respond::send(out, Failure::Unreachable.reply());
-        return;
-    };
-
-    // Hand the request to the host first, so that it connects and drains the
-    // body while it is written below.
-    let pending = match outgoing_handler::handle(outgoing, Some(options)) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("flowgate authorizer: upstream of flow {flow} failed: {e:?}");
-            respond::send(out, Failure::of(&e).reply());
-            return;
-        }
-    };
-    if let Err(e) = copy_request_body(request, upstream_body, &pending).await {
-        eprintln!("flowgate authorizer: request body to flow {flow} not passed on: {e}");
-    }
-    let response = match response_of(&pending) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("flowgate authorizer: upstream of flow {flow} failed: {e:?}");
-            respond::send(out, Failure::of(&e).reply());
-            return;
-        }
-    };
-    drop(pending);
-
-    let back: Vec<(String, Vec<u8>)> = response
-        .headers()
-        .entries()
-        .into_iter()
-        .filter(|(name, _)| !is_hop_by_hop(name))
-        .collect();
-    let Ok(fields) = Fields::from_list(&back) else {
-        eprintln!("flowgate authorizer: upstream of flow {flow} sent unusable headers");
-        respond::send(out, Failure::Unreachable.reply());
-        return;
-    };
-    let reply = OutgoingResponse::new(fields);
-    if reply.set_status_code(response.status()).is_err() {
-        respond::send(out, Failure::Unreachable.reply());
-        return;
-    }
-    let Ok(caller_body) = reply.body() else {
-        respond::send(out, Failure::Unreachable.reply());
-        return;
-    };
-    out.set(reply);
-    if let Err(e) = copy_response_body(&response, caller_body).await {
-        eprintln!("flowgate authorizer: response body from flow {flow} broke off: {e}");
-    }
-}
-
-/// Waits for the upstream's response head, or its error.
-fn response_of(pending: &FutureIncomingResponse) -> Result<IncomingResponse, ErrorCode> {
-    loop {
-        match pending.get() {
-            Some(Ok(result)) => return result,
-            // `Err` means the response was taken before; this is the only
-            // taker, so it cannot happen. Still no panic on a request path.
-            Some(Err(())) => return Err(ErrorCode::InternalError(None)),
-            None => pending.subscribe().block(),
-        }
-    }
-}
-
-/// Streams the caller's body into the upstream request. Stops early when
-/// the upstream has already answered (or failed): writing on would block on
-/// a peer that no longer reads.
-async fn copy_request_body(
-    request: IncomingRequest,
-    body: OutgoingBody,
-    pending: &FutureIncomingResponse,
-) -> Result<(), &'static str> {
-    let Ok(stream) = body.write() else {
-        return Err("upstream body not writable");
-    };
-    // The body is consumed here only, so the SDK's "already consumed" panic
-    // cannot be reached.
-    let mut chunks = request.into_body_stream();
-    while let Some(chunk) = chunks.next().await {
-        // Returning drops `stream` and `body` unfinished: the host aborts the
-        // upstream body instead of ending it as if it were complete.
-        let chunk = chunk.map_err(|_| "the caller's body broke off")?;
-        // Checked before a write, never after the last one: an upstream that
-        // has read everything may answer at once, and that is no early answer.
-        if pending.subscribe().ready() {
-            return Err("the upstream answered (or failed) before the whole body was sent");
-        }
-        write_all(&stream, &chunk)?;
-    }
-    stream.flush().map_err(|_| "upstream body not writable")?;
-    drop(stream);
-    OutgoingBody::finish(body, None).map_err(|_| "the upstream body did not finish")
-}
-
-/// Streams the upstream's body to the caller.
-async fn copy_response_body(
-    response: &IncomingResponse,
-    body: OutgoingBody,
-) -> Result<(), &'static str> {
-    let Ok(stream) = body.write() else {
-        return Err("caller body not writable");
-    };
-    // The body is consumed here only, so the SDK's "already consumed" panic
-    // cannot be reached.
-    let mut chunks = response.take_body_stream();
-    while let Some(chunk) = chunks.next().await {
-        // Returning drops `stream` and `body` unfinished: the host aborts the
-        // caller's body instead of ending it as if it were complete.
-        let chunk = chunk.map_err(|_| "the upstream body broke off")?;
-        write_all(&stream, &chunk)?;
-    }
-    stream.flush().map_err(|_| "caller body not writable")?;
-    drop(stream);
-    OutgoingBody::finish(body, None).map_err(|_| "the caller body did not finish")
-}
-
-/// Writes `bytes` whole, waiting for the stream to take each part. The wait
-/// blocks this instance, which has nothing else to do meanwhile: the host
-/// keeps moving the data on either side.
-fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<(), &'static str> {
-    while !bytes.is_empty() {
-        let permitted = stream
-            .check_write()
-            .map_err(|_| "the peer stopped reading")?;
-        if permitted == 0 {
-            stream.subscribe().block();
-            continue;
-        }
-        let n = usize::try_from(permitted).map_or(bytes.len(), |p| p.min(bytes.len()));
-        let (now, rest) = bytes.split_at(n);
-        stream.write(now).map_err(|_| "the peer stopped reading")?;
-        bytes = rest;
-    }
-    Ok(())
+    let assertion = respond::assertion_header(allowed).map_err(|e| {
+        crate::log::log_line!("flowgate authorizer: unavailable: {e}");
+        respond::json(503, "unavailable")
+    })?;
+    forwarded.push(assertion);
+    Ok(Outbound {
+        flow: flow.to_string(),
+        method: method.to_owned(),
+        https,
+        authority: authority.to_owned(),
+        path_with_query: match query {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_string(),
+        },
+        headers: forwarded,
+        timeout_ns,
+    })
 }

@@ -1,9 +1,10 @@
 //! Responses. Refusals carry a fixed body per status that never says which
 //! check failed; the reason went to the log.
 
-use spin_sdk::http::{Fields, OutgoingResponse, ResponseOutparam};
-
 use crate::decide::{Allowed, Outcome};
+
+/// Header fields as sent: name and value.
+pub type HeaderList = Vec<(String, Vec<u8>)>;
 
 /// A response with a small JSON body.
 pub struct Reply {
@@ -35,6 +36,17 @@ impl Reply {
     pub fn header(&mut self, name: &str, value: &str) {
         self.headers
             .push((name.to_owned(), value.as_bytes().to_vec()));
+    }
+
+    /// Its status, headers (with `content-length`) and body, for the edge
+    /// that sends it.
+    pub fn into_parts(self) -> (u16, HeaderList, Vec<u8>) {
+        let mut headers = self.headers;
+        headers.push((
+            "content-length".into(),
+            self.body.len().to_string().into_bytes(),
+        ));
+        (self.status, headers, self.body)
     }
 
     /// Forbids caching (RFC 6749 5.1 for token responses).
@@ -171,29 +183,4 @@ pub fn forward_auth_for(outcome: Outcome, headers: &[(String, Vec<u8>)]) -> Repl
         return limited(exceeded, if wants_403 { 403 } else { 429 });
     }
     forward_auth(outcome)
-}
-
-/// Sends `reply` as the response.
-pub fn send(out: ResponseOutparam, reply: Reply) {
-    let mut headers = reply.headers;
-    headers.push((
-        "content-length".into(),
-        reply.body.len().to_string().into_bytes(),
-    ));
-    let fields = Fields::from_list(&headers).unwrap_or_else(|_| Fields::new());
-    let response = OutgoingResponse::new(fields);
-    let _ = response.set_status_code(reply.status);
-    let body = response.body();
-    out.set(response);
-    if let Ok(body) = body {
-        if let Ok(stream) = body.write() {
-            // blocking-write-and-flush takes at most 4096 bytes a call.
-            for chunk in reply.body.chunks(4096) {
-                if stream.blocking_write_and_flush(chunk).is_err() {
-                    break;
-                }
-            }
-        }
-        let _ = spin_sdk::http::OutgoingBody::finish(body, None);
-    }
 }
