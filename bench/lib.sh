@@ -66,7 +66,7 @@ start_flowgate() {
     SPIN_VARIABLE_ISSUER="$APP" \
     SPIN_VARIABLE_ORDERS_UPSTREAM="$upstream" \
     SPIN_VARIABLE_REPORTS_UPSTREAM="$upstream" \
-        ${PIN:-} "$RUNTIME" up --from "$ROOT/spin.toml" --listen "127.0.0.1:$APP_PORT" \
+        ${PIN:-} "$RUNTIME" up --from "${MANIFEST:-$ROOT/spin.toml}" --listen "127.0.0.1:$APP_PORT" \
         --state-dir "$WORK/state-app" >"$WORK/app.log" 2>&1 </dev/null &
     APP_PID=$!
     PIDS+=("$APP_PID")
