@@ -477,6 +477,8 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         ("GET", "/admin/v1/flows/orders/access"),
         ("GET", "/admin/v1/audit?limit=2"),
         ("GET", usage.as_str()),
+        ("GET", "/admin/v1/roles"),
+        ("GET", "/admin/v1/export"),
         ("POST", "/admin/v1/maintenance/prune"),
     ] {
         let (status, line) = logged(&app, &log, "management", |app: &App| {

@@ -541,6 +541,11 @@ impl Admin<'_> {
         self.import_permitted(caller, &roles, &accounts)?;
 
         for role in &roles {
+            if self.stored_role(&role.name)?.is_none() {
+                // A new role: its index entry first (issue 16).
+                self.roles_indexed()?;
+                super::index::roles().add(self.store, &role.name)?;
+            }
             let bytes =
                 serde_json::to_vec(role).map_err(|_| AdminError::Corrupt(role_key(&role.name)))?;
             self.store.set(&role_key(&role.name), &bytes)?;

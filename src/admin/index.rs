@@ -6,6 +6,9 @@
 //!   ones stay: the record decides, and ids are never reused), and
 //!   `ix/acct/at/<id>`, the slot of each, where a listing resumes;
 //! - `group`: every group name created (deleted ones stay);
+//! - `role`: every custom role name created (deleted ones stay); built by
+//!   its own one-time migration ([`ROLES_MIGRATED_KEY`]), since it came
+//!   after stores were first indexed;
 //! - `grant/<flow>`: the accounts given a direct grant to `<flow>` (revoked
 //!   ones stay until the record says otherwise);
 //! - `audit/<day>`: the audit keys of one UTC day (`time / 86400`), walked
@@ -20,13 +23,17 @@
 
 use crate::store::expiry;
 use crate::store::index::Index;
-use crate::store::keys::{AUDIT_PREFIX, GRANT_PREFIX, GROUP_PREFIX, account_id_of};
+use crate::store::keys::{AUDIT_PREFIX, GRANT_PREFIX, GROUP_PREFIX, ROLE_PREFIX, account_id_of};
 use crate::store::{Store, StoreError};
 
 /// Set once the migration has run: the store's indexes are complete.
 pub const MIGRATED_KEY: &str = "ix/version";
 /// The layout version [`MIGRATED_KEY`] holds.
 const VERSION: &[u8] = b"1";
+/// Set once the role index is complete. Separate from [`MIGRATED_KEY`]:
+/// the role index came later, and running the whole migration again would
+/// file every account a second time, out of its order of creation.
+pub const ROLES_MIGRATED_KEY: &str = "ix/version/role";
 /// The first day the audit index covers (decimal text).
 pub const AUDIT_FIRST_KEY: &str = "ix/audit/first";
 
@@ -62,6 +69,12 @@ pub fn account_slot(store: &dyn Store, id: &str) -> Result<Option<u64>, StoreErr
 /// decides).
 pub fn groups() -> Index {
     Index::new("group")
+}
+
+/// The role index: every custom role name created (deleted ones stay: the
+/// record decides).
+pub fn roles() -> Index {
+    Index::new("role")
 }
 
 /// The index of a flow's direct grants.
@@ -113,6 +126,33 @@ pub fn ensure_indexed(
     Ok(())
 }
 
+/// [`ensure_indexed`], then [`migrate_roles`] unless it ran before: what
+/// reading or extending the role index needs (prune does not).
+pub fn ensure_roles_indexed(
+    store: &dyn Store,
+    now: u64,
+    expiring: &dyn Fn(&str) -> bool,
+) -> Result<(), StoreError> {
+    ensure_indexed(store, now, expiring)?;
+    if store.get(ROLES_MIGRATED_KEY)?.is_none() {
+        migrate_roles(store)?;
+    }
+    Ok(())
+}
+
+/// Files every custom role in [`roles`] from one listing of the store's
+/// keys, once per store; idempotent like [`migrate`]. A store indexed
+/// before the role index existed gets it on its next listing.
+pub fn migrate_roles(store: &dyn Store) -> Result<(), StoreError> {
+    let names: Vec<String> = store
+        .keys()?
+        .into_iter()
+        .filter_map(|k| k.strip_prefix(ROLE_PREFIX).map(str::to_owned))
+        .collect();
+    roles().add_all(store, &names)?;
+    store.set(ROLES_MIGRATED_KEY, b"1")
+}
+
 /// Builds every index from one listing of the store's keys: the only key
 /// listing left, run once per store. Idempotent: running it again (after a
 /// failure midway, or twice at once) adds duplicate entries, which readers
@@ -125,6 +165,7 @@ pub fn migrate(
     let keys = store.keys()?;
     let mut ids = Vec::new();
     let mut group_names = Vec::new();
+    let mut role_names = Vec::new();
     let mut grants: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
     let mut audit: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
     let mut backlog = Vec::new();
@@ -133,6 +174,8 @@ pub fn migrate(
             ids.push(id.to_owned());
         } else if let Some(name) = key.strip_prefix(GROUP_PREFIX) {
             group_names.push(name.to_owned());
+        } else if let Some(name) = key.strip_prefix(ROLE_PREFIX) {
+            role_names.push(name.to_owned());
         } else if let Some((flow, id)) = key
             .strip_prefix(GRANT_PREFIX)
             .and_then(|rest| rest.split_once('/'))
@@ -149,6 +192,8 @@ pub fn migrate(
         store.set(&account_slot_key(id), slot.to_string().as_bytes())?;
     }
     groups().add_all(store, &group_names)?;
+    roles().add_all(store, &role_names)?;
+    store.set(ROLES_MIGRATED_KEY, b"1")?;
     for (flow, ids) in &grants {
         flow_grants(flow).add_all(store, ids)?;
     }

@@ -15,6 +15,12 @@ impl Admin<'_> {
         Ok(())
     }
 
+    /// [`Self::indexed`], and the role index too.
+    pub(super) fn roles_indexed(&self) -> Result<(), AdminError> {
+        index::ensure_roles_indexed(self.store, self.clock.now(), &prune::is_expiring)?;
+        Ok(())
+    }
+
     /// Every account id the index holds, sorted, without duplicates. Some
     /// may be deleted accounts: the record decides.
     pub(super) fn indexed_accounts(&self) -> Result<Vec<String>, AdminError> {

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::{Admin, AdminError, Fields, check_description, field, names, not_found};
 use crate::policy::is_identifier;
 use crate::store::NameKind;
-use crate::store::keys::{ROLE_PREFIX, role_key};
+use crate::store::index::distinct;
+use crate::store::keys::role_key;
 
 /// Every management permission. A permission ending in `:read` never changes
 /// anything; the `auditor` role holds exactly those.
@@ -158,7 +159,12 @@ impl Admin<'_> {
         self.create_named(
             NameKind::Role,
             &role.name,
-            || Ok(self.store.set(&role_key(&role.name), &bytes)?),
+            || {
+                // Its index entry first (issue 16), as for groups.
+                self.roles_indexed()?;
+                super::index::roles().add(self.store, &role.name)?;
+                Ok(self.store.set(&role_key(&role.name), &bytes)?)
+            },
             || {},
         )?;
         Ok(role.into())
@@ -170,14 +176,10 @@ impl Admin<'_> {
             .into_iter()
             .filter_map(built_in_view)
             .collect();
-        let mut names: Vec<String> = self
-            .store
-            .keys()?
-            .into_iter()
-            .filter_map(|k| k.strip_prefix(ROLE_PREFIX).map(str::to_owned))
-            .collect();
-        names.sort();
-        for name in names {
+        // From the role index, never a key listing (issue 16): the store's
+        // keys grow with traffic records.
+        self.roles_indexed()?;
+        for name in distinct(super::index::roles().entries(self.store)?) {
             if let Some(role) = self.stored_role(&name)? {
                 out.push(role.into());
             }

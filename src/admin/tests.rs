@@ -464,3 +464,53 @@ mod names;
 mod roles_groups;
 mod rotation;
 mod service_key;
+
+#[test]
+fn issue16_custom_roles_are_listed_from_their_index_without_a_key_listing() {
+    let env = Env::new();
+    let listings = env.store.key_listings();
+    for name in ["ops", "billing"] {
+        env.admin()
+            .create_role(
+                format!(r#"{{"name":"{name}","permissions":["accounts:read"]}}"#).as_bytes(),
+            )
+            .expect("created");
+    }
+    env.admin().delete_role("ops").expect("deleted");
+    let names: Vec<String> = env
+        .admin()
+        .roles()
+        .expect("listed")
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, ["admin", "auditor", "billing"]);
+    assert_eq!(env.store.key_listings(), listings, "no key listing");
+}
+
+#[test]
+fn issue16_a_store_indexed_before_the_role_index_gets_it_once() {
+    let env = Env::new();
+    // A store of the previous layout: indexed, a role record, no role index.
+    env.store
+        .set(
+            "role/legacy",
+            br#"{"name":"legacy","description":"","permissions":["accounts:read"],"created_at":5}"#,
+        )
+        .expect("set");
+    env.store
+        .delete(crate::admin::index::ROLES_MIGRATED_KEY)
+        .expect("delete");
+    let before = env.store.key_listings();
+    let listed = |env: &Env| -> Vec<String> {
+        env.admin()
+            .roles()
+            .expect("listed")
+            .into_iter()
+            .map(|r| r.name)
+            .collect()
+    };
+    assert_eq!(listed(&env), ["admin", "auditor", "legacy"]);
+    assert_eq!(listed(&env), ["admin", "auditor", "legacy"]);
+    assert_eq!(env.store.key_listings(), before + 1, "one listing, once");
+}
