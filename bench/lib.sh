@@ -58,7 +58,7 @@ trap cleanup EXIT
 # (authorizer_p3.wasm, docs/p3.md) from a copy of spin.toml; unset, the
 # default WASI 0.2 build from spin.toml itself.
 case ${AUTHORIZER:-} in
-"") MANIFEST=$ROOT/spin.toml ;;
+"") MANIFEST=${MANIFEST:-$ROOT/spin.toml} ;;
 p3)
     [ -n "${FLOWGATE_SPIN:-}" ] ||
         die "AUTHORIZER=p3 needs real Spin 4 (FLOWGATE_SPIN): the test host runs WASI 0.2 components only"

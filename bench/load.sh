@@ -22,7 +22,11 @@
 # they are), SCENARIOS (space-separated subset of the names below), MEMORY=1
 # (test host only: send each scenario 20 times with the host's
 # FLOWGATE_HOST_MEMORY_LOG on, report each one's peak linear memory, no wrk),
-# KEY_FORM=plain (a plain seed as `signing_key` instead of the bound form).
+# KEY_FORM=plain (a plain seed as `signing_key` instead of the bound form),
+# MANIFEST (the app's manifest, default spin.toml: another build of the same
+# app can be measured against the same floors; ignored with AUTHORIZER=p3),
+# FLOORS_MANIFEST (default bench/floors.spin.toml; AUTHORIZER=p3 runs the
+# WASIp3 floors of bench/floors-p3.spin.toml as well).
 #
 # Every scenario is paired with both floor runs just before it, and its
 # ratios are to those runs: on a shared machine the load of other processes
@@ -97,7 +101,7 @@ say "starting the floors (bench/floors.spin.toml) on 127.0.0.1:$FLOORS_PORT"
 FLOOR_RECORD=$(python3 -c 'import json; print(json.dumps({"id": "0" * 26, "name": "floor", "status": "active", "flows": ["orders"], "digest": "f" * 64, "created_at": 1764460800, "pad": "x" * 60}))')
 mkdir -p "$WORK/state-floors"
 SPIN_VARIABLE_UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT" \
-    "$RUNTIME" up --from "$ROOT/bench/floors.spin.toml" --listen "127.0.0.1:$FLOORS_PORT" \
+    "$RUNTIME" up --from "${FLOORS_MANIFEST:-$ROOT/bench/floors.spin.toml}" --listen "127.0.0.1:$FLOORS_PORT" \
     --state-dir "$WORK/state-floors" --key-value "floor=$FLOOR_RECORD" \
     >"$WORK/floors.log" 2>&1 </dev/null &
 FLOORS_PID=$!

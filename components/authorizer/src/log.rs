@@ -1,12 +1,16 @@
 //! One log line, one write. `eprintln!` writes each piece of its format
 //! separately, and on WASI every piece is a host call
-//! (`blocking-write-and-flush`); Spin 4.0.2 turns each into a write of the
-//! component's log file through tokio's blocking-thread pool
-//! (`crates/trigger/src/cli/stdio.rs` at `v4.0.2`: `ComponentStdioWriter`
-//! over a `tokio::fs::File`). A refusal's line had seven pieces, so a flood
-//! of wrong keys cost several file writes each. Formatting the line first and
-//! writing it once keeps the whole detail at the cost of one write
-//! (docs/benchmarks.md, "What a log line costs").
+//! (`blocking-write-and-flush`). Spin 4.0.2 hands each write synchronously
+//! to the component's log writer (`crates/factor-wasi/src/io.rs`,
+//! `PipedWriteStream`, over `crates/trigger/src/cli/stdio.rs`,
+//! `ComponentStdioWriter`, at `v4.0.2`): one `write` to the component's log
+//! file and, since `spin up` follows every component's output by default,
+//! one more to Spin's own stderr; the flush is a no-op on a file. A
+//! refusal's line had seven pieces, so a flood of wrong keys cost several
+//! file writes each. Formatting the line first and writing it once keeps the
+//! whole detail at the cost of one write (docs/benchmarks.md). A plain
+//! `write` without the flush would save nothing there: the bytes reach the
+//! file in the same call either way.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
