@@ -116,12 +116,14 @@ fn authorizer_artifact() -> &'static str {
 
 /// With the p3 authorizer selected and no Spin to run it, reports this test
 /// binary as skipped and ends it: the test host cannot run a WASIp3
-/// component, and a test must never pass without having run.
-fn skip_p3_without_spin() {
-    if p3_authorizer() && !on_real_spin() {
+/// component, and a test must never pass without having run. `on_spin` is
+/// whether this app would run on real Spin.
+fn skip_p3_without_spin(on_spin: bool) {
+    if p3_authorizer() && !on_spin {
         skip::skipped(&format!(
-            "{AUTHORIZER_VARIABLE}=p3 needs real Spin 4 (FLOWGATE_SPIN): the test host runs \
-             WASI 0.2 components only; every test of this binary that was still to run is skipped"
+            "{AUTHORIZER_VARIABLE}=p3 needs real Spin 4: this app would run on the test host (no \
+             FLOWGATE_SPIN, or a stand-in launcher of it), which runs WASI 0.2 components only; \
+             every test of this binary that was still to run is skipped"
         ));
         std::process::exit(0);
     }
@@ -177,8 +179,10 @@ fn fresh_dir(kind: &str) -> PathBuf {
     dir
 }
 
-fn require_artifacts() {
-    skip_p3_without_spin();
+fn require_artifacts(options: &Options) {
+    // A `program` runs the test host under a stand-in launcher
+    // (tests/cleanup.rs), even with FLOWGATE_SPIN set.
+    skip_p3_without_spin(on_real_spin() && options.program.is_none());
     for name in [authorizer_artifact(), "management", "console"] {
         let wasm = root().join(format!("target/wasm32-wasip2/release/{name}.wasm"));
         assert!(
@@ -378,7 +382,7 @@ impl Options {
 
 /// Starts the app with `options`; panics if it does not come up.
 pub fn start(options: Options) -> App {
-    require_artifacts();
+    require_artifacts(&options);
     let port = free_port();
     let state_dir = options
         .state_dir
@@ -432,7 +436,7 @@ pub fn start(options: Options) -> App {
 
 /// Starts the app and expects it to refuse to start; returns what it printed.
 pub fn start_fails(options: Options) -> String {
-    require_artifacts();
+    require_artifacts(&options);
     let port = free_port();
     let state_dir = fresh_dir("state");
     let log = state_dir.join("start.log");
