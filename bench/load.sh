@@ -5,7 +5,8 @@
 # key-value read of a small record: the least any revocable credential check
 # can cost). Proxy mode is also paired with a proxy floor (a component that
 # only forwards to the same upstream). The floors are in bench/fixtures/,
-# built with the same SDK and profile, served by bench/floors.spin.toml. A
+# built with the same SDK, profile and stack size (the authorizer's build.rs),
+# served by bench/floors.spin.toml. A
 # benchmark, not a test: it is not part of scripts/test or CI. Results and
 # how to read them: docs/benchmarks.md.
 #

@@ -8,6 +8,10 @@
 //! was an unused stack. 256 KiB is several times the deepest stack any path
 //! was measured to reach (docs/benchmarks.md, "Stack"); an overflow would trap
 //! (a 500, never memory corruption).
+//!
+//! The floors of `bench/load.sh` (`bench/fixtures/{hello,kv-floor,
+//! proxy-floor}`) are linked by this same script, so that they are built as
+//! the authorizer is and a ratio to them measures work, not link settings.
 
 /// Stack of the authorizer's wasm build, in bytes.
 const STACK_BYTES: u32 = 256 * 1024;
