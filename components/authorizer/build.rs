@@ -17,7 +17,11 @@
 const STACK_BYTES: u32 = 256 * 1024;
 
 fn main() {
-    println!("cargo:rerun-if-changed=build.rs");
+    // No `rerun-if-changed`: it names a path under the package being built,
+    // and the floors run this script from another package, where
+    // `build.rs` does not exist and would make them rebuild on every cargo
+    // call. Without it cargo reruns this (trivial) script when the
+    // package's files change; a change to the script itself recompiles it.
     if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32") {
         println!("cargo:rustc-link-arg-cdylib=-zstack-size={STACK_BYTES}");
     }
