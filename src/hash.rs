@@ -69,6 +69,15 @@ impl Pepper {
         Ok(Self(mac))
     }
 
+    /// An HMAC key made from the text of another secret variable as read
+    /// (trimmed), for digests that must change when that variable does:
+    /// `crate::verified` keys its records by the signing key this way, so
+    /// that reading the one variable both keys and binds the record.
+    #[allow(clippy::expect_used, reason = "HMAC accepts every key length")]
+    pub fn from_secret_text(text: &str) -> Self {
+        Self(HmacSha256::new_from_slice(text.trim().as_bytes()).expect("HMAC accepts any key"))
+    }
+
     /// The digest of `value` in `domain`. Domains keep digests of different
     /// uses apart (a credential can never match an admin token's digest).
     pub fn digest(&self, domain: Domain, value: &str) -> Digest {
@@ -99,7 +108,7 @@ impl Domain {
             Self::Credential => b"flowgate/credential/v1",
             Self::AdminToken => b"flowgate/admin-token/v1",
             Self::ProxyToken => b"flowgate/proxy-token/v1",
-            Self::VerifiedToken => b"flowgate/verified-token/v1",
+            Self::VerifiedToken => b"flowgate/verified-token/v2",
         }
     }
 }

@@ -8,11 +8,17 @@
 //! else is checked on every request from the entry: expiry, revocation, the
 //! flow being in scope, the method, and the certificate binding.
 //!
-//! - **Key**: `vtok/<HMAC>`, the pepper's HMAC of the token together with the
-//!   issuer, the audience and both signing-key variables. A leaked store
-//!   therefore holds nothing a caller could present, and a change of issuer
-//!   or of either key puts every token back through full verification (a key
-//!   that was dropped stops verifying at once).
+//! - **Key**: `vtok/<HMAC>`, the HMAC of the token together with the
+//!   issuer and the audience, keyed by the text of the `signing_key`
+//!   variable. A leaked store therefore holds nothing a caller could
+//!   present, and a change of issuer or of the current key puts every token
+//!   back through full verification. A token that only the previous key
+//!   verifies carries, in its entry, a keyed digest of the
+//!   `signing_key_previous` text, compared on every use; a previous key that
+//!   was dropped or replaced stops its tokens at once. The bearer path thus
+//!   reads one key variable, and the other only for the previous key's
+//!   tokens (issue 16: each variable read costs about 5 % of a request on
+//!   Spin 4.0.2, docs/benchmarks.md).
 //! - **Value**: an [`Entry`]: the claims the edge checks, and no secret.
 //! - **Revocation**: `/oauth2/revoke` writes `revoked/<jti>`, then a
 //!   revoked entry under the token's key. A first use that races with it
@@ -33,8 +39,11 @@ use crate::store::{Store, StoreError, expiry};
 use crate::token::{AccessClaims, AccessToken, Confirmation, LEEWAY_SECONDS};
 
 /// What decides whether an entry still applies: the token's issuer and
-/// audience and the text of both signing-key variables. Entries written
-/// under another configuration are never found.
+/// audience and the text of the `signing_key` variable, which also keys the
+/// HMAC. Entries written under another configuration are never found. A
+/// token signed by the previous key is bound to that key's text through its
+/// entry instead ([`Keyring::previous_binding`], [`Seen::ByPrevious`]), so
+/// a request with a token of the current key reads one key variable.
 pub struct Keyring<'a> {
     /// Our issuer.
     pub issuer: &'a str,
@@ -42,26 +51,36 @@ pub struct Keyring<'a> {
     pub audience: &'a str,
     /// The `signing_key` variable as read.
     pub current: &'a str,
-    /// The `signing_key_previous` variable as read (may be empty).
-    pub previous: &'a str,
+}
+
+impl Keyring<'_> {
+    /// The HMAC key of this keyring's digests: the current signing key's
+    /// text (the `signing_key` variable is as secret as the pepper).
+    fn mac(&self) -> Pepper {
+        Pepper::from_secret_text(self.current)
+    }
+
+    /// What an entry of a token signed by the previous key holds to bind it
+    /// to `previous` (the `signing_key_previous` variable as read): a keyed
+    /// digest, never the text. A lookup compares it with the variable's
+    /// text of the day, so dropping or replacing the previous key stops its
+    /// tokens at once.
+    pub fn previous_binding(&self, previous: &str) -> String {
+        let value = format!("previous:{}", previous.trim());
+        self.mac().digest(Domain::VerifiedToken, &value).encode()
+    }
 }
 
 /// The store key of `token`'s entry under `keyring`.
-pub fn key(pepper: &Pepper, keyring: &Keyring<'_>, token: &str) -> String {
+pub fn key(keyring: &Keyring<'_>, token: &str) -> String {
     // Each part is length-prefixed, so no two different inputs share bytes.
-    let mut input = String::with_capacity(token.len() + 256);
-    for part in [
-        keyring.issuer,
-        keyring.audience,
-        keyring.current.trim(),
-        keyring.previous.trim(),
-        token,
-    ] {
+    let mut input = String::with_capacity(token.len() + 128);
+    for part in [keyring.issuer, keyring.audience, token] {
         input.push_str(&part.len().to_string());
         input.push(':');
         input.push_str(part);
     }
-    let digest = pepper.digest(Domain::VerifiedToken, &input);
+    let digest = keyring.mac().digest(Domain::VerifiedToken, &input);
     keys::verified_key(&digest.encode())
 }
 
@@ -84,6 +103,10 @@ pub struct Entry {
     /// The token was revoked.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub revoked: bool,
+    /// Set when the previous signing key verified the token: its
+    /// [`Keyring::previous_binding`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
 }
 
 /// Why an entry does not let a request through.
@@ -111,10 +134,21 @@ impl Entry {
             scope: token.claims.scope.clone(),
             x5t: token.claims.cnf.as_ref().map(|c| c.x5t_s256.clone()),
             revoked: false,
+            previous: None,
         }
     }
 
-    /// The entry that marks `token` revoked; kept until it expires.
+    /// The entry of a token that passed full verification with the
+    /// previous key, bound to it by `binding`.
+    pub fn verified_by_previous(token: &AccessToken, binding: String) -> Self {
+        Self {
+            previous: Some(binding),
+            ..Self::verified(token)
+        }
+    }
+
+    /// The entry that marks `token` revoked; kept until it expires. It
+    /// refuses whatever the keys, so it carries no binding.
     pub fn revoked(token: &AccessToken) -> Self {
         Self {
             revoked: true,
@@ -129,9 +163,10 @@ impl Entry {
     }
 
     /// The token an entry read from the store stands for, if it still
-    /// applies at `now`: not revoked and not expired. The caller checks
+    /// applies at `now`: not revoked and not expired, with the previous
+    /// key's binding if it has one. The caller checks that binding, then
     /// scope, method and certificate binding as for a verified token.
-    pub fn check(bytes: &[u8], now: u64) -> Result<AccessToken, EntryError> {
+    pub fn check(bytes: &[u8], now: u64) -> Result<(AccessToken, Option<String>), EntryError> {
         let entry: Entry = serde_json::from_slice(bytes).map_err(|_| EntryError::Unreadable)?;
         if entry.revoked {
             return Err(EntryError::Revoked);
@@ -141,7 +176,7 @@ impl Entry {
         if now > entry.exp.saturating_add(LEEWAY_SECONDS) {
             return Err(EntryError::Expired);
         }
-        Ok(AccessToken {
+        let token = AccessToken {
             claims: AccessClaims {
                 client_id: entry.sub.clone(),
                 scope: entry.scope,
@@ -151,15 +186,23 @@ impl Entry {
             id: entry.jti,
             issued_at: entry.iat,
             expires_at: entry.exp,
-        })
+        };
+        Ok((token, entry.previous))
     }
 }
 
 /// What the store says of a token, before any signature check.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Seen {
-    /// A full verification recorded it and it still applies.
+    /// A full verification with the current key recorded it and it still
+    /// applies.
     Verified(AccessToken),
+    /// A full verification with the previous key recorded it and it still
+    /// applies if the previous key is still the one of the binding: the
+    /// caller reads `signing_key_previous`, compares
+    /// [`Keyring::previous_binding`] of it with the binding, and treats the
+    /// token as [`Seen::New`] when they differ.
+    ByPrevious(AccessToken, String),
     /// Recorded, but revoked or expired: refuse without verifying.
     Refused(EntryError),
     /// Never recorded (or the record is unreadable): verify in full.
@@ -170,7 +213,8 @@ pub enum Seen {
 pub fn lookup<S: Store + ?Sized>(store: &S, key: &str, now: u64) -> Result<Seen, StoreError> {
     Ok(
         match store.get(key)?.map(|bytes| Entry::check(&bytes, now)) {
-            Some(Ok(token)) => Seen::Verified(token),
+            Some(Ok((token, None))) => Seen::Verified(token),
+            Some(Ok((token, Some(binding)))) => Seen::ByPrevious(token, binding),
             Some(Err(e @ (EntryError::Revoked | EntryError::Expired))) => Seen::Refused(e),
             None | Some(Err(EntryError::Unreadable)) => Seen::New,
         },
@@ -191,8 +235,9 @@ pub enum FirstUseError<E> {
     Store(StoreError),
 }
 
-/// The first use of a token not seen before: `verify` checks it in full,
-/// a revoked `jti` is refused, then the entry is filed in the expiry index
+/// The first use of a token not seen before: `verify` checks it in full
+/// and says, for a token the previous key verified, that key's binding; a
+/// revoked `jti` is refused, then the entry is filed in the expiry index
 /// (at `now`) and written under `key`. After writing, `revoked/<jti>` is
 /// read again: a revocation that ran meanwhile may have been overwritten by
 /// this entry, and is then written back, so either order ends revoked. The
@@ -204,12 +249,12 @@ pub fn first_use<S, E>(
     store: &S,
     key: &str,
     now: u64,
-    verify: impl FnOnce() -> Result<AccessToken, E>,
+    verify: impl FnOnce() -> Result<(AccessToken, Option<String>), E>,
 ) -> Result<(AccessToken, Option<StoreError>), FirstUseError<E>>
 where
     S: Store,
 {
-    let token = verify().map_err(FirstUseError::Invalid)?;
+    let (token, previous) = verify().map_err(FirstUseError::Invalid)?;
     let marker = revoked_key(&token.id);
     let is_revoked = || {
         store
@@ -223,7 +268,11 @@ where
     if let Err(e) = expiry::schedule(store, key, token.expires_at, now) {
         return Ok((token, Some(e)));
     }
-    if let Err(e) = store.set(key, &Entry::verified(&token).to_bytes()) {
+    let entry = match previous {
+        None => Entry::verified(&token),
+        Some(binding) => Entry::verified_by_previous(&token, binding),
+    };
+    if let Err(e) = store.set(key, &entry.to_bytes()) {
         return Ok((token, Some(e)));
     }
     if is_revoked()? {
@@ -266,16 +315,11 @@ pub fn is_revoked<S: Store + ?Sized>(store: &S, token: &AccessToken) -> Result<b
 mod tests {
     use super::*;
 
-    fn pepper() -> Pepper {
-        Pepper::from_variable(&"ab".repeat(32)).expect("pepper")
-    }
-
-    fn ring<'a>(current: &'a str, previous: &'a str) -> Keyring<'a> {
+    fn ring(current: &str) -> Keyring<'_> {
         Keyring {
             issuer: "https://auth.example",
             audience: "https://auth.example/flows",
             current,
-            previous,
         }
     }
 
@@ -295,36 +339,52 @@ mod tests {
 
     #[test]
     fn the_key_changes_with_the_token_and_every_part_of_the_keyring() {
-        let p = pepper();
-        let base = key(&p, &ring("k1", ""), "a.b.c");
+        let base = key(&ring("k1"), "a.b.c");
         assert!(base.starts_with(keys::VERIFIED_PREFIX));
-        assert_eq!(base, key(&p, &ring("k1", ""), "a.b.c"), "deterministic");
-        assert_ne!(base, key(&p, &ring("k1", ""), "a.b.d"));
-        assert_ne!(base, key(&p, &ring("k2", ""), "a.b.c"));
-        assert_ne!(base, key(&p, &ring("k1", "k0"), "a.b.c"));
-        let mut other_issuer = ring("k1", "");
+        assert_eq!(base, key(&ring("k1"), "a.b.c"), "deterministic");
+        assert_eq!(base, key(&ring(" k1\n"), "a.b.c"), "the text is trimmed");
+        assert_ne!(base, key(&ring("k1"), "a.b.d"));
+        assert_ne!(base, key(&ring("k2"), "a.b.c"));
+        let mut other_issuer = ring("k1");
         other_issuer.issuer = "https://other.example";
-        assert_ne!(base, key(&p, &other_issuer, "a.b.c"));
-        let other_pepper = Pepper::from_variable(&"cd".repeat(32)).expect("pepper");
-        assert_ne!(base, key(&other_pepper, &ring("k1", ""), "a.b.c"));
+        assert_ne!(base, key(&other_issuer, "a.b.c"));
+        let mut other_audience = ring("k1");
+        other_audience.audience = "https://auth.example/other";
+        assert_ne!(base, key(&other_audience, "a.b.c"));
         // Moving bytes between parts gives another key (length prefixes).
-        assert_ne!(
-            key(&p, &ring("k1", "x"), "a.b.c"),
-            key(&p, &ring("k1x", ""), "a.b.c")
-        );
+        let mut moved = ring("k1");
+        moved.audience = "https://auth.example/flowsa.b";
+        assert_ne!(key(&moved, ".c"), base);
         // Neither the token nor the key material appears in the key.
         assert!(!base.contains("a.b.c") && !base.contains("k1"));
+    }
+
+    #[test]
+    fn the_previous_binding_is_keyed_by_the_current_key_and_names_the_previous() {
+        let b = ring("k1").previous_binding("k0");
+        assert_eq!(b, ring("k1").previous_binding(" k0 "), "trimmed");
+        assert_ne!(b, ring("k1").previous_binding("k9"));
+        assert_ne!(b, ring("k1").previous_binding(""));
+        assert_ne!(b, ring("k2").previous_binding("k0"));
+        assert!(!b.contains("k0") && !b.contains("k1"));
+        // Another digest than any record key of the same keyring.
+        assert_ne!(keys::verified_key(&b), key(&ring("k1"), "k0"));
     }
 
     #[test]
     fn an_entry_gives_back_the_claims_the_edge_checks() {
         let t = token(Some("thumb"));
         let bytes = Entry::verified(&t).to_bytes();
-        assert_eq!(Entry::check(&bytes, 1_100), Ok(t.clone()));
+        assert_eq!(Entry::check(&bytes, 1_100), Ok((t.clone(), None)));
         let plain = token(None);
         assert_eq!(
             Entry::check(&Entry::verified(&plain).to_bytes(), 1_100),
-            Ok(plain)
+            Ok((plain.clone(), None))
+        );
+        let by_previous = Entry::verified_by_previous(&plain, "b".into()).to_bytes();
+        assert_eq!(
+            Entry::check(&by_previous, 1_100),
+            Ok((plain, Some("b".into())))
         );
     }
 
@@ -386,14 +446,14 @@ mod tests {
         let store = crate::store::MemoryStore::default();
         assert_eq!(lookup(&store, "vtok/k", 1_100), Ok(Seen::New));
         let (t, warning) =
-            first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>(token(None))).expect("valid");
+            first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>((token(None), None))).expect("valid");
         assert_eq!((t, warning), (token(None), None));
         assert_eq!(
             lookup(&store, "vtok/k", 1_100),
             Ok(Seen::Verified(token(None)))
         );
         assert_eq!(
-            first_use(&store, "vtok/x", 1_100, || Err::<AccessToken, _>(
+            first_use(&store, "vtok/x", 1_100, || Err::<(AccessToken, _), _>(
                 "bad signature"
             )),
             Err(FirstUseError::Invalid("bad signature"))
@@ -401,9 +461,30 @@ mod tests {
     }
 
     #[test]
+    fn a_token_of_the_previous_key_is_recorded_with_its_binding_and_revocable() {
+        let store = crate::store::MemoryStore::default();
+        let binding = ring("k1").previous_binding("k0");
+        let (t, warning) = first_use(&store, "vtok/p", 1_100, || {
+            Ok::<_, ()>((token(None), Some(binding.clone())))
+        })
+        .expect("valid");
+        assert_eq!((t, warning), (token(None), None));
+        assert_eq!(
+            lookup(&store, "vtok/p", 1_100),
+            Ok(Seen::ByPrevious(token(None), binding))
+        );
+        // A revocation refuses it without looking at the keys.
+        revoke(&store, "vtok/p", &token(None), 1_100).expect("revoked");
+        assert_eq!(
+            lookup(&store, "vtok/p", 1_100),
+            Ok(Seen::Refused(EntryError::Revoked))
+        );
+    }
+
+    #[test]
     fn issue16_first_use_and_revocation_file_their_records_for_prune() {
         let store = crate::store::MemoryStore::default();
-        first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>(token(None))).expect("valid");
+        first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>((token(None), None))).expect("valid");
         revoke(&store, "vtok/r", &token(None), 1_100).expect("revoked");
         // The token expires at 1_300: hour bucket 0.
         assert_eq!(
@@ -422,13 +503,16 @@ mod tests {
         let store = crate::store::MemoryStore::default();
         revoke(&store, "vtok/k", &token(None), 1_100).expect("revoked");
         assert_eq!(
-            first_use(&store, "vtok/other", 1_100, || Ok::<_, ()>(token(None))),
+            first_use(&store, "vtok/other", 1_100, || Ok::<_, ()>((
+                token(None),
+                None
+            ))),
             Err(FirstUseError::Revoked)
         );
         assert_eq!(store.get("vtok/other"), Ok(None));
         // After: the entry is overwritten as revoked.
         let store = crate::store::MemoryStore::default();
-        first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>(token(None))).expect("valid");
+        first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>((token(None), None))).expect("valid");
         revoke(&store, "vtok/k", &token(None), 1_100).expect("revoked");
         assert_eq!(
             lookup(&store, "vtok/k", 1_100),
@@ -445,7 +529,7 @@ mod tests {
             }))),
         };
         assert_eq!(
-            first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>(token(None))),
+            first_use(&store, "vtok/k", 1_100, || Ok::<_, ()>((token(None), None))),
             Err(FirstUseError::Revoked)
         );
         assert_eq!(

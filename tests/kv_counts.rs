@@ -491,3 +491,97 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         );
     }
 }
+
+/// Issue 16: Spin variable reads per request, counted by the same log. On
+/// Spin 4.0.2 each read costs about 5 % of a one-read request
+/// (docs/benchmarks.md, `kv_vars1`/`kv_vars4`), so each path reads only what
+/// it uses: an API key the pepper; an access token the issuer (to tell it
+/// from an external OIDC token) and the current signing key (which keys and
+/// binds its verified-token record), neither the pepper (no certificate
+/// forwarded) nor the previous key (the current one signed it); the token
+/// endpoint no previous key. Each request is sent twice; the second is
+/// counted.
+#[test]
+fn issue16_variable_reads_per_request() {
+    if skip_on_real_spin("variable reads are counted by the test host only") {
+        return;
+    }
+    let log = common::root().join(format!(
+        "target/e2e/kv-variables-{}.log",
+        common::random_hex(6)
+    ));
+    let app = start(
+        Options::new()
+            .variable("issuer", Some(ISSUER))
+            .variable("signing_key_previous", Some(&common::signing_key()))
+            .env("FLOWGATE_HOST_KV_LOG", &log.to_string_lossy()),
+    );
+    let (key_id, key) = app.create_account(
+        json!({ "name": "vars-key", "credential_type": "api_key", "flows": ["orders"] }),
+    );
+    let (client_id, client_secret) = app.create_account(
+        json!({ "name": "vars-client", "credential_type": "client_secret", "flows": ["orders"] }),
+    );
+    let client = basic(&client_id, &client_secret);
+    let token = {
+        let r = app.send(
+            "POST",
+            "/oauth2/token",
+            &[FORM, ("Authorization", &client)],
+            b"grant_type=client_credentials",
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    };
+    let bearer = format!("Bearer {token}");
+    let variables = |line: &str| -> u32 {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix("variables="))
+            .map(|n| n.parse().expect("a count"))
+            .expect("the line counts variable reads")
+    };
+    type Request<'a> = Box<dyn Fn(&App) -> u16 + 'a>;
+    let cases: [(&str, u32, u16, Request); 4] = [
+        (
+            "api_key (forward-auth)",
+            1,
+            200,
+            Box::new(|app| app.at_orders(&[("X-API-Key", &key)])),
+        ),
+        (
+            "access token (forward-auth)",
+            2,
+            200,
+            Box::new(|app| app.at_orders(&[("Authorization", &bearer)])),
+        ),
+        (
+            // issuer, access_token_ttl, signing_key, hmac_pepper.
+            "token endpoint (client_secret_basic)",
+            4,
+            200,
+            Box::new(|app| {
+                token_request(
+                    app,
+                    "grant_type=client_credentials",
+                    &[("Authorization", &client)],
+                )
+            }),
+        ),
+        (
+            "wrong API key",
+            1,
+            401,
+            Box::new(|app| app.at_orders(&[("X-API-Key", &forged_key(&key_id))])),
+        ),
+    ];
+    for (name, expected, status, request) in &cases {
+        let (first, _) = logged(&app, &log, "authorizer", request);
+        assert_eq!(first, *status, "{name}");
+        let (second, line) = logged(&app, &log, "authorizer", request);
+        assert_eq!(second, *status, "{name}");
+        assert_eq!(variables(&line), *expected, "{name}: {line}");
+    }
+}

@@ -118,7 +118,10 @@ impl InstanceState {
     }
 
     fn variables_view(&mut self) -> VariablesView<'_> {
-        VariablesView(&self.variables)
+        VariablesView {
+            variables: &self.variables,
+            reads: &mut self.kv.counts.variables,
+        }
     }
 }
 

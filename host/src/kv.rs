@@ -201,6 +201,9 @@ pub struct KvCounts {
     pub exists: u32,
     /// `get-keys` calls.
     pub get_keys: u32,
+    /// Spin variable reads (`fermyon:spin/variables` `get`), logged on the
+    /// same line: on Spin each costs about as much as a key-value call.
+    pub variables: u32,
 }
 
 /// Per-instance key-value state.

@@ -135,7 +135,12 @@ impl ComponentVariables {
 
 /// What `fermyon:spin/variables` reaches of an instance: its component's
 /// variables.
-pub struct VariablesView<'a>(pub &'a ComponentVariables);
+pub struct VariablesView<'a> {
+    /// The component's variables.
+    pub variables: &'a ComponentVariables,
+    /// Reads made so far by this instance (`FLOWGATE_HOST_KV_LOG`).
+    pub reads: &'a mut u32,
+}
 
 /// The [`HasData`] of `fermyon:spin/variables`.
 pub struct VariablesData;
@@ -149,6 +154,7 @@ impl Host for VariablesView<'_> {
         &mut self,
         name: String,
     ) -> wasmtime::Result<std::result::Result<String, VarError>> {
-        Ok(self.0.get(&name))
+        *self.reads += 1;
+        Ok(self.variables.get(&name))
     }
 }

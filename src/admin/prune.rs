@@ -231,6 +231,7 @@ mod tests {
             scope: "orders".into(),
             x5t: None,
             revoked,
+            previous: None,
         }
         .to_bytes()
     }

@@ -27,8 +27,9 @@ pub struct Config {
     pub audience: String,
     /// Access-token lifetime in seconds.
     pub token_lifetime: u64,
-    /// The key variables' text, for keys of the verified-token record.
-    key_texts: (String, String),
+    /// The `signing_key` variable's text, which keys the verified-token
+    /// record.
+    current_key: String,
 }
 
 /// Reads the trusted proxy's token (`flowgate::decision::proxy_certificate`
@@ -50,12 +51,16 @@ pub fn issuer() -> Result<(String, String), String> {
     Ok((issuer, audience))
 }
 
-/// The text of the two signing-key variables, current and previous, as read:
-/// what the verified-token record is keyed under, without deriving a key.
-pub fn key_texts() -> Result<(String, String), String> {
-    let current = variable(SIGNING_KEY_VARIABLE).map_err(|e| e.to_string())?;
-    let previous = variable(PREVIOUS_KEY_VARIABLE).map_err(|e| e.to_string())?;
-    Ok((current, previous))
+/// The text of the `signing_key` variable as read: what the verified-token
+/// record is keyed by, without deriving a key.
+pub fn current_key_text() -> Result<String, String> {
+    variable(SIGNING_KEY_VARIABLE).map_err(|e| e.to_string())
+}
+
+/// The text of the `signing_key_previous` variable as read (empty: none).
+/// Only the JWKS and a token whose `kid` is not the current key's need it.
+pub fn previous_key_text() -> Result<String, String> {
+    variable(PREVIOUS_KEY_VARIABLE).map_err(|e| e.to_string())
 }
 
 thread_local! {
@@ -88,15 +93,17 @@ pub fn keys_from(current: &str, previous: &str) -> Result<Rc<SigningKeys>, Strin
     })
 }
 
-/// Reads the signing keys.
-pub fn keys() -> Result<Rc<SigningKeys>, String> {
-    let (current, previous) = key_texts()?;
-    keys_from(&current, &previous)
+/// Reads the key that signs (identity assertions): issuing never needs the
+/// previous key, so its variable is not read.
+pub fn signing_keys() -> Result<Rc<SigningKeys>, String> {
+    keys_from(&current_key_text()?, "")
 }
 
 impl Config {
-    /// Reads everything.
-    pub fn load() -> Result<Self, String> {
+    /// Reads everything a route of the authorization server needs;
+    /// `with_previous`: also the previous key, which verifying a token and
+    /// the JWKS need and issuing does not (one variable read less per token).
+    pub fn load(with_previous: bool) -> Result<Self, String> {
         let (issuer, audience) = issuer()?;
         let lifetime = variable("access_token_ttl").map_err(|e| e.to_string())?;
         let token_lifetime = lifetime
@@ -107,14 +114,19 @@ impl Config {
             .ok_or_else(|| {
                 format!("variable `access_token_ttl` must be 1 to {MAX_TOKEN_LIFETIME} seconds")
             })?;
-        let key_texts = key_texts()?;
+        let current_key = current_key_text()?;
+        let previous = if with_previous {
+            previous_key_text()?
+        } else {
+            String::new()
+        };
         Ok(Self {
             pepper: flowgate_spin::pepper()?,
-            keys: keys_from(&key_texts.0, &key_texts.1)?,
+            keys: keys_from(&current_key, &previous)?,
             issuer,
             audience,
             token_lifetime,
-            key_texts,
+            current_key,
         })
     }
 
@@ -123,9 +135,8 @@ impl Config {
         let ring = Keyring {
             issuer: &self.issuer,
             audience: &self.audience,
-            current: &self.key_texts.0,
-            previous: &self.key_texts.1,
+            current: &self.current_key,
         };
-        flowgate::verified::key(&self.pepper, &ring, token)
+        flowgate::verified::key(&ring, token)
     }
 }

@@ -20,7 +20,7 @@ use flowgate::path::NormalPath;
 use flowgate::policy::{Flow, flow_for_path};
 use flowgate::store::Store as _;
 use flowgate::store::keys::{self, account_key, certificate_key};
-use flowgate::token::AccessToken;
+use flowgate::token::{AccessToken, TokenError};
 use flowgate::usage::Class;
 use flowgate::verified::{FirstUseError, Keyring, Seen};
 use flowgate_flows::FLOWS;
@@ -297,35 +297,40 @@ fn decide_access_token(
     headers: &[(String, Vec<u8>)],
     flow: Option<&'static Flow>,
 ) -> Outcome {
-    let (pepper, (current, previous)) =
-        match flowgate_spin::pepper().and_then(|p| Ok((p, config::key_texts()?))) {
-            Ok(v) => v,
-            Err(e) => return unavailable(e),
-        };
+    // One key variable: the current key's text keys the record (and binds
+    // it); the previous key is read only for a token it verified.
+    let current = match config::current_key_text() {
+        Ok(v) => v,
+        Err(e) => return unavailable(e),
+    };
     let ring = Keyring {
         issuer,
         audience,
         current: &current,
-        previous: &previous,
     };
-    let key = flowgate::verified::key(&pepper, &ring, token);
+    let key = flowgate::verified::key(&ring, token);
     let store = match SpinStore::open_default() {
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
     let now = WasiClock.now();
-    let verified: AccessToken = match flowgate::verified::lookup(&store, &key, now) {
-        Ok(Seen::Verified(t)) => t,
-        Ok(Seen::Refused(e)) => return unauthorized(e, None, path),
-        Ok(Seen::New) => {
-            // A key variable that cannot be used is the system's fault
-            // (503); a token that does not verify is the caller's (401).
-            let verify = || {
-                let keys = config::keys_from(ring.current, ring.previous).map_err(Err)?;
-                keys.verify_access_token(token, issuer, audience, now)
-                    .map_err(Ok)
-            };
-            match flowgate::verified::first_use(&store, &key, now, verify) {
+    let seen = match flowgate::verified::lookup(&store, &key, now) {
+        Ok(Seen::ByPrevious(t, binding)) => match config::previous_key_text() {
+            Ok(previous) if ring.previous_binding(&previous) == binding => Seen::Verified(t),
+            // The previous key was dropped or replaced since: verify again.
+            Ok(_) => Seen::New,
+            Err(e) => return unavailable(e),
+        },
+        Ok(seen) => seen,
+        Err(e) => return unavailable(e),
+    };
+    let verified: AccessToken = match seen {
+        Seen::Verified(t) => t,
+        Seen::Refused(e) => return unauthorized(e, None, path),
+        Seen::New | Seen::ByPrevious(..) => {
+            match flowgate::verified::first_use(&store, &key, now, || {
+                verify_access_token(token, &ring, now)
+            }) {
                 Ok((t, None)) => t,
                 Ok((t, Some(e))) => {
                     // The token is valid; only the saving for next time is lost.
@@ -342,10 +347,9 @@ fn decide_access_token(
                 Err(FirstUseError::Store(e)) => return unavailable(e),
             }
         }
-        Err(e) => return unavailable(e),
     };
     let subject = Some(verified.subject());
-    let presented = match trusted_certificate(headers, &pepper) {
+    let presented = match forwarded_certificate(headers) {
         Ok(p) => p,
         Err(e) => return certificate_refused(e, subject, path),
     };
@@ -358,6 +362,42 @@ fn decide_access_token(
         Err(e) => Tally::of_stored(record.as_deref())
             .count(Class::Unauthenticated, unauthorized(e, subject, path)),
     }
+}
+
+/// Full verification of an access token (its first use): with the current
+/// key; a token whose `kid` is not the current key's with the previous
+/// key, if one is configured, and then with that key's binding for its
+/// record. `Err(Ok(_))` refuses the token (`401`), `Err(Err(_))` is a key
+/// variable that cannot be read or used (`503`).
+fn verify_access_token(
+    token: &str,
+    ring: &Keyring<'_>,
+    now: u64,
+) -> Result<(AccessToken, Option<String>), Result<TokenError, String>> {
+    let keys = config::keys_from(ring.current, "").map_err(Err)?;
+    match keys.verify_access_token(token, ring.issuer, ring.audience, now) {
+        Err(TokenError::UnknownKey) => {}
+        other => return other.map(|t| (t, None)).map_err(Ok),
+    }
+    let previous = config::previous_key_text().map_err(Err)?;
+    if previous.trim().is_empty() {
+        return Err(Ok(TokenError::UnknownKey));
+    }
+    let keys = config::keys_from(ring.current, &previous).map_err(Err)?;
+    let t = keys
+        .verify_access_token(token, ring.issuer, ring.audience, now)
+        .map_err(Ok)?;
+    Ok((t, Some(ring.previous_binding(&previous))))
+}
+
+/// [`trusted_certificate`], reading the pepper only when a certificate was
+/// forwarded: a bearer token without one reads no pepper.
+fn forwarded_certificate(headers: &[(String, Vec<u8>)]) -> Result<Option<String>, ProxyCertError> {
+    if !is_forwarded(headers.iter().map(|(n, _)| n.as_str())) {
+        return Ok(None);
+    }
+    let pepper = flowgate_spin::pepper().map_err(ProxyCertError::Unavailable)?;
+    trusted_certificate(headers, &pepper)
 }
 
 /// A bearer JWT from an external OpenID Connect issuer: the issuer's

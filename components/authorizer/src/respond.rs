@@ -99,7 +99,7 @@ pub fn identity_headers(allowed: &Allowed) -> Vec<(String, Vec<u8>)> {
 /// header. `Err` names what failed, for the log: the caller answers `503`.
 pub fn assertion_header(allowed: &Allowed) -> Result<(String, Vec<u8>), String> {
     use flowgate::env::{Clock as _, Random as _};
-    let keys = crate::config::keys()?;
+    let keys = crate::config::signing_keys()?;
     let (issuer, _) = crate::config::issuer()?;
     let mut jti = [0u8; 16];
     flowgate_spin::WasiRandom.fill(&mut jti);

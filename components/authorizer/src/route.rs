@@ -91,7 +91,12 @@ async fn authorization_server<E: Edge>(
     path: &str,
     headers: &[(String, Vec<u8>)],
 ) -> respond::Reply {
-    let config = match config::Config::load() {
+    // Issuing and the metadata never need the previous key.
+    let with_previous = !matches!(
+        path,
+        "/oauth2/token" | "/.well-known/oauth-authorization-server"
+    );
+    let config = match config::Config::load(with_previous) {
         Ok(c) => c,
         Err(e) => {
             crate::log::log_line!("flowgate authorizer: unavailable: {e}");
