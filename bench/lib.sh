@@ -107,6 +107,69 @@ start_flowgate() {
     wait_port "$APP_PORT" flowgate
 }
 
+# start_upstream FALLBACK_PORT: the upstream of proxy mode and of the proxy
+# floor, a static nginx answer when nginx is installed (scripts/install-test-tools
+# installs it; PIN-prefixed), otherwise whatever serves FALLBACK_PORT. Sets
+# UPSTREAM_PORT, UPSTREAM_PID (empty for the fallback) and UPSTREAM_NAME.
+start_upstream() {
+    UPSTREAM_PORT=$(free_port)
+    if command -v nginx >/dev/null; then
+        mkdir -p "$WORK/nginx/logs"
+        cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log;
+daemon off;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 100000;
+    client_body_temp_path $WORK/nginx/body;
+    proxy_temp_path $WORK/nginx/proxy;
+    fastcgi_temp_path $WORK/nginx/fastcgi;
+    uwsgi_temp_path $WORK/nginx/uwsgi;
+    scgi_temp_path $WORK/nginx/scgi;
+    server {
+        listen 127.0.0.1:$UPSTREAM_PORT;
+        location / { default_type text/plain; return 200 "upstream ok\n"; }
+    }
+}
+EOF
+        # shellcheck disable=SC2086 # PIN is a command prefix, split on purpose
+        ${PIN:-} nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >"$WORK/nginx.log" 2>&1 &
+        UPSTREAM_PID=$!
+        PIDS+=("$UPSTREAM_PID")
+        UPSTREAM_NAME="nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), static 200"
+    else
+        UPSTREAM_PORT=$1
+        UPSTREAM_PID=
+        UPSTREAM_NAME="the hello floor (no nginx installed)"
+    fi
+}
+
+# start_floors PORT UPSTREAM: the floors app (bench/floors.spin.toml, or
+# FLOORS_MANIFEST) on PORT, PIN-prefixed like start_flowgate, its proxy
+# floor forwarding to UPSTREAM; sets FLOORS_PID and FLOOR_RECORD (the
+# one-read floor's record: about the size of an account record). The
+# variables `?vars=N` reads are set as flowgate's are: three from the
+# environment, one left at its default.
+start_floors() {
+    local port=$1 upstream=$2
+    say "starting the floors (bench/floors.spin.toml) on 127.0.0.1:$port ${PIN:-}"
+    FLOOR_RECORD=$(python3 -c 'import json; print(json.dumps({"id": "0" * 26, "name": "floor", "status": "active", "flows": ["orders"], "digest": "f" * 64, "created_at": 1764460800, "pad": "x" * 60}))')
+    mkdir -p "$WORK/state-floors"
+    # shellcheck disable=SC2086 # PIN is a command prefix, split on purpose
+    SPIN_VARIABLE_UPSTREAM="$upstream" \
+    SPIN_VARIABLE_BENCH_A="http://127.0.0.1:$port" \
+    SPIN_VARIABLE_BENCH_B=$(python3 -c 'import secrets; print(secrets.token_hex(32))') \
+    SPIN_VARIABLE_BENCH_C=$(python3 -c 'import secrets; print(secrets.token_hex(96))') \
+        ${PIN:-} "$RUNTIME" up --from "${FLOORS_MANIFEST:-$ROOT/bench/floors.spin.toml}" \
+        --listen "127.0.0.1:$port" --state-dir "$WORK/state-floors" \
+        --key-value "floor=$FLOOR_RECORD" >"$WORK/floors.log" 2>&1 </dev/null &
+    FLOORS_PID=$!
+    PIDS+=("$FLOORS_PID")
+}
+
 # cpu_ticks PID...: the CPU time (user + system, clock ticks) used so far by
 # the processes PID and all their descendants (`spin up` serves from a child
 # process). Requests per CPU-second is the fair "per core" figure on a shared
@@ -140,6 +203,18 @@ json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[
 create_account() {
     curl -sf -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
         -d "$1" "$APP/admin/v1/accounts"
+}
+
+# wrong_key ACCOUNT_ID: a well-formed API key of that account that was never
+# issued (right prefix, id and checksum): its refusal pays the store read
+# and the digest comparison, the most a refusal can cost.
+wrong_key() {
+    python3 - "$1" <<'EOF'
+import base64, hashlib, secrets, sys
+b32 = lambda b: base64.b32encode(b).decode().lower().rstrip("=")
+signed = f"fgak_{sys.argv[1]}_{b32(secrets.token_bytes(20))}"
+print(signed + b32(hashlib.sha256(signed.encode()).digest()[:5])[:8])
+EOF
 }
 
 # A client_secret client of flowgate; sets CLIENT_BASIC and writes the wrk

@@ -41,7 +41,7 @@ DURATION=${DURATION:-8}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
 ROUNDS=${ROUNDS:-1}
-ALL_SCENARIOS="authorizer_404 api_key api_key_recorded basic api_token bearer_access_token denied_401 log_pieces log_line proxy_floor proxy_api_key upstream_direct token_endpoint"
+ALL_SCENARIOS="authorizer_404 api_key api_key_recorded basic api_token bearer_access_token denied_401 log_pieces log_line kv_vars1 kv_vars4 proxy_floor proxy_api_key upstream_direct token_endpoint"
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 
 # shellcheck source=bench/lib.sh
@@ -59,54 +59,10 @@ if [ "${MEMORY:-}" = 1 ]; then
 fi
 
 FLOORS_PORT=$(free_port)
-UPSTREAM_PORT=$(free_port)
 
-# The upstream of proxy mode and of the proxy floor: a static nginx answer
-# when nginx is installed (scripts/install-test-tools installs it), otherwise
-# the hello floor itself.
-if command -v nginx >/dev/null; then
-    mkdir -p "$WORK/nginx/logs"
-    cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/logs/error.log;
-daemon off;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 100000;
-    client_body_temp_path $WORK/nginx/body;
-    proxy_temp_path $WORK/nginx/proxy;
-    fastcgi_temp_path $WORK/nginx/fastcgi;
-    uwsgi_temp_path $WORK/nginx/uwsgi;
-    scgi_temp_path $WORK/nginx/scgi;
-    server {
-        listen 127.0.0.1:$UPSTREAM_PORT;
-        location / { default_type text/plain; return 200 "upstream ok\n"; }
-    }
-}
-EOF
-    nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >"$WORK/nginx.log" 2>&1 &
-    UPSTREAM_PID=$!
-    PIDS+=("$UPSTREAM_PID")
-    UPSTREAM_NAME="nginx $(nginx -v 2>&1 | sed 's/.*nginx\///'), static 200"
-else
-    UPSTREAM_PORT=$FLOORS_PORT
-    UPSTREAM_PID=
-    UPSTREAM_NAME="the hello floor (no nginx installed)"
-fi
-
+start_upstream "$FLOORS_PORT"
 start_flowgate "http://127.0.0.1:$UPSTREAM_PORT"
-say "starting the floors (bench/floors.spin.toml) on 127.0.0.1:$FLOORS_PORT"
-# The one-read floor's record: about the size of an account record.
-FLOOR_RECORD=$(python3 -c 'import json; print(json.dumps({"id": "0" * 26, "name": "floor", "status": "active", "flows": ["orders"], "digest": "f" * 64, "created_at": 1764460800, "pad": "x" * 60}))')
-mkdir -p "$WORK/state-floors"
-SPIN_VARIABLE_UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT" \
-    "$RUNTIME" up --from "${FLOORS_MANIFEST:-$ROOT/bench/floors.spin.toml}" --listen "127.0.0.1:$FLOORS_PORT" \
-    --state-dir "$WORK/state-floors" --key-value "floor=$FLOOR_RECORD" \
-    >"$WORK/floors.log" 2>&1 </dev/null &
-FLOORS_PID=$!
-PIDS+=("$FLOORS_PID")
+start_floors "$FLOORS_PORT" "http://127.0.0.1:$UPSTREAM_PORT"
 UPSTREAM_PID=${UPSTREAM_PID:-$FLOORS_PID}
 wait_port "$FLOORS_PORT" "the floors app"
 # AUTHORIZER=p3: the WASIp3 floors too, with the same record.
@@ -152,13 +108,7 @@ new_access_token
 # A well-formed key of the real account that was never issued (right prefix,
 # id and checksum): the denied request pays the store read and the digest
 # comparison, the most a refusal can cost.
-WRONG_KEY=$(python3 - "$KEY_ID" <<'EOF'
-import base64, hashlib, secrets, sys
-b32 = lambda b: base64.b32encode(b).decode().lower().rstrip("=")
-signed = f"fgak_{sys.argv[1]}_{b32(secrets.token_bytes(20))}"
-print(signed + b32(hashlib.sha256(signed.encode()).digest()[:5])[:8])
-EOF
-)
+WRONG_KEY=$(wrong_key "$KEY_ID")
 
 # --- scenarios ----------------------------------------------------------------
 # authorizer_404: a path outside every flow, answered 404 before any
@@ -167,6 +117,9 @@ EOF
 # log_pieces / log_line: the one-read floor plus a refusal-like log line,
 # written with eprintln! (seven writes) or formatted and written once: what
 # a log line costs on this host.
+# kv_vars1 / kv_vars4: the one-read floor plus one or four Spin variable
+# reads (the API-key path reads one, the bearer path four): what a variable
+# read costs on this host.
 # name -> expected status, URL, wrk arguments (headers, script).
 FWD=(-H "X-Forwarded-Method: GET" -H "X-Forwarded-Uri: /flows/orders/1")
 scenario() {
@@ -177,6 +130,8 @@ scenario() {
     kv_floor_p3) echo 200; echo "$FLOORS_P3/kv" ;;
     log_pieces) echo 200; echo "$FLOORS/kv?log=pieces" ;;
     log_line) echo 200; echo "$FLOORS/kv?log=line" ;;
+    kv_vars1) echo 200; echo "$FLOORS/kv?vars=1" ;;
+    kv_vars4) echo 200; echo "$FLOORS/kv?vars=4" ;;
     proxy_floor) echo 200; echo "$FLOORS/proxy/flows/orders/1" ;;
     authorizer_404) echo 404; echo "$APP/no-flow-here" ;;
     api_key | api_key_recorded | basic | api_token | bearer_access_token) echo 200; echo "$APP/authorize" ;;
@@ -189,7 +144,7 @@ scenario() {
 }
 scenario_args() {
     case $1 in
-    floor | kv_floor | floor_p3 | kv_floor_p3 | log_pieces | log_line | proxy_floor | upstream_direct | authorizer_404) ;;
+    floor | kv_floor | floor_p3 | kv_floor_p3 | log_pieces | log_line | kv_vars1 | kv_vars4 | proxy_floor | upstream_direct | authorizer_404) ;;
     api_key) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $API_KEY" ;;
     api_key_recorded) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $RECORDED_KEY" ;;
     basic) printf '%s\0' "${FWD[@]}" -H "Authorization: $BASIC" ;;
@@ -267,7 +222,7 @@ fi
 # is not: proxy mode and the proxy floor use the same one).
 server_pid() {
     case $1 in
-    floor | kv_floor | log_pieces | log_line | proxy_floor) echo "$FLOORS_PID" ;;
+    floor | kv_floor | log_pieces | log_line | kv_vars1 | kv_vars4 | proxy_floor) echo "$FLOORS_PID" ;;
     floor_p3 | kv_floor_p3) echo "$FLOORS_P3_PID" ;;
     upstream_direct) echo "$UPSTREAM_PID" ;;
     *) echo "$APP_PID" ;;

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Before/after of one change to the authorizer: two builds of the app, each
+# served by its own process, both pinned to core 0 and loaded AT THE SAME
+# TIME by two wrk pinned to core 1, so that whatever slows the machine in a
+# given second slows both (run one after the other, even pinned, the same
+# build moved by +-20 % from one 5-second run to the next on this VM).
+# Reports requests per CPU-second of each serving process and the after /
+# before ratio per round: a paired comparison, for changes (a few per cent)
+# smaller than the round-to-round spread of bench/load.sh's floor ratios.
+# A scenario the change does not touch (api_key, for most) is the control:
+# its ratio shows what the method itself reads as a difference.
+#
+#   BEFORE=/path/to/spin.toml bench/ab.sh            # test host
+#   BEFORE=... FLOWGATE_SPIN=$(command -v spin) bench/ab.sh
+#
+# BEFORE names a manifest whose `source`s are absolute paths to the "before"
+# build (for instance a copy of spin.toml pointing at a worktree's target/);
+# AFTER defaults to this checkout's spin.toml. A scenario "X/Y" runs X on
+# the after side and Y on the before side: with BEFORE=$PWD/spin.toml,
+# SCENARIOS="denied_401/api_key" measures what a refusal costs against an
+# allow on the same build (issue 16, target 2). BEFORE=floors serves
+# bench/floors.spin.toml on the before side instead, for "X/kv_floor"
+# (against the one-read floor, target 1), "proxy_api_key/proxy_floor"
+# (target 4; the upstream is nginx on wrk's core when installed), or
+# "kv_vars4/kv_floor" (what four variable reads cost) with AFTER=floors too. Nothing is built: build both
+# first. ROUNDS (default 6), DURATION in seconds (default 5), CONNECTIONS
+# (default 8) and SCENARIOS (default "api_key bearer_access_token
+# token_endpoint") tune it. Needs two cores and taskset (util-linux).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROUNDS=${ROUNDS:-6}
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-8}
+SCENARIOS=${SCENARIOS:-api_key bearer_access_token token_endpoint}
+AFTER=${AFTER:-$ROOT/spin.toml}
+WORK_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/flowgate-ab.XXXXXX")
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+[ -n "${BEFORE:-}" ] || die "BEFORE must name the manifest of the build to compare against"
+command -v taskset >/dev/null || die "taskset (util-linux) is needed to pin the processes"
+[ "$(nproc)" -ge 2 ] || die "two cores are needed: one serves, the other runs wrk"
+
+# The upstream of proxy mode and the proxy floor, on wrk's core.
+WORK=$WORK_ROOT
+PIN="taskset -c 1" start_upstream 9
+PIDS+=("${UPSTREAM_PID:-}")
+wait_port "$UPSTREAM_PORT" "the upstream"
+UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT"
+
+# Starts one build pinned to core 0 and gives it an API key, a client and
+# an access token; prints "url pid admin_token api_key client_basic" (the
+# variables of bench/lib.sh are per app, so each app gets its own WORK).
+start_side() {
+    local manifest=$1
+    WORK=$WORK_ROOT/$2
+    mkdir -p "$WORK"
+    if [ "$manifest" = floors ]; then
+        local port
+        port=$(free_port)
+        PIN="taskset -c 0" start_floors "$port" "$UPSTREAM" >&2
+        wait_port "$port" "the floors app" >&2
+        echo "http://127.0.0.1:$port $FLOORS_PID - - - - - -"
+        return
+    fi
+    MANIFEST=$manifest PIN="taskset -c 0" start_flowgate "$UPSTREAM" >&2
+    local json id password token
+    json=$(create_account '{"name":"ab-key","credential_type":"api_key","flows":["orders"]}')
+    id=$(json_field id <<<"$json")
+    password=$(create_account '{"name":"ab-basic","credential_type":"basic","flows":["orders"]}' |
+        json_field secret)
+    token=$(curl -sf -H "Authorization: Bearer $ADMIN_TOKEN" -H 'Content-Type: application/json' \
+        -d '{"name":"ab"}' "$APP/admin/v1/accounts/$id/tokens" | json_field token)
+    create_client
+    echo "$APP $APP_PID $(json_field secret <<<"$json") $(wrong_key "$id") $token" \
+        "$(printf 'ab-basic:%s' "$password" | base64 -w0) $CLIENT_BASIC"
+}
+read -r A_URL A_PID A_KEY A_WRONG A_TOKEN A_PASSWORD A_BASIC_SCHEME A_BASIC < <(start_side "$BEFORE" before)
+PIDS+=("$A_PID")
+read -r B_URL B_PID B_KEY B_WRONG B_TOKEN B_PASSWORD B_BASIC_SCHEME B_BASIC < <(start_side "$AFTER" after)
+PIDS+=("$B_PID")
+WORK=$WORK_ROOT
+
+# An access token of side $1's client (tokens expire: one per measurement).
+access_token() {
+    local url=$1 basic=$2
+    curl -sf -H "Authorization: $basic" -H 'Content-Type: application/x-www-form-urlencoded' \
+        -d grant_type=client_credentials "$url/oauth2/token" | json_field access_token
+}
+
+# args SIDE SCENARIO: writes wrk's arguments for it, NUL-separated.
+args() {
+    local side=$1 name=$2 url key wrong token password basic
+    if [ "$side" = before ]; then
+        url=$A_URL key=$A_KEY wrong=$A_WRONG token=$A_TOKEN password=$A_PASSWORD
+        basic="$A_BASIC_SCHEME $A_BASIC"
+    else
+        url=$B_URL key=$B_KEY wrong=$B_WRONG token=$B_TOKEN password=$B_PASSWORD
+        basic="$B_BASIC_SCHEME $B_BASIC"
+    fi
+    local fwd=(-H "X-Forwarded-Method: GET" -H "X-Forwarded-Uri: /flows/orders/1")
+    case $name in
+    hello) printf '%s\0' "$url/" ;;
+    kv_floor) printf '%s\0' "$url/kv" ;;
+    kv_vars4) printf '%s\0' "$url/kv?vars=4" ;;
+    kv_reads2) printf '%s\0' "$url/kv?reads=2" ;;
+    authorizer_404) printf '%s\0' "$url/no-flow-here" ;;
+    proxy_floor) printf '%s\0' "$url/proxy/flows/orders/1" ;;
+    proxy_api_key) printf '%s\0' -H "X-API-Key: $key" "$url/flows/orders/1" ;;
+    api_key) printf '%s\0' "${fwd[@]}" -H "X-API-Key: $key" "$url/authorize" ;;
+    denied_401) printf '%s\0' "${fwd[@]}" -H "X-API-Key: $wrong" "$url/authorize" ;;
+    basic) printf '%s\0' "${fwd[@]}" -H "Authorization: Basic $password" "$url/authorize" ;;
+    api_token) printf '%s\0' "${fwd[@]}" -H "Authorization: Bearer $token" "$url/authorize" ;;
+    bearer_access_token)
+        printf '%s\0' "${fwd[@]}" -H "Authorization: Bearer $(access_token "$url" "$basic")" "$url/authorize"
+        ;;
+    token_endpoint)
+        token_script "$WORK_ROOT/$side.lua" "$basic"
+        printf '%s\0' -s "$WORK_ROOT/$side.lua" "$url/oauth2/token"
+        ;;
+    *) die "unknown scenario $name (hello, kv_floor, kv_vars4, kv_reads2, proxy_floor, authorizer_404, api_key, basic, api_token, proxy_api_key, denied_401, bearer_access_token, token_endpoint)" ;;
+    esac
+}
+
+# measure SCENARIO: both builds at once, each with its own wrk (both wrk
+# on core 1, both servers on core 0, so a slow second of the machine slows
+# both); prints "before_rps before_cpu after_rps after_cpu". A scenario
+# "X/Y" sends X to the after side and Y to the before side (with BEFORE the
+# same manifest as AFTER: what X costs against Y, say denied_401/api_key).
+measure() {
+    local name=$1 side a0 b0 a1 b1 total non2xx
+    local -A rps
+    mapfile -d '' wrk_after < <(args after "${name%%/*}")
+    mapfile -d '' wrk_before < <(args before "${name##*/}")
+    a0=$(cpu_ticks "$A_PID")
+    b0=$(cpu_ticks "$B_PID")
+    # shellcheck disable=SC2154 # wrk_before / wrk_after are set by mapfile
+    wrk_once "taskset -c 1" -t1 -c"$CONNECTIONS" -d"${DURATION}s" "${wrk_before[@]}" >"$WORK_ROOT/before.out" &
+    local wa=$!
+    wrk_once "taskset -c 1" -t1 -c"$CONNECTIONS" -d"${DURATION}s" "${wrk_after[@]}" >"$WORK_ROOT/after.out" &
+    local wb=$!
+    wait "$wa" "$wb"
+    a1=$(cpu_ticks "$A_PID")
+    b1=$(cpu_ticks "$B_PID")
+    local out=""
+    for side in before after; do
+        read -r rps[$side] _ _ total non2xx _ <"$WORK_ROOT/$side.out"
+        local scenario=${name%%/*}
+        [ "$side" = after ] || scenario=${name##*/}
+        if [ "$scenario" = denied_401 ] || [ "$scenario" = authorizer_404 ]; then
+            [ "$non2xx" = "$total" ] || die "$side $scenario: only $non2xx of $total answers were refusals"
+        else
+            [ "$non2xx" = 0 ] || die "$side $scenario: $non2xx of $total answers were not 2xx (logs in $WORK_ROOT)"
+        fi
+        if [ "$side" = before ]; then
+            out="${rps[$side]} $(python3 -c "print($total * $CLK_TCK / max(1, $a1 - $a0))")"
+        else
+            out="$out ${rps[$side]} $(python3 -c "print($total * $CLK_TCK / max(1, $b1 - $b0))")"
+        fi
+    done
+    echo "$out"
+}
+
+say "measuring: both builds at once on core 0, one wrk -t1 -c$CONNECTIONS -d${DURATION}s each on core 1, $ROUNDS rounds"
+RESULTS=$WORK_ROOT/results.txt
+: >"$RESULTS"
+for round in $(seq 1 "$ROUNDS"); do
+    for name in $SCENARIOS; do
+        read -r ar ac br bc < <(measure "$name")
+        echo "$round $name before $ar $ac" >>"$RESULTS"
+        echo "$round $name after $br $bc" >>"$RESULTS"
+        printf '  round %s %-20s before %7.0f req/s %7.0f per CPU-s, after %7.0f req/s %7.0f per CPU-s\n' \
+            "$round" "$name" "$ar" "$ac" "$br" "$bc" >&2
+    done
+done
+
+python3 - "$RESULTS" "$RUNTIME_NAME" "$BEFORE" "$AFTER" <<'EOF'
+import sys
+from collections import defaultdict
+path, runtime, before, after = sys.argv[1:]
+rows = defaultdict(dict)
+order = []
+for line in open(path):
+    rnd, name, side, rps, cpu = line.split()
+    if name not in order:
+        order.append(name)
+    rows[(name, rnd)][side] = (float(rps), float(cpu))
+print(f"\nbefore/after on {runtime}\n  before: {before}\n  after:  {after}")
+print("both builds on core 0 at once, one wrk -t1 each on core 1; per CPU-s = requests per CPU-second of the serving process\n")
+print("| scenario | before per CPU-s | after per CPU-s | after / before, CPU (rounds) | mean | after / before, wall |")
+print("|---|---:|---:|---|---:|---:|")
+for name in order:
+    pairs = [v for (n, _), v in sorted(rows.items()) if n == name and len(v) == 2]
+    cpu = [p["after"][1] / p["before"][1] for p in pairs]
+    wall = [p["after"][0] / p["before"][0] for p in pairs]
+    mean = lambda xs: sum(xs) / len(xs)
+    print(f"| {name} | {mean([p['before'][1] for p in pairs]):.0f} | {mean([p['after'][1] for p in pairs]):.0f} "
+          f"| {', '.join(f'{x:.2f}' for x in cpu)} | **{mean(cpu):.3f}** | {mean(wall):.3f} |")
+EOF
