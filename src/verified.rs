@@ -17,8 +17,8 @@
 //!   `signing_key_previous` text, compared on every use; a previous key that
 //!   was dropped or replaced stops its tokens at once. The bearer path thus
 //!   reads one key variable, and the other only for the previous key's
-//!   tokens (issue 16: each variable read costs about 5 % of a request on
-//!   Spin 4.0.2, docs/benchmarks.md).
+//!   tokens (issue 16: each variable read costs about 2.5 % of a one-read
+//!   request on Spin 4.0.2, docs/benchmarks.md).
 //! - **Value**: an [`Entry`]: the claims the edge checks, and no secret.
 //! - **Revocation**: `/oauth2/revoke` writes `revoked/<jti>`, then a
 //!   revoked entry under the token's key. A first use that races with it

@@ -493,8 +493,8 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
 }
 
 /// Issue 16: Spin variable reads per request, counted by the same log. On
-/// Spin 4.0.2 each read costs about 5 % of a one-read request
-/// (docs/benchmarks.md, `kv_vars1`/`kv_vars4`), so each path reads only what
+/// Spin 4.0.2 each read costs about 2.5 % of a one-read request
+/// (docs/benchmarks.md, the paired `kv_vars4/kv_floor`), so each path reads only what
 /// it uses: an API key the pepper; an access token the issuer (to tell it
 /// from an external OIDC token) and the current signing key (which keys and
 /// binds its verified-token record), neither the pepper (no certificate
