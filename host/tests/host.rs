@@ -564,15 +564,17 @@ fn kv_log_counts_calls_per_request() {
     let host = start_probe(&dir, &[], &[("FLOWGATE_HOST_KV_LOG", log_s.as_str())]);
     get(&host, "/?op=set&key=a&value=1");
     get(&host, "/?op=get&key=a");
+    get(&host, "/?op=var&name=greeting");
     get(&host, "/api/x");
     let text = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{e}"));
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines,
         vec![
-            "probe GET / get=0 set=1 delete=0 exists=0 get_keys=0",
-            "probe GET / get=1 set=0 delete=0 exists=0 get_keys=0",
-            "api GET /api/x get=0 set=0 delete=0 exists=0 get_keys=0",
+            "probe GET / get=0 set=1 delete=0 exists=0 get_keys=0 variables=0",
+            "probe GET / get=1 set=0 delete=0 exists=0 get_keys=0 variables=0",
+            "probe GET / get=0 set=0 delete=0 exists=0 get_keys=0 variables=1",
+            "api GET /api/x get=0 set=0 delete=0 exists=0 get_keys=0 variables=0",
         ]
     );
 }
