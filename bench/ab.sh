@@ -21,7 +21,9 @@
 # allow on the same build (issue 16, target 2). BEFORE=floors serves
 # bench/floors.spin.toml on the before side instead, for "X/kv_floor"
 # (against the one-read floor, target 1), "proxy_api_key/proxy_floor"
-# (target 4; the upstream is nginx on wrk's core when installed), or
+# (target 4; the upstream is nginx on wrk's core when installed),
+# "proxy_api_key/proxy_read_floor" (against a proxy floor that also makes
+# the one read a revocable credential needs), or
 # "kv_vars4/kv_floor" (what four variable reads cost) with AFTER=floors too. Nothing is built: build both
 # first. ROUNDS (default 6), DURATION in seconds (default 5), CONNECTIONS
 # (default 8) and SCENARIOS (default "api_key bearer_access_token
@@ -112,6 +114,7 @@ args() {
     kv_reads2) printf '%s\0' "$url/kv?reads=2" ;;
     authorizer_404) printf '%s\0' "$url/no-flow-here" ;;
     proxy_floor) printf '%s\0' "$url/proxy/flows/orders/1" ;;
+    proxy_read_floor) printf '%s\0' "$url/proxy-read/flows/orders/1" ;;
     proxy_api_key) printf '%s\0' -H "X-API-Key: $key" "$url/flows/orders/1" ;;
     api_key) printf '%s\0' "${fwd[@]}" -H "X-API-Key: $key" "$url/authorize" ;;
     denied_401) printf '%s\0' "${fwd[@]}" -H "X-API-Key: $wrong" "$url/authorize" ;;
@@ -124,7 +127,7 @@ args() {
         token_script "$WORK_ROOT/$side.lua" "$basic"
         printf '%s\0' -s "$WORK_ROOT/$side.lua" "$url/oauth2/token"
         ;;
-    *) die "unknown scenario $name (hello, kv_floor, kv_vars4, kv_reads2, proxy_floor, authorizer_404, api_key, basic, api_token, proxy_api_key, denied_401, bearer_access_token, token_endpoint)" ;;
+    *) die "unknown scenario $name (hello, kv_floor, kv_vars4, kv_reads2, proxy_floor, proxy_read_floor, authorizer_404, api_key, basic, api_token, proxy_api_key, denied_401, bearer_access_token, token_endpoint)" ;;
     esac
 }
 

@@ -41,7 +41,7 @@ DURATION=${DURATION:-8}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
 ROUNDS=${ROUNDS:-1}
-ALL_SCENARIOS="authorizer_404 api_key api_key_recorded basic api_token bearer_access_token denied_401 log_pieces log_line kv_vars1 kv_vars4 proxy_floor proxy_api_key upstream_direct token_endpoint"
+ALL_SCENARIOS="authorizer_404 api_key api_key_recorded basic api_token bearer_access_token denied_401 log_pieces log_line kv_vars1 kv_vars4 proxy_floor proxy_read_floor proxy_api_key upstream_direct token_endpoint"
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 
 # shellcheck source=bench/lib.sh
@@ -133,6 +133,7 @@ scenario() {
     kv_vars1) echo 200; echo "$FLOORS/kv?vars=1" ;;
     kv_vars4) echo 200; echo "$FLOORS/kv?vars=4" ;;
     proxy_floor) echo 200; echo "$FLOORS/proxy/flows/orders/1" ;;
+    proxy_read_floor) echo 200; echo "$FLOORS/proxy-read/flows/orders/1" ;;
     authorizer_404) echo 404; echo "$APP/no-flow-here" ;;
     api_key | api_key_recorded | basic | api_token | bearer_access_token) echo 200; echo "$APP/authorize" ;;
     denied_401) echo 401; echo "$APP/authorize" ;;
@@ -144,7 +145,7 @@ scenario() {
 }
 scenario_args() {
     case $1 in
-    floor | kv_floor | floor_p3 | kv_floor_p3 | log_pieces | log_line | kv_vars1 | kv_vars4 | proxy_floor | upstream_direct | authorizer_404) ;;
+    floor | kv_floor | floor_p3 | kv_floor_p3 | log_pieces | log_line | kv_vars1 | kv_vars4 | proxy_floor | proxy_read_floor | upstream_direct | authorizer_404) ;;
     api_key) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $API_KEY" ;;
     api_key_recorded) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $RECORDED_KEY" ;;
     basic) printf '%s\0' "${FWD[@]}" -H "Authorization: $BASIC" ;;
@@ -222,7 +223,7 @@ fi
 # is not: proxy mode and the proxy floor use the same one).
 server_pid() {
     case $1 in
-    floor | kv_floor | log_pieces | log_line | kv_vars1 | kv_vars4 | proxy_floor) echo "$FLOORS_PID" ;;
+    floor | kv_floor | log_pieces | log_line | kv_vars1 | kv_vars4 | proxy_floor | proxy_read_floor) echo "$FLOORS_PID" ;;
     floor_p3 | kv_floor_p3) echo "$FLOORS_P3_PID" ;;
     upstream_direct) echo "$UPSTREAM_PID" ;;
     *) echo "$APP_PID" ;;
@@ -320,6 +321,8 @@ def paired(a, b, what):
               f"per CPU-s {avg(cpu):.3f}")
 print()
 paired("proxy_api_key", "proxy_floor", "proxy mode / proxy floor, same round")
+paired("proxy_api_key", "proxy_read_floor", "proxy mode / proxy floor with one read, same round")
+paired("proxy_read_floor", "proxy_floor", "proxy floor with one read / proxy floor, same round")
 paired("proxy_api_key", "upstream_direct", "proxy mode / upstream hit directly, same round")
 paired("denied_401", "api_key", "denied 401 / allowed API key, same round")
 paired("api_key_recorded", "api_key", "API key with usage figures / without, same round")

@@ -9,6 +9,13 @@
 # second per core of each and flowgate's over oidc-provider's. A benchmark,
 # not a test. Results: docs/benchmarks.md.
 #
+# The same rounds also measure, on the same core and host, the two floors of
+# bench/floors.spin.toml (hello: instantiation and an answer; one-read: and
+# one key-value read, which a client's secret needs): their requests per
+# CPU-second over oidc-provider's tokens per CPU-second are the most any
+# component built like flowgate could reach on this host, which bounds
+# what the token endpoint's ratio can be (issue 16, target 3).
+#
 #   bench/peers.sh                                   # on the test host
 #   FLOWGATE_SPIN=$(command -v spin) bench/peers.sh  # on real Spin
 #   AUTHORIZER=p3 FLOWGATE_SPIN=$(command -v spin) bench/peers.sh  # the WASIp3 build (docs/p3.md)
@@ -33,7 +40,7 @@ command -v node >/dev/null || die "Node.js is needed for oidc-provider"
 
 # shellcheck source=bench/build.sh
 . "$ROOT/bench/build.sh"
-build_for_bench authorizer management
+build_for_bench authorizer management hello kv-floor proxy-floor
 [ -x "$RUNTIME" ] || die "$RUNTIME is missing or not executable"
 [ -d "$ROOT/bench/peers/node_modules/oidc-provider" ] || "$ROOT/bench/peers/install.sh"
 PEER_VERSION=$(node -p 'require("./bench/peers/node_modules/oidc-provider/package.json").version')
@@ -55,6 +62,14 @@ wait_port "$PEER_PORT" oidc-provider
 token_script "$WORK/peer.lua" "Basic $(printf '%s:%s' "$PEER_ID" "$PEER_SECRET" | base64 -w0)"
 PEER_URL="http://127.0.0.1:$PEER_PORT/token"
 
+FLOORS_PORT=$(free_port)
+# The WASIp3 authorizer is bounded by the WASIp3 floors (same routes).
+[ "${AUTHORIZER:-}" != p3 ] || FLOORS_MANIFEST=$ROOT/bench/floors-p3.spin.toml
+start_floors "$FLOORS_PORT" "http://127.0.0.1:9"
+wait_port "$FLOORS_PORT" "the floors app"
+HELLO_URL="http://127.0.0.1:$FLOORS_PORT/"
+KV_URL="http://127.0.0.1:$FLOORS_PORT/kv"
+
 # Both must answer 200 with an EdDSA JWT access token, or there is nothing to
 # compare.
 check() {
@@ -71,12 +86,14 @@ check flowgate "$FLOWGATE_URL" "$CLIENT_BASIC"
 check oidc-provider "$PEER_URL" "Basic $(printf '%s:%s' "$PEER_ID" "$PEER_SECRET" | base64 -w0)"
 
 # measure URL SCRIPT PID: prints "tokens/s tokens-per-CPU-second" of the
-# server PID (and its children) during one wrk run.
+# server PID (and its children) during one wrk run. SCRIPT "-": a plain GET.
 measure() {
     local url=$1 script=$2 pid=$3 rps total non2xx before after
+    local with_script=()
+    [ "$script" = - ] || with_script=(-s "$script")
     before=$(cpu_ticks "$pid")
     read -r rps _ _ total non2xx _ < <(wrk_once "taskset -c $WRK_CORE" -t1 -c"$CONNECTIONS" \
-        -d"${DURATION}s" -s "$script" "$url")
+        -d"${DURATION}s" "${with_script[@]}" "$url")
     after=$(cpu_ticks "$pid")
     [ "$non2xx" = 0 ] || say "WARNING: $url: $non2xx of $total answers were not 2xx"
     echo "$rps $(python3 -c "print($total * $CLK_TCK / max(1, $after - $before))")"
@@ -87,6 +104,7 @@ measure() {
 say "warming up both servers (${DURATION}s each, discarded)"
 measure "$FLOWGATE_URL" "$WORK/token.lua" "$APP_PID" >/dev/null
 measure "$PEER_URL" "$WORK/peer.lua" "$PEER_PID" >/dev/null
+measure "$HELLO_URL" - "$FLOORS_PID" >/dev/null
 
 say "measuring: wrk -t1 -c$CONNECTIONS -d${DURATION}s on core $WRK_CORE, servers on core $SERVER_CORE, alternating"
 RESULTS="$WORK/peers.txt"
@@ -99,9 +117,11 @@ for round in $(seq 1 "$ROUNDS"); do
         p=$(measure "$PEER_URL" "$WORK/peer.lua" "$PEER_PID")
         f=$(measure "$FLOWGATE_URL" "$WORK/token.lua" "$APP_PID")
     fi
-    echo "$round $f $p" >>"$RESULTS"
-    printf '  round %s flowgate %s, oidc-provider %s (tokens/s, tokens per CPU-second)\n' \
-        "$round" "$f" "$p" >&2
+    h=$(measure "$HELLO_URL" - "$FLOORS_PID")
+    k=$(measure "$KV_URL" - "$FLOORS_PID")
+    echo "$round $f $p $h $k" >>"$RESULTS"
+    printf '  round %s flowgate %s, oidc-provider %s (tokens/s, tokens per CPU-second); floors: hello %s, one-read %s\n' \
+        "$round" "$f" "$p" "$h" "$k" >&2
 done
 
 python3 - "$RESULTS" "$RUNTIME_NAME" "$PEER_VERSION" "$(node --version)" "$CONNECTIONS" "$DURATION" <<'EOF'
@@ -116,10 +136,20 @@ print("processes used (robust to other load on the machine)\n")
 print("| round | flowgate tokens/s | oidc-provider tokens/s | ratio | flowgate per CPU-s | oidc-provider per CPU-s | ratio |")
 print("|---:|---:|---:|---:|---:|---:|---:|")
 rows = [[r[0]] + [float(x) for x in r[1:]] for r in rows]
-for rnd, f, fc, p, pc in rows:
+for rnd, f, fc, p, pc, *_ in rows:
     print(f"| {rnd} | {f:.0f} | {p:.0f} | {f / p:.2f} | {fc:.0f} | {pc:.0f} | {fc / pc:.2f} |")
 avg = lambda xs: sum(xs) / len(xs)
 print(f"| mean | {avg([r[1] for r in rows]):.0f} | {avg([r[3] for r in rows]):.0f} "
       f"| {avg([r[1] / r[3] for r in rows]):.2f} | {avg([r[2] for r in rows]):.0f} "
       f"| {avg([r[4] for r in rows]):.0f} | {avg([r[2] / r[4] for r in rows]):.2f} |")
+print("\nThe floors on the same core and host, same rounds: requests per CPU-second over")
+print("oidc-provider's tokens per CPU-second (the most a component built like flowgate could")
+print("reach here), and flowgate's tokens over the floor's requests per CPU-second\n")
+print("| round | hello per CPU-s | / oidc-provider | one-read per CPU-s | / oidc-provider | flowgate / one-read |")
+print("|---:|---:|---:|---:|---:|---:|")
+for rnd, f, fc, p, pc, h, hc, k, kc in rows:
+    print(f"| {rnd} | {hc:.0f} | {hc / pc:.2f} | {kc:.0f} | {kc / pc:.2f} | {fc / kc:.2f} |")
+print(f"| mean | {avg([r[6] for r in rows]):.0f} | {avg([r[6] / r[4] for r in rows]):.2f} "
+      f"| {avg([r[8] for r in rows]):.0f} | {avg([r[8] / r[4] for r in rows]):.2f} "
+      f"| {avg([r[2] / r[8] for r in rows]):.2f} |")
 EOF
