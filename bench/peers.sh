@@ -12,9 +12,11 @@
 # The same rounds also measure, on the same core and host, the two floors of
 # bench/floors.spin.toml (hello: instantiation and an answer; one-read: and
 # one key-value read, which a client's secret needs): their requests per
-# CPU-second over oidc-provider's tokens per CPU-second are the most any
-# component built like flowgate could reach on this host, which bounds
-# what the token endpoint's ratio can be (issue 16, target 3).
+# CPU-second over oidc-provider's tokens per CPU-second are about the most
+# a component built like flowgate could reach on this host, which bounds
+# what the token endpoint's ratio can be (issue 16, target 3). On Spin 4.0.2
+# as released the floors' answers can stall under Nagle's algorithm, so
+# there they read low (docs/benchmarks.md, "Why the WASIp3 build idles").
 #
 #   bench/peers.sh                                   # on the test host
 #   FLOWGATE_SPIN=$(command -v spin) bench/peers.sh  # on real Spin
