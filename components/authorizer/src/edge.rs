@@ -79,9 +79,6 @@ impl crate::route::Edge for Edge {
     }
 }
 
-/// `blocking-write-and-flush` takes at most this many bytes a call.
-const WRITE_CHUNK: usize = 4096;
-
 /// Sends `reply` as the response.
 ///
 /// A body of at most one write (every refusal, every forward-auth answer)
@@ -101,7 +98,7 @@ fn send(out: ResponseOutparam, reply: Reply) {
         out.set(response);
         return;
     };
-    if body_bytes.len() <= WRITE_CHUNK {
+    if body_bytes.len() <= flowgate_spin::BLOCKING_WRITE_LIMIT {
         write_body(body, &body_bytes);
         out.set(response);
     } else {
@@ -117,11 +114,8 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) {
     if !bytes.is_empty()
         && let Ok(stream) = body.write()
     {
-        for chunk in bytes.chunks(WRITE_CHUNK) {
-            if stream.blocking_write_and_flush(chunk).is_err() {
-                break;
-            }
-        }
+        // A refused write stops the copy; the body is finished below anyway.
+        let _ = flowgate_spin::write_flushed(&stream, bytes);
     }
     // The stream above is dropped before the body is finished, as WASI asks.
     let _ = OutgoingBody::finish(body, None);

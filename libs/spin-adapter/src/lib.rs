@@ -222,18 +222,24 @@ pub fn pepper() -> Result<flowgate::hash::Pepper, String> {
     flowgate::hash::Pepper::from_variable(&text).map_err(|e| e.to_string())
 }
 
+/// The most bytes WASI 0.2's `blocking-write-and-flush` takes in one call.
+pub const BLOCKING_WRITE_LIMIT: usize = 4096;
+
+/// Writes `bytes` to `stream` with `blocking-write-and-flush`, at most
+/// [`BLOCKING_WRITE_LIMIT`] bytes a call. `false` if the stream refused a
+/// write (the rest is not written).
+pub fn write_flushed(stream: &wasi::io::streams::OutputStream, bytes: &[u8]) -> bool {
+    bytes
+        .chunks(BLOCKING_WRITE_LIMIT)
+        .all(|chunk| stream.blocking_write_and_flush(chunk).is_ok())
+}
+
 /// Writes `bytes` to the component's standard error through the WASI stream
-/// itself (`wasi:cli/stderr`, `blocking-write-and-flush`), at most 4,096
-/// bytes a call as WASI allows. `std::io::stderr()` reaches the same stream
+/// itself (`wasi:cli/stderr`). `std::io::stderr()` reaches the same stream
 /// through wasi-libc's descriptor layer; going direct made a refusal, whose
 /// log line is its one write, about 3 % cheaper on the test host and 1-3 %
 /// on Spin 4.0.2 (issue 16, docs/benchmarks.md). A failed write is dropped:
 /// a request is never failed for its log line.
 pub fn write_stderr(bytes: &[u8]) {
-    let stream = wasi::cli::stderr::get_stderr();
-    for chunk in bytes.chunks(4096) {
-        if stream.blocking_write_and_flush(chunk).is_err() {
-            break;
-        }
-    }
+    let _ = write_flushed(&wasi::cli::stderr::get_stderr(), bytes);
 }
