@@ -133,6 +133,40 @@ struct App {
     pool: crate::outbound::ConnectionPool,
     self_addr: OnceLock<SocketAddr>,
     info: String,
+    stdio: ComponentStdio,
+}
+
+/// Where the components' stdout and stderr go: the host's own, written
+/// synchronously, one `write` per guest write, as released Spin does.
+/// Spin 4.0.2 and 3.6.3 hand each instance a `PipedWriteStream`
+/// (`crates/factor-wasi/src/io.rs` at `v4.0.2` and `v3.6.3`) over a
+/// `ComponentStdioWriter` (`crates/trigger/src/cli/stdio.rs`), whose
+/// `std::io::Write` appends to the component's log file and, since `spin up`
+/// follows every component, to Spin's stderr, inside the guest's call.
+/// wasmtime-wasi's `inherit_stderr` instead starts a worker task for every
+/// `get-stderr` and writes through tokio's stderr on its blocking pool. The
+/// difference did not show in what a logged refusal costs against an allow
+/// (docs/benchmarks.md, "What a refusal's log line costs, again"), but the
+/// test host now does what Spin does.
+#[derive(Clone)]
+struct ComponentStdio {
+    out: wasmtime_wasi::cli::OutputFile,
+    err: wasmtime_wasi::cli::OutputFile,
+}
+
+impl ComponentStdio {
+    fn of_host() -> Result<Self> {
+        use std::os::fd::AsFd as _;
+        let dup = |fd: std::os::fd::BorrowedFd<'_>, name: &str| {
+            fd.try_clone_to_owned()
+                .map(|fd| wasmtime_wasi::cli::OutputFile::new(std::fs::File::from(fd)))
+                .with_context(|| format!("cannot duplicate the host's {name}"))
+        };
+        Ok(Self {
+            out: dup(std::io::stdout().as_fd(), "stdout")?,
+            err: dup(std::io::stderr().as_fd(), "stderr")?,
+        })
+    }
 }
 
 /// A started host.
@@ -363,6 +397,7 @@ async fn load(config: &HostConfig) -> Result<App> {
         pool: crate::outbound::ConnectionPool::new(config.connection_pooling),
         self_addr: OnceLock::new(),
         info,
+        stdio: ComponentStdio::of_host()?,
     })
 }
 
@@ -545,7 +580,8 @@ impl App {
         req: Request<Incoming>,
     ) -> Result<Response<HyperOutgoingBody>> {
         let mut wasi = WasiCtx::builder();
-        wasi.inherit_stdout().inherit_stderr();
+        wasi.stdout(self.stdio.out.clone())
+            .stderr(self.stdio.err.clone());
         for (k, v) in &prepared.env {
             wasi.env(k, v);
         }
@@ -635,9 +671,9 @@ impl App {
         }
     }
 
-    fn log_memory(&self, prefix: &str, bytes: usize) {
+    fn log_memory(&self, prefix: &str, (bytes, grows): (usize, usize)) {
         let Some(file) = &self.memory_log else { return };
-        let line = format!("{prefix} peak_linear_memory={bytes}\n");
+        let line = format!("{prefix} peak_linear_memory={bytes} memory_grows={grows}\n");
         let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = file.write_all(line.as_bytes()).and_then(|()| file.flush()) {
             eprintln!("FLOWGATE_HOST_MEMORY_LOG: write failed: {e}");
