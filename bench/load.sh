@@ -183,7 +183,8 @@ for name in floor kv_floor "${P3_FLOORS[@]}" $SCENARIOS; do
 done
 
 # --- memory (MEMORY=1) ----------------------------------------------------------
-# The test host appends "<component> <method> <path> peak_linear_memory=N" per
+# The test host appends "<component> <method> <path> peak_linear_memory=N
+# memory_grows=G" per
 # request (host/README.md); requests are sent one at a time, so the lines
 # between two counts belong to one scenario.
 if [ "${MEMORY:-}" = 1 ]; then

@@ -103,11 +103,13 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         "target/e2e/kv-counts-{}.log",
         common::random_hex(6)
     ));
+    let memory_log = log.with_extension("memory.log");
     let app = start(
         Options::new()
             .variable("trusted_proxy_token", Some(PROXY_TOKEN))
             .variable("issuer", Some(ISSUER))
-            .env("FLOWGATE_HOST_KV_LOG", &log.to_string_lossy()),
+            .env("FLOWGATE_HOST_KV_LOG", &log.to_string_lossy())
+            .env("FLOWGATE_HOST_MEMORY_LOG", &memory_log.to_string_lossy()),
     );
 
     // The first listing indexes the new store, once (issue 16: the one key
@@ -464,6 +466,22 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         );
         assert_eq!(first, case.first, "{}: first request", case.name);
         assert_eq!(second, case.expected, "{}: repeated request", case.name);
+        // Issue 16: every path runs in the authorizer's initial linear
+        // memory. One `memory.grow` cost a token request 13 % of its
+        // throughput on the test host and 7 % on Spin 4.0.2
+        // (docs/benchmarks.md, "The authorizer's memory image"): the
+        // growth and its undoing when the pooled instance is reset.
+        let memory = std::fs::read_to_string(&memory_log).expect("the host wrote the memory log");
+        let last = memory
+            .lines()
+            .rev()
+            .find(|l| l.starts_with("authorizer "))
+            .expect("an authorizer request in the memory log");
+        assert!(
+            last.ends_with(" memory_grows=0"),
+            "{}: the authorizer grew its memory: {last}",
+            case.name
+        );
     }
     println!("{table}");
 

@@ -29,10 +29,14 @@ pub struct InstanceState {
 /// store's limiter before creating a memory (from 0 to its initial size) and
 /// before every `memory.grow`, and linear memory never shrinks, so the sum
 /// of the granted growth is the peak. Nothing is refused (as in Spin without
-/// `max_instance_memory`).
+/// `max_instance_memory`). `grows` counts the `memory.grow`s that asked for
+/// more than the memory had: a pooling host pays each with page-protection
+/// changes, now and when the instance's memory is reset (docs/benchmarks.md,
+/// "The authorizer's memory image").
 #[derive(Debug, Default)]
 struct MemoryPeak {
     bytes: usize,
+    grows: usize,
 }
 
 impl wasmtime::ResourceLimiter for MemoryPeak {
@@ -43,6 +47,9 @@ impl wasmtime::ResourceLimiter for MemoryPeak {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         self.bytes += desired.saturating_sub(current);
+        if current > 0 && desired > current {
+            self.grows += 1;
+        }
         Ok(true)
     }
 
@@ -100,9 +107,10 @@ impl InstanceState {
         &mut self.memory
     }
 
-    /// The largest this instance's linear memories have been, in bytes.
-    pub fn peak_memory(&self) -> usize {
-        self.memory.bytes
+    /// The largest this instance's linear memories have been, in bytes,
+    /// and how many times they grew after their creation.
+    pub fn peak_memory(&self) -> (usize, usize) {
+        (self.memory.bytes, self.memory.grows)
     }
 
     /// The key-value calls this instance made.

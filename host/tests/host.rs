@@ -445,7 +445,7 @@ fn issue16_outbound_connection_closed_by_upstream_is_not_reused() {
 }
 
 /// Issue #16: `FLOWGATE_HOST_MEMORY_LOG` writes each request's peak linear
-/// memory, a whole number of 64 KiB wasm pages.
+/// memory, a whole number of 64 KiB wasm pages, and its `memory.grow`s.
 #[test]
 fn issue16_memory_log_records_peak_linear_memory() {
     let dir = temp_dir("memlog");
@@ -454,17 +454,32 @@ fn issue16_memory_log_records_peak_linear_memory() {
     let host = start_probe(&dir, &[], &[("FLOWGATE_HOST_MEMORY_LOG", log_s.as_str())]);
     get(&host, "/api/x");
     get(&host, "/?op=var&name=greeting");
+    // The echo of a 200 KB header needs more heap than any initial memory
+    // leaves free, so that instance must grow its memory.
+    let (status, _) = request(host.addr, "/api/big", &[("x-big", &"a".repeat(200_000))]);
+    assert_eq!(status, 200);
     let text = std::fs::read_to_string(&log).unwrap_or_else(|e| panic!("{e}"));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 2, "{text}");
-    for (line, prefix) in lines.iter().zip(["api GET /api/x ", "probe GET / "]) {
-        let bytes: usize = line
+    assert_eq!(lines.len(), 3, "{text}");
+    let mut grown = Vec::new();
+    for (line, prefix) in lines
+        .iter()
+        .zip(["api GET /api/x ", "probe GET / ", "api GET /api/big "])
+    {
+        let (bytes, grows): (usize, usize) = line
             .strip_prefix(prefix)
             .and_then(|rest| rest.strip_prefix("peak_linear_memory="))
-            .and_then(|n| n.parse().ok())
+            .and_then(|rest| rest.split_once(" memory_grows="))
+            .and_then(|(bytes, grows)| Some((bytes.parse().ok()?, grows.parse().ok()?)))
             .unwrap_or_else(|| panic!("unexpected line {line:?}"));
         assert!(bytes >= 65536 && bytes.is_multiple_of(65536), "{line}");
+        assert!(grows * 65536 < bytes, "{line}");
+        grown.push((bytes, grows));
     }
+    // The same component, small and large: only the large request's memory
+    // had to grow past what the small one used.
+    let ((small, _), (large, grows)) = (grown[0], grown[2]);
+    assert!(grows >= 1 && large > small, "{text}");
 }
 
 /// Issue #11: the manifest Spin 4.0.2 refused (flowgate's `spin.toml` with

@@ -121,15 +121,63 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) {
     let _ = OutgoingBody::finish(body, None);
 }
 
-/// `GET url` with the whole answer: status and body.
+/// `GET url` with the whole answer: status and body. Through the outgoing
+/// handler directly, as proxy mode: the SDK's `Request`/`Response` types
+/// lower-case every header name with `str::to_lowercase`, which links
+/// Unicode's case table into the component, and every request's instance
+/// pays for copying a larger memory image back (docs/benchmarks.md, "The
+/// authorizer's memory image").
 pub async fn fetch(url: &str) -> Result<(u16, Vec<u8>), FetchError> {
-    let request = spin_sdk::http::Request::get(url).build();
-    match spin_sdk::http::send::<_, spin_sdk::http::Response>(request).await {
-        Ok(r) => Ok((*r.status(), r.into_body())),
-        Err(spin_sdk::http::SendError::Http(ErrorCode::HttpRequestDenied)) => {
-            Err(FetchError::Denied)
-        }
-        Err(e) => Err(FetchError::Failed(e.to_string())),
+    let (scheme, authority, path_with_query) =
+        split_url(url).ok_or_else(|| FetchError::Failed(format!("not an http(s) URL: {url}")))?;
+    let outgoing = OutgoingRequest::new(Fields::new());
+    if outgoing.set_scheme(Some(&scheme)).is_err()
+        || outgoing.set_authority(Some(authority)).is_err()
+        || outgoing.set_path_with_query(Some(path_with_query)).is_err()
+    {
+        return Err(FetchError::Failed(format!(
+            "the host refused the request line of {url}"
+        )));
+    }
+    let failed = |e: ErrorCode| match e {
+        ErrorCode::HttpRequestDenied => FetchError::Denied,
+        e => FetchError::Failed(format!("{e:?}")),
+    };
+    let pending = outgoing_handler::handle(outgoing, None).map_err(failed)?;
+    let response = response_of(&pending).map_err(failed)?;
+    drop(pending);
+    let status = response.status();
+    let mut body = Vec::new();
+    let mut chunks = response.take_body_stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|e| FetchError::Failed(format!("body broke off: {e:?}")))?;
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, body))
+}
+
+/// `(scheme, authority, path with query)` of an `http://` or `https://`
+/// URL; the fragment is not sent. An empty path is `/`.
+fn split_url(url: &str) -> Option<(Scheme, &str, &str)> {
+    let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        (Scheme::Https, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (Scheme::Http, rest)
+    } else {
+        return None;
+    };
+    let rest = rest.split('#').next().unwrap_or_default();
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    if authority.is_empty() {
+        return None;
+    }
+    match path {
+        "" => Some((scheme, authority, "/")),
+        // `https://host?x`: a query without a path. No issuer's `jwks_uri`
+        // can have this form (`flowgate::oidc::jwks_uri`).
+        p if p.starts_with('?') => None,
+        p => Some((scheme, authority, p)),
     }
 }
 
