@@ -20,7 +20,8 @@
 # SCENARIOS="denied_401/api_key" measures what a refusal costs against an
 # allow on the same build (issue 16, target 2). BEFORE=floors serves
 # bench/floors.spin.toml on the before side instead, for "X/kv_floor"
-# (against the one-read floor, target 1), "proxy_api_key/proxy_floor"
+# (against the one-read floor, target 1; "X/kv_floor_raw" against the same
+# read answered at the raw WASI interface, the lower floor), "proxy_api_key/proxy_floor"
 # (target 4; the upstream is nginx on wrk's core when installed),
 # "proxy_api_key/proxy_read_floor" (against a proxy floor that also makes
 # the one read a revocable credential needs), or
@@ -110,6 +111,7 @@ args() {
     case $name in
     hello) printf '%s\0' "$url/" ;;
     kv_floor) printf '%s\0' "$url/kv" ;;
+    kv_floor_raw) printf '%s\0' "$url/kv-raw" ;;
     kv_vars4) printf '%s\0' "$url/kv?vars=4" ;;
     kv_reads2) printf '%s\0' "$url/kv?reads=2" ;;
     authorizer_404) printf '%s\0' "$url/no-flow-here" ;;
@@ -127,7 +129,7 @@ args() {
         token_script "$WORK_ROOT/$side.lua" "$basic"
         printf '%s\0' -s "$WORK_ROOT/$side.lua" "$url/oauth2/token"
         ;;
-    *) die "unknown scenario $name (hello, kv_floor, kv_vars4, kv_reads2, proxy_floor, proxy_read_floor, authorizer_404, api_key, basic, api_token, proxy_api_key, denied_401, bearer_access_token, token_endpoint)" ;;
+    *) die "unknown scenario $name (hello, kv_floor, kv_floor_raw, kv_vars4, kv_reads2, proxy_floor, proxy_read_floor, authorizer_404, api_key, basic, api_token, proxy_api_key, denied_401, bearer_access_token, token_endpoint)" ;;
     esac
 }
 

@@ -41,7 +41,7 @@ DURATION=${DURATION:-8}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-16}
 ROUNDS=${ROUNDS:-1}
-ALL_SCENARIOS="authorizer_404 api_key api_key_recorded basic api_token bearer_access_token denied_401 log_pieces log_line kv_vars1 kv_vars4 proxy_floor proxy_read_floor proxy_api_key upstream_direct token_endpoint"
+ALL_SCENARIOS="kv_floor_raw authorizer_404 api_key api_key_recorded basic api_token bearer_access_token denied_401 log_pieces log_line kv_vars1 kv_vars4 proxy_floor proxy_read_floor proxy_api_key upstream_direct token_endpoint"
 SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 
 # shellcheck source=bench/lib.sh
@@ -50,7 +50,7 @@ SCENARIOS=${SCENARIOS:-$ALL_SCENARIOS}
 # --- build -------------------------------------------------------------------
 # shellcheck source=bench/build.sh
 . "$ROOT/bench/build.sh"
-build_for_bench authorizer management hello kv-floor proxy-floor
+build_for_bench authorizer management hello kv-floor kv-floor-raw proxy-floor
 [ -x "$RUNTIME" ] || die "$RUNTIME is missing or not executable"
 if [ "${MEMORY:-}" = 1 ]; then
     [ -z "${FLOWGATE_SPIN:-}" ] || die "MEMORY=1 needs the test host (Spin does not report it)"
@@ -126,6 +126,7 @@ scenario() {
     case $1 in
     floor) echo 200; echo "$FLOORS/" ;;
     kv_floor) echo 200; echo "$FLOORS/kv" ;;
+    kv_floor_raw) echo 200; echo "$FLOORS/kv-raw" ;;
     floor_p3) echo 200; echo "$FLOORS_P3/" ;;
     kv_floor_p3) echo 200; echo "$FLOORS_P3/kv" ;;
     log_pieces) echo 200; echo "$FLOORS/kv?log=pieces" ;;
@@ -145,7 +146,7 @@ scenario() {
 }
 scenario_args() {
     case $1 in
-    floor | kv_floor | floor_p3 | kv_floor_p3 | log_pieces | log_line | kv_vars1 | kv_vars4 | proxy_floor | proxy_read_floor | upstream_direct | authorizer_404) ;;
+    floor | kv_floor | kv_floor_raw | floor_p3 | kv_floor_p3 | log_pieces | log_line | kv_vars1 | kv_vars4 | proxy_floor | proxy_read_floor | upstream_direct | authorizer_404) ;;
     api_key) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $API_KEY" ;;
     api_key_recorded) printf '%s\0' "${FWD[@]}" -H "X-API-Key: $RECORDED_KEY" ;;
     basic) printf '%s\0' "${FWD[@]}" -H "Authorization: $BASIC" ;;
@@ -224,7 +225,7 @@ fi
 # is not: proxy mode and the proxy floor use the same one).
 server_pid() {
     case $1 in
-    floor | kv_floor | log_pieces | log_line | kv_vars1 | kv_vars4 | proxy_floor | proxy_read_floor) echo "$FLOORS_PID" ;;
+    floor | kv_floor | kv_floor_raw | log_pieces | log_line | kv_vars1 | kv_vars4 | proxy_floor | proxy_read_floor) echo "$FLOORS_PID" ;;
     floor_p3 | kv_floor_p3) echo "$FLOORS_P3_PID" ;;
     upstream_direct) echo "$UPSTREAM_PID" ;;
     *) echo "$APP_PID" ;;
