@@ -9,14 +9,16 @@
 # second per core of each and flowgate's over oidc-provider's. A benchmark,
 # not a test. Results: docs/benchmarks.md.
 #
-# The same rounds also measure, on the same core and host, the two floors of
+# The same rounds also measure, on the same core and host, the floors of
 # bench/floors.spin.toml (hello: instantiation and an answer; one-read: and
-# one key-value read, which a client's secret needs): their requests per
+# one key-value read, which a client's secret needs; the raw one-read floor:
+# the same read answered at the raw WASI interface, WASI 0.2 only): their requests per
 # CPU-second over oidc-provider's tokens per CPU-second are about the most
 # a component built like flowgate could reach on this host, which bounds
 # what the token endpoint's ratio can be (issue 16, target 3). On Spin 4.0.2
-# as released the floors' answers can stall under Nagle's algorithm, so
-# there they read low (docs/benchmarks.md, "Why the WASIp3 build idles").
+# as released the SDK-built floors' answers can stall under Nagle's
+# algorithm, so there they read low (docs/benchmarks.md, "Why the WASIp3
+# build idles"); the raw floor writes its answer whole, as flowgate does.
 #
 #   bench/peers.sh                                   # on the test host
 #   FLOWGATE_SPIN=$(command -v spin) bench/peers.sh  # on real Spin
@@ -42,7 +44,7 @@ command -v node >/dev/null || die "Node.js is needed for oidc-provider"
 
 # shellcheck source=bench/build.sh
 . "$ROOT/bench/build.sh"
-build_for_bench authorizer management hello kv-floor proxy-floor
+build_for_bench authorizer management hello kv-floor kv-floor-raw proxy-floor
 [ -x "$RUNTIME" ] || die "$RUNTIME is missing or not executable"
 [ -d "$ROOT/bench/peers/node_modules/oidc-provider" ] || "$ROOT/bench/peers/install.sh"
 PEER_VERSION=$(node -p 'require("./bench/peers/node_modules/oidc-provider/package.json").version')
@@ -71,6 +73,7 @@ start_floors "$FLOORS_PORT" "http://127.0.0.1:9"
 wait_port "$FLOORS_PORT" "the floors app"
 HELLO_URL="http://127.0.0.1:$FLOORS_PORT/"
 KV_URL="http://127.0.0.1:$FLOORS_PORT/kv"
+RAW_URL="http://127.0.0.1:$FLOORS_PORT/kv-raw"
 
 # Both must answer 200 with an EdDSA JWT access token, or there is nothing to
 # compare.
@@ -121,9 +124,12 @@ for round in $(seq 1 "$ROUNDS"); do
     fi
     h=$(measure "$HELLO_URL" - "$FLOORS_PID")
     k=$(measure "$KV_URL" - "$FLOORS_PID")
-    echo "$round $f $p $h $k" >>"$RESULTS"
-    printf '  round %s flowgate %s, oidc-provider %s (tokens/s, tokens per CPU-second); floors: hello %s, one-read %s\n' \
-        "$round" "$f" "$p" "$h" "$k" >&2
+    # The WASIp3 floors have no raw one-read floor.
+    r="nan nan"
+    [ "${AUTHORIZER:-}" = p3 ] || r=$(measure "$RAW_URL" - "$FLOORS_PID")
+    echo "$round $f $p $h $k $r" >>"$RESULTS"
+    printf '  round %s flowgate %s, oidc-provider %s (tokens/s, tokens per CPU-second); floors: hello %s, one-read %s, raw one-read %s\n' \
+        "$round" "$f" "$p" "$h" "$k" "$r" >&2
 done
 
 python3 - "$RESULTS" "$RUNTIME_NAME" "$PEER_VERSION" "$(node --version)" "$CONNECTIONS" "$DURATION" <<'EOF'
@@ -147,11 +153,14 @@ print(f"| mean | {avg([r[1] for r in rows]):.0f} | {avg([r[3] for r in rows]):.0
 print("\nThe floors on the same core and host, same rounds: requests per CPU-second over")
 print("oidc-provider's tokens per CPU-second (the most a component built like flowgate could")
 print("reach here), and flowgate's tokens over the floor's requests per CPU-second\n")
-print("| round | hello per CPU-s | / oidc-provider | one-read per CPU-s | / oidc-provider | flowgate / one-read |")
-print("|---:|---:|---:|---:|---:|---:|")
-for rnd, f, fc, p, pc, h, hc, k, kc in rows:
-    print(f"| {rnd} | {hc:.0f} | {hc / pc:.2f} | {kc:.0f} | {kc / pc:.2f} | {fc / kc:.2f} |")
+print("| round | hello per CPU-s | / oidc-provider | one-read per CPU-s | / oidc-provider | flowgate / one-read "
+      "| raw one-read per CPU-s | / oidc-provider | flowgate / raw one-read |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for rnd, f, fc, p, pc, h, hc, k, kc, r, rc in rows:
+    print(f"| {rnd} | {hc:.0f} | {hc / pc:.2f} | {kc:.0f} | {kc / pc:.2f} | {fc / kc:.2f} "
+          f"| {rc:.0f} | {rc / pc:.2f} | {fc / rc:.2f} |")
 print(f"| mean | {avg([r[6] for r in rows]):.0f} | {avg([r[6] / r[4] for r in rows]):.2f} "
       f"| {avg([r[8] for r in rows]):.0f} | {avg([r[8] / r[4] for r in rows]):.2f} "
-      f"| {avg([r[2] / r[8] for r in rows]):.2f} |")
+      f"| {avg([r[2] / r[8] for r in rows]):.2f} | {avg([r[10] for r in rows]):.0f} "
+      f"| {avg([r[10] / r[4] for r in rows]):.2f} | {avg([r[2] / r[10] for r in rows]):.2f} |")
 EOF
