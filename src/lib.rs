@@ -33,4 +33,5 @@ pub mod secret;
 pub mod store;
 pub mod token;
 pub mod usage;
+pub mod varcache;
 pub mod verified;

@@ -204,6 +204,12 @@ pub struct KvCounts {
     /// Spin variable reads (`fermyon:spin/variables` `get`), logged on the
     /// same line: on Spin each costs about as much as a key-value call.
     pub variables: u32,
+    /// Stores opened through `fermyon:spin/key-value`: on Spin 4.0.2 an
+    /// open is a host call on a blocking thread (SQLite) or a `PING` round
+    /// trip (Redis), not free.
+    pub spin_opens: u32,
+    /// Stores opened through `wasi:keyvalue` (the same cost on Spin).
+    pub wasi_opens: u32,
 }
 
 /// Per-instance key-value state.
@@ -448,6 +454,7 @@ impl HostStore for KvView<'_> {
             return Ok(Err(e));
         }
         self.kv.open += 1;
+        self.kv.counts.spin_opens += 1;
         Ok(Ok(self.table.push(KvStore { label })?))
     }
 
@@ -602,6 +609,7 @@ mod wasi_kv {
                 return Ok(Err(convert(e)));
             }
             self.kv.open += 1;
+            self.kv.counts.wasi_opens += 1;
             Ok(Ok(self.table.push(KvStore { label: identifier })?))
         }
     }

@@ -7,8 +7,8 @@
 //!
 //! Test-only switches, all off unless their environment variable is set:
 //! - `FLOWGATE_HOST_KV_LOG=<file>`: after each request, append
-//!   `<component> <method> <path> get=N set=N delete=N exists=N get_keys=N variables=N`
-//!   (the key-value calls and variable reads that request made) to the file. The response's end
+//!   `<component> <method> <path> get=N set=N delete=N exists=N get_keys=N variables=N spin_opens=N wasi_opens=N`
+//!   (the key-value calls, variable reads and store opens, per interface, that request made) to the file. The response's end
 //!   is held until the line is written, so a client that has read the whole
 //!   response can read the line.
 //! - `FLOWGATE_HOST_KV_FAULTS=<spec>`: comma-separated `fail` (every

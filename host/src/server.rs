@@ -683,8 +683,8 @@ impl App {
     fn log_kv(&self, prefix: &str, c: KvCounts) {
         let Some(file) = &self.kv_log else { return };
         let line = format!(
-            "{prefix} get={} set={} delete={} exists={} get_keys={} variables={}\n",
-            c.get, c.set, c.delete, c.exists, c.get_keys, c.variables
+            "{prefix} get={} set={} delete={} exists={} get_keys={} variables={} spin_opens={} wasi_opens={}\n",
+            c.get, c.set, c.delete, c.exists, c.get_keys, c.variables, c.spin_opens, c.wasi_opens
         );
         let mut file = file.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(e) = file.write_all(line.as_bytes()).and_then(|()| file.flush()) {

@@ -586,10 +586,10 @@ fn kv_log_counts_calls_per_request() {
     assert_eq!(
         lines,
         vec![
-            "probe GET / get=0 set=1 delete=0 exists=0 get_keys=0 variables=0",
-            "probe GET / get=1 set=0 delete=0 exists=0 get_keys=0 variables=0",
-            "probe GET / get=0 set=0 delete=0 exists=0 get_keys=0 variables=1",
-            "api GET /api/x get=0 set=0 delete=0 exists=0 get_keys=0 variables=0",
+            "probe GET / get=0 set=1 delete=0 exists=0 get_keys=0 variables=0 spin_opens=1 wasi_opens=0",
+            "probe GET / get=1 set=0 delete=0 exists=0 get_keys=0 variables=0 spin_opens=1 wasi_opens=0",
+            "probe GET / get=0 set=0 delete=0 exists=0 get_keys=0 variables=1 spin_opens=0 wasi_opens=0",
+            "api GET /api/x get=0 set=0 delete=0 exists=0 get_keys=0 variables=0 spin_opens=0 wasi_opens=0",
         ]
     );
 }

@@ -11,6 +11,8 @@
 //! Spin 4.0.2 reuses an instance of a WASIp3 component for up to 128
 //! requests, 16 at a time. Nothing read from the store is kept between
 //! requests: every request reads its records, as in the default build.
+//! Only configuration is: the keys derived from the key variables, and each
+//! variable's text for at most a second (`vars`).
 #![cfg(target_arch = "wasm32")]
 
 #[path = "../../authorizer/src/admission.rs"]
@@ -30,3 +32,9 @@ mod proxy;
 mod respond;
 #[path = "../../authorizer/src/route.rs"]
 mod route;
+#[path = "../../authorizer/src/vars.rs"]
+mod vars;
+
+/// Spin 4 hands one instance of this build up to 128 requests: variables
+/// are kept for at most a second (`vars`, `flowgate::varcache`).
+const INSTANCE_REUSED: bool = true;

@@ -70,7 +70,7 @@ pub fn decide(
     } else {
         // The forwarded address is believed only from the trusted proxy,
         // by the same rule as a forwarded certificate.
-        let pepper = flowgate_spin::pepper()?;
+        let pepper = crate::vars::pepper()?;
         let configured = config::trusted_proxy_token()?;
         let trusted = proxy_token(pairs(), &configured, &pepper) == ProxyToken::Matches;
         allow_list::client_address(pairs(), trusted)

@@ -5,11 +5,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use crate::vars::variable;
 use flowgate::decision::proxy_certificate::PROXY_TOKEN_VARIABLE;
 use flowgate::hash::Pepper;
 use flowgate::token::{PREVIOUS_KEY_VARIABLE, SIGNING_KEY_VARIABLE, SigningKeys};
 use flowgate::verified::Keyring;
-use flowgate_spin::variable;
 
 /// Longest access-token lifetime accepted from `access_token_ttl`: the
 /// verifier refuses anything longer.
@@ -67,9 +67,10 @@ thread_local! {
     /// The keys last derived, with the exact text of the two variables they
     /// came from. An instance lives for one request in the WASI 0.2 build
     /// and for up to 128 in the WASIp3 one on Spin 4 (docs/p3.md); this is
-    /// the only value kept across them. It is derived from configuration
-    /// alone and used only when the text read in this request is the same,
-    /// so a rotated key takes effect on the next request.
+    /// kept across them, with the variables' text (`crate::vars`, at most a
+    /// second). It is derived from configuration alone and used only when
+    /// the text read in this request is the same, so a rotated key takes
+    /// effect as soon as its variable is read again.
     static DERIVED: RefCell<Option<(String, String, Rc<SigningKeys>)>> =
         const { RefCell::new(None) };
 }
@@ -121,7 +122,7 @@ impl Config {
             String::new()
         };
         Ok(Self {
-            pepper: flowgate_spin::pepper()?,
+            pepper: crate::vars::pepper()?,
             keys: keys_from(&current_key, &previous)?,
             issuer,
             audience,

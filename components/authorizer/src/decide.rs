@@ -177,7 +177,7 @@ async fn decide_permit(
         Ok(s) => s,
         Err(e) => return refuse(&e, None),
     };
-    let pepper = match flowgate_spin::pepper() {
+    let pepper = match crate::vars::pepper() {
         Ok(p) => p,
         Err(e) => return unavailable(e),
     };
@@ -248,7 +248,7 @@ fn decide_certificate(
     headers: &[(String, Vec<u8>)],
     flow: Option<&'static Flow>,
 ) -> Outcome {
-    let pepper = match flowgate_spin::pepper() {
+    let pepper = match crate::vars::pepper() {
         Ok(p) => p,
         Err(e) => return unavailable(e),
     };
@@ -396,7 +396,7 @@ fn forwarded_certificate(headers: &[(String, Vec<u8>)]) -> Result<Option<String>
     if !is_forwarded(headers.iter().map(|(n, _)| n.as_str())) {
         return Ok(None);
     }
-    let pepper = flowgate_spin::pepper().map_err(ProxyCertError::Unavailable)?;
+    let pepper = crate::vars::pepper().map_err(ProxyCertError::Unavailable)?;
     trusted_certificate(headers, &pepper)
 }
 

@@ -29,3 +29,9 @@ mod oauth;
 mod proxy;
 mod respond;
 mod route;
+mod vars;
+
+/// Whether one instance serves more than one request: never in this WASI
+/// 0.2 build (Spin and the test host instantiate it per request), so every
+/// variable is read from the host when a request needs it (`vars`).
+const INSTANCE_REUSED: bool = false;

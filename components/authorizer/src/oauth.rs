@@ -66,12 +66,14 @@ fn refused(e: ClientError) -> OAuthError {
 
 /// Authenticates the client by the one method it used; the decisions are
 /// the core's (`flowgate::decision::client`), this does the reads and the
-/// `jti` replay write of `private_key_jwt`.
+/// `jti` replay write of `private_key_jwt` (the only method that needs
+/// `fermyon:spin/key-value`: the others read the client's record through
+/// `wasi:keyvalue` and open nothing else, as an open is a host call of its
+/// own on Spin).
 fn authenticate_client(
     headers: &[(String, Vec<u8>)],
     form: &Form,
     config: &Config,
-    store: &SpinStore,
 ) -> Result<Client, OAuthError> {
     let authorization: Vec<&[u8]> = headers
         .iter()
@@ -97,6 +99,7 @@ fn authenticate_client(
             )
             .map_err(refused)?;
             let replay = replay_key(&client_id, &verified.jti);
+            let store = SpinStore::open_default().map_err(unavailable)?;
             if store.get(&replay).map_err(unavailable)?.is_some() {
                 crate::log::log_line!(
                     "flowgate authorizer: token endpoint: client {client_id}: client assertion jti replayed"
@@ -105,7 +108,8 @@ fn authenticate_client(
             }
             // Issue 16: filed for prune before it is written; a mark missed
             // by the index is kept too long, a mark not written is a replay.
-            if let Some(e) = expiry::schedule_or_report(store, &[&replay], verified.expires_at, now)
+            if let Some(e) =
+                expiry::schedule_or_report(&store, &[&replay], verified.expires_at, now)
             {
                 crate::log::log_line!("flowgate authorizer: {e}");
             }
@@ -179,8 +183,7 @@ pub fn token(headers: &[(String, Vec<u8>)], body: &[u8], config: &Config) -> Rep
     let mut limited = None;
     let result = (|| {
         let form = form_of(headers, body)?;
-        let store = SpinStore::open_default().map_err(|_| OAuthError::Unavailable)?;
-        let Client { principal, cnf } = authenticate_client(headers, &form, config, &store)?;
+        let Client { principal, cnf } = authenticate_client(headers, &form, config)?;
         check_grant_type(&form)?;
         if let Err(refusal) = crate::admission::at_token_endpoint(principal.account(), headers) {
             match refusal {
@@ -235,8 +238,8 @@ fn client_and_own_token(
     config: &Config,
 ) -> Result<(SpinStore, OwnToken, Principal), OAuthError> {
     let form = form_of(headers, body)?;
+    let client = authenticate_client(headers, &form, config)?.principal;
     let store = SpinStore::open_default().map_err(|_| OAuthError::Unavailable)?;
-    let client = authenticate_client(headers, &form, config, &store)?.principal;
     let token = form
         .get("token")
         .ok_or(OAuthError::InvalidRequest("token is required"))?;

@@ -79,7 +79,7 @@ fn origin_parts(origin: &str) -> Option<(bool, &str)> {
 /// Reads `upstream_timeout_ms` as nanoseconds (the unit of wasi:clocks
 /// `duration`). `Err` names the variable and says what is expected.
 fn upstream_timeout() -> Result<u64, String> {
-    let text = flowgate_spin::variable(TIMEOUT_VARIABLE).map_err(|e| e.to_string())?;
+    let text = crate::vars::variable(TIMEOUT_VARIABLE).map_err(|e| e.to_string())?;
     text.trim()
         .parse::<u64>()
         .ok()
@@ -155,7 +155,7 @@ pub fn prepare(
     })?;
     let origin = match &allowed.flow().upstream {
         Some(Upstream::Url(url)) => Some(url.to_string()),
-        Some(Upstream::Variable(name)) => flowgate_spin::dynamic_variable(name),
+        Some(Upstream::Variable(name)) => crate::vars::dynamic_variable(name),
         None => None,
     };
     let Some((https, authority)) = origin.as_deref().and_then(origin_parts) else {

@@ -3,6 +3,9 @@
 //! fail here fails closed: the caller answers `503`.
 #![deny(unsafe_code)]
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use flowgate::env::{Clock, Random};
 use flowgate::store::{Store, StoreError, swap};
 use spin_sdk::key_value;
@@ -22,36 +25,62 @@ pub mod keyvalue {
     pub use self::wasi::keyvalue::{atomics, store};
 }
 
+// The store handles an instance keeps once opened. Opening is a host call
+// of its own, and not a cheap one: Spin 4.0.2 answers it on a blocking
+// thread for its SQLite store and with a `PING` round trip for Redis
+// (`KeyValueSqlite::get` and `RedisStore::after_open`,
+// `crates/key-value-spin` and `crates/key-value-redis` at `v4.0.2`). A
+// WASI 0.2 instance serves one request, so a kept handle lives for that
+// request; a WASIp3 instance on Spin 4 serves up to 128 (docs/p3.md). A
+// handle is only a way to reach the store: every read still goes to it,
+// and nothing read is kept. A handle whose call failed is forgotten, so
+// the next request opens the store again.
+thread_local! {
+    static KEPT_STORE: RefCell<Option<Rc<key_value::Store>>> = const { RefCell::new(None) };
+    static KEPT_BUCKET: RefCell<Option<Rc<keyvalue::store::Bucket>>> =
+        const { RefCell::new(None) };
+}
+
+/// Forgets the kept `fermyon:spin/key-value` handle after a failed call.
+fn store_failed(what: &str, e: impl std::fmt::Display) -> StoreError {
+    KEPT_STORE.with_borrow_mut(|kept| *kept = None);
+    StoreError(format!("{what}: {e}"))
+}
+
+/// Forgets the kept `wasi:keyvalue` handle after a failed call.
+fn bucket_failed(what: &str, e: impl std::fmt::Debug) -> StoreError {
+    KEPT_BUCKET.with_borrow_mut(|kept| *kept = None);
+    StoreError(format!("{what}: {e:?}"))
+}
+
 /// The `default` key-value store.
-pub struct SpinStore(key_value::Store);
+pub struct SpinStore(Rc<key_value::Store>);
 
 impl SpinStore {
-    /// Opens the `default` store, the only one flowgate uses.
+    /// Opens the `default` store, the only one flowgate uses, or reuses
+    /// this instance's open handle.
     pub fn open_default() -> Result<Self, StoreError> {
-        key_value::Store::open_default()
-            .map(Self)
-            .map_err(|e| StoreError(format!("open: {e}")))
+        if let Some(store) = KEPT_STORE.with_borrow(Option::clone) {
+            return Ok(Self(store));
+        }
+        let store = Rc::new(key_value::Store::open_default().map_err(|e| store_failed("open", e))?);
+        KEPT_STORE.with_borrow_mut(|kept| *kept = Some(Rc::clone(&store)));
+        Ok(Self(store))
     }
 }
 
 impl Store for SpinStore {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.0.get(key).map_err(|e| StoreError(format!("get: {e}")))
+        self.0.get(key).map_err(|e| store_failed("get", e))
     }
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.0
-            .set(key, value)
-            .map_err(|e| StoreError(format!("set: {e}")))
+        self.0.set(key, value).map_err(|e| store_failed("set", e))
     }
     fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.0
-            .delete(key)
-            .map_err(|e| StoreError(format!("delete: {e}")))
+        self.0.delete(key).map_err(|e| store_failed("delete", e))
     }
     fn keys(&self) -> Result<Vec<String>, StoreError> {
-        self.0
-            .get_keys()
-            .map_err(|e| StoreError(format!("get_keys: {e}")))
+        self.0.get_keys().map_err(|e| store_failed("get_keys", e))
     }
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
         // Opened per call: the hot path never increments, and opening is
@@ -65,21 +94,27 @@ impl Store for SpinStore {
 /// settles a reported `cas-failed` by reading the record again (Spin's Redis
 /// store reports it after every swap, applied or not).
 pub struct Atomics {
-    bucket: keyvalue::store::Bucket,
+    bucket: Rc<keyvalue::store::Bucket>,
 }
 
 impl Atomics {
-    /// Opens the `default` store through `wasi:keyvalue`.
+    /// Opens the `default` store through `wasi:keyvalue`, or reuses this
+    /// instance's open handle.
     pub fn open_default() -> Result<Self, StoreError> {
-        keyvalue::store::open("default")
-            .map(|bucket| Self { bucket })
-            .map_err(|e| StoreError(format!("wasi:keyvalue open: {e:?}")))
+        if let Some(bucket) = KEPT_BUCKET.with_borrow(Option::clone) {
+            return Ok(Self { bucket });
+        }
+        let bucket = Rc::new(
+            keyvalue::store::open("default").map_err(|e| bucket_failed("wasi:keyvalue open", e))?,
+        );
+        KEPT_BUCKET.with_borrow_mut(|kept| *kept = Some(Rc::clone(&bucket)));
+        Ok(Self { bucket })
     }
 
     /// Adds `delta` to the counter under `key` (`INCRBY` on Redis).
     pub fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
         keyvalue::atomics::increment(&self.bucket, key, delta)
-            .map_err(|e| StoreError(format!("increment: {e:?}")))
+            .map_err(|e| bucket_failed("increment", e))
     }
 
     /// Counts one request in a usage-control counter (rate limit, quota or
@@ -108,11 +143,9 @@ impl swap::Atomics for Atomics {
     type Cas = keyvalue::atomics::Cas;
 
     fn watch(&self, key: &str) -> Result<(Self::Cas, Option<Vec<u8>>), StoreError> {
-        let cas = keyvalue::atomics::Cas::new(&self.bucket, key)
-            .map_err(|e| StoreError(format!("cas: {e:?}")))?;
-        let value = cas
-            .current()
-            .map_err(|e| StoreError(format!("cas current: {e:?}")))?;
+        let cas =
+            keyvalue::atomics::Cas::new(&self.bucket, key).map_err(|e| bucket_failed("cas", e))?;
+        let value = cas.current().map_err(|e| bucket_failed("cas current", e))?;
         Ok((cas, value))
     }
 
@@ -121,14 +154,12 @@ impl swap::Atomics for Atomics {
         match keyvalue::atomics::swap(cas, value) {
             Ok(()) => Ok(swap::SwapReport::Swapped),
             Err(CasError::CasFailed(_)) => Ok(swap::SwapReport::CasFailed),
-            Err(CasError::StoreError(e)) => Err(StoreError(format!("cas swap: {e:?}"))),
+            Err(CasError::StoreError(e)) => Err(bucket_failed("cas swap", e)),
         }
     }
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.bucket
-            .get(key)
-            .map_err(|e| StoreError(format!("get: {e:?}")))
+        self.bucket.get(key).map_err(|e| bucket_failed("get", e))
     }
 }
 
@@ -189,6 +220,12 @@ pub fn variable(name: &'static str) -> Result<String, VariableError> {
 /// Reads a variable whose name comes from a policy. `None` if unreadable.
 pub fn dynamic_variable(name: &str) -> Option<String> {
     spin_sdk::variables::get(name).ok()
+}
+
+/// WASI's monotonic clock, in nanoseconds: for ages within one instance,
+/// never for a time that is stored or compared across instances.
+pub fn monotonic_nanos() -> u64 {
+    wasi::clocks::monotonic_clock::now()
 }
 
 /// WASI wall clock.

@@ -1,0 +1,57 @@
+//! The authorizer's reads of its Spin variables.
+//!
+//! The WASI 0.2 build gets a new instance for every request, so it asks the
+//! host for a variable each time a request needs it. The WASIp3 build
+//! (`crate::INSTANCE_REUSED`; Spin 4 hands one instance up to 128 requests,
+//! docs/p3.md) keeps a variable's text for at most a second
+//! (`flowgate::varcache`): each read is a host call that Spin 4.0.2 serves
+//! on a blocking thread, and an API key needs one, an access token two, a
+//! token four. A changed variable takes effect within a second; a variable
+//! that cannot be read is never kept, and fails the request that needed it.
+//!
+//! Only configuration passes through here. Nothing read from the store
+//! (accounts, grants, revocations, counters) is kept between requests.
+
+use std::cell::RefCell;
+
+use flowgate::hash::{PEPPER_VARIABLE, Pepper};
+use flowgate::varcache::VariableCache;
+use flowgate_spin::VariableError;
+
+thread_local! {
+    /// This instance's kept variables (the WASIp3 build only). Never
+    /// borrowed across an `.await`: a read is synchronous.
+    static KEPT: RefCell<VariableCache> = const { RefCell::new(VariableCache::new()) };
+}
+
+/// Reads a variable of this component (at most a second old in the WASIp3
+/// build).
+pub fn variable(name: &'static str) -> Result<String, VariableError> {
+    if !crate::INSTANCE_REUSED {
+        return flowgate_spin::variable(name);
+    }
+    KEPT.with_borrow_mut(|kept| {
+        kept.get_or_read(name, flowgate_spin::monotonic_nanos(), || {
+            flowgate_spin::variable(name)
+        })
+    })
+}
+
+/// Reads a variable whose name comes from a policy. `None` if unreadable.
+pub fn dynamic_variable(name: &str) -> Option<String> {
+    if !crate::INSTANCE_REUSED {
+        return flowgate_spin::dynamic_variable(name);
+    }
+    KEPT.with_borrow_mut(|kept| {
+        kept.get_or_read(name, flowgate_spin::monotonic_nanos(), || {
+            flowgate_spin::dynamic_variable(name).ok_or(())
+        })
+    })
+    .ok()
+}
+
+/// The HMAC key of credential digests, from `hmac_pepper`.
+pub fn pepper() -> Result<Pepper, String> {
+    let text = variable(PEPPER_VARIABLE).map_err(|e| e.to_string())?;
+    Pepper::from_variable(&text).map_err(|e| e.to_string())
+}
