@@ -21,12 +21,17 @@
 # allow on the same build (issue 16, target 2). BEFORE=floors serves
 # bench/floors.spin.toml on the before side instead, for "X/kv_floor"
 # (against the one-read floor, target 1; "X/kv_floor_raw" against the same
-# read answered at the raw WASI interface, the lower floor), "proxy_api_key/proxy_floor"
+# read answered at the raw WASI interface, the lower floor; with
+# FLOORS_MANIFEST=bench/floors-p3.spin.toml the WASIp3 floors, and
+# "X/kv_floor_kept" against the p3 read with the store handle kept per
+# instance), "proxy_api_key/proxy_floor"
 # (target 4; the upstream is nginx on wrk's core when installed),
 # "proxy_api_key/proxy_read_floor" (against a proxy floor that also makes
 # the one read a revocable credential needs), or
 # "kv_vars4/kv_floor" (what four variable reads cost) with AFTER=floors too. Nothing is built: build both
-# first. ROUNDS (default 6), DURATION in seconds (default 5), CONNECTIONS
+# first. REDIS=1 gives each side its own redis-server (on wrk's core) as
+# its `default` store, through a Spin runtime config, as a multi-host
+# deployment runs. ROUNDS (default 6), DURATION in seconds (default 5), CONNECTIONS
 # (default 8) and SCENARIOS (default "api_key bearer_access_token
 # token_endpoint") tune it. Needs two cores and taskset (util-linux).
 set -euo pipefail
@@ -39,6 +44,10 @@ AFTER=${AFTER:-$ROOT/spin.toml}
 WORK_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/flowgate-ab.XXXXXX")
 PIDS=()
 cleanup() {
+    # Started inside start_side's subshell (REDIS=1): listed in a file.
+    if [ -f "$WORK_ROOT/more_pids" ]; then
+        while read -r pid; do PIDS+=("$pid"); done <"$WORK_ROOT/more_pids"
+    fi
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
 }
@@ -71,6 +80,10 @@ start_side() {
         wait_port "$port" "the floors app" >&2
         echo "http://127.0.0.1:$port $FLOORS_PID - - - - - -"
         return
+    fi
+    if [ "${REDIS:-}" = 1 ]; then
+        PIN="taskset -c 1" start_redis >&2
+        echo "$REDIS_PID" >>"$WORK_ROOT/more_pids"
     fi
     MANIFEST=$manifest PIN="taskset -c 0" start_flowgate "$UPSTREAM" >&2
     local json id password token
@@ -112,6 +125,7 @@ args() {
     hello) printf '%s\0' "$url/" ;;
     kv_floor) printf '%s\0' "$url/kv" ;;
     kv_floor_raw) printf '%s\0' "$url/kv-raw" ;;
+    kv_floor_kept) printf '%s\0' "$url/kv?kept" ;;
     kv_vars4) printf '%s\0' "$url/kv?vars=4" ;;
     kv_reads2) printf '%s\0' "$url/kv?reads=2" ;;
     authorizer_404) printf '%s\0' "$url/no-flow-here" ;;
@@ -129,7 +143,7 @@ args() {
         token_script "$WORK_ROOT/$side.lua" "$basic"
         printf '%s\0' -s "$WORK_ROOT/$side.lua" "$url/oauth2/token"
         ;;
-    *) die "unknown scenario $name (hello, kv_floor, kv_floor_raw, kv_vars4, kv_reads2, proxy_floor, proxy_read_floor, authorizer_404, api_key, basic, api_token, proxy_api_key, denied_401, bearer_access_token, token_endpoint)" ;;
+    *) die "unknown scenario $name (hello, kv_floor, kv_floor_raw, kv_floor_kept, kv_vars4, kv_reads2, proxy_floor, proxy_read_floor, authorizer_404, api_key, basic, api_token, proxy_api_key, denied_401, bearer_access_token, token_endpoint)" ;;
     esac
 }
 

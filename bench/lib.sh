@@ -101,10 +101,29 @@ start_flowgate() {
     SPIN_VARIABLE_ORDERS_UPSTREAM="$upstream" \
     SPIN_VARIABLE_REPORTS_UPSTREAM="$upstream" \
         ${PIN:-} "$RUNTIME" up --from "$MANIFEST" --listen "127.0.0.1:$APP_PORT" \
-        --state-dir "$WORK/state-app" >"$WORK/app.log" 2>&1 </dev/null &
+        --state-dir "$WORK/state-app" ${RUNTIME_CONFIG:+--runtime-config-file "$RUNTIME_CONFIG"} \
+        >"$WORK/app.log" 2>&1 </dev/null &
     APP_PID=$!
     PIDS+=("$APP_PID")
     wait_port "$APP_PORT" flowgate
+}
+
+# start_redis: a throw-away redis-server (PIN-prefixed, nothing saved) and a
+# Spin runtime config whose `default` store is on it; sets RUNTIME_CONFIG
+# (which start_flowgate passes to `up`) and REDIS_PID.
+start_redis() {
+    command -v redis-server >/dev/null || die "REDIS=1 needs redis-server (scripts/install-test-tools installs it)"
+    local port
+    port=$(free_port)
+    mkdir -p "$WORK"
+    # shellcheck disable=SC2086 # PIN is a command prefix, split on purpose
+    ${PIN:-} redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+        >"$WORK/redis.log" 2>&1 </dev/null &
+    REDIS_PID=$!
+    PIDS+=("$REDIS_PID")
+    wait_port "$port" redis-server
+    RUNTIME_CONFIG=$WORK/runtime-config.toml
+    printf '[key_value_store.default]\ntype = "redis"\nurl = "redis://127.0.0.1:%s"\n' "$port" >"$RUNTIME_CONFIG"
 }
 
 # start_upstream FALLBACK_PORT: the upstream of proxy mode and of the proxy
