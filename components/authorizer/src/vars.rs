@@ -24,30 +24,23 @@ thread_local! {
     static KEPT: RefCell<VariableCache> = const { RefCell::new(VariableCache::new()) };
 }
 
-/// Reads a variable of this component (at most a second old in the WASIp3
-/// build).
-pub fn variable(name: &'static str) -> Result<String, VariableError> {
+/// `read`'s value for `name`, kept for at most a second in the WASIp3
+/// build and asked for on every call in the WASI 0.2 one.
+fn kept<E>(name: &str, read: impl FnOnce() -> Result<String, E>) -> Result<String, E> {
     if !crate::INSTANCE_REUSED {
-        return flowgate_spin::variable(name);
+        return read();
     }
-    KEPT.with_borrow_mut(|kept| {
-        kept.get_or_read(name, flowgate_spin::monotonic_nanos(), || {
-            flowgate_spin::variable(name)
-        })
-    })
+    KEPT.with_borrow_mut(|cache| cache.get_or_read(name, flowgate_spin::monotonic_nanos(), read))
+}
+
+/// Reads a variable of this component.
+pub fn variable(name: &'static str) -> Result<String, VariableError> {
+    kept(name, || flowgate_spin::variable(name))
 }
 
 /// Reads a variable whose name comes from a policy. `None` if unreadable.
 pub fn dynamic_variable(name: &str) -> Option<String> {
-    if !crate::INSTANCE_REUSED {
-        return flowgate_spin::dynamic_variable(name);
-    }
-    KEPT.with_borrow_mut(|kept| {
-        kept.get_or_read(name, flowgate_spin::monotonic_nanos(), || {
-            flowgate_spin::dynamic_variable(name).ok_or(())
-        })
-    })
-    .ok()
+    kept(name, || flowgate_spin::dynamic_variable(name).ok_or(())).ok()
 }
 
 /// The HMAC key of credential digests, from `hmac_pepper`.

@@ -83,8 +83,8 @@ impl Store for SpinStore {
         self.0.get_keys().map_err(|e| store_failed("get_keys", e))
     }
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-        // Opened per call: the hot path never increments, and opening is
-        // not a store operation.
+        // Through `wasi:keyvalue`, on this instance's kept handle (opened
+        // here if nothing opened it yet).
         Atomics::open_default()?.increment(key, delta)
     }
 }
