@@ -9,8 +9,24 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
 
 use common::{Options, group_members, host_binary, start};
+
+/// Held for the whole of each test here: one test at a time. A script that
+/// is being written cannot be executed ("text file busy", ETXTBSY), and a
+/// process forked by the other test's thread in that moment keeps the
+/// write descriptor open until it execs, so the script just written failed
+/// to start (seen once in CI: `start the app: ... Text file busy`). Writing
+/// and starting never overlap a fork of this binary while this is held.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    // A test that failed while holding it must not fail the other one too.
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// A `spin up` look-alike: passes its arguments to the test host, which it
 /// runs as a child, and waits for it.
@@ -18,7 +34,7 @@ fn launcher(name: &str) -> PathBuf {
     let dir = common::root().join("target/e2e");
     std::fs::create_dir_all(&dir).expect("target/e2e");
     // One file per test: writing a script another test is executing fails
-    // with "text file busy".
+    // with "text file busy" (and see `ONE_AT_A_TIME`).
     let path = dir.join(format!("launcher-{}-{name}.sh", std::process::id()));
     let script = format!(
         "#!/bin/sh\n# Stand-in for `spin up`: the server runs as a child.\n\"{}\" \"$@\" &\nwait\n",
@@ -31,6 +47,7 @@ fn launcher(name: &str) -> PathBuf {
 
 #[test]
 fn issue11_stopping_an_app_also_stops_the_server_its_launcher_started() {
+    let _alone = one_at_a_time();
     let launcher = launcher("stop");
     let app = start(Options::new().program(&launcher));
     assert_eq!(
@@ -52,6 +69,7 @@ fn issue11_killing_only_the_launcher_would_leave_the_server_running() {
     // What the harness did before: kill the direct child only. The server
     // survives, which is why the harness now stops the whole group; this
     // shows the check above can fail.
+    let _alone = one_at_a_time();
     let launcher = launcher("kill");
     let app = start(Options::new().program(&launcher));
     let group = app.process_group();
