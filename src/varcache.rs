@@ -10,8 +10,9 @@
 //! that cannot be read fails the request that asked for it, and the next
 //! request asks the host again.
 //!
-//! It keeps text only. Nothing read from the store (accounts, grants,
-//! revocations, counters) ever passes through it.
+//! It keeps text only, and [`Derived`] what is made from a variable's text
+//! (a decoded key) beside that exact text. Nothing read from the store
+//! (accounts, grants, revocations, counters) ever passes through either.
 
 /// How long a kept value may be used, in nanoseconds of a monotonic clock:
 /// one second, Spin's idle timeout of a reused instance.
@@ -107,10 +108,80 @@ impl VariableCache {
     }
 }
 
+/// A value derived from one variable's text (a decoded key), kept beside the
+/// exact text it came from. The text is asked for on every use (through a
+/// [`VariableCache`] on a reused instance), so a changed variable is derived
+/// again the first time it is seen; a derivation that fails keeps nothing
+/// and drops what was kept.
+pub struct Derived<T> {
+    kept: Option<(String, T)>,
+}
+
+impl<T> Default for Derived<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Derived<T> {
+    /// Nothing kept.
+    pub const fn new() -> Self {
+        Self { kept: None }
+    }
+}
+
+impl<T: Clone> Derived<T> {
+    /// The value for `text`: the kept one if it came from exactly this
+    /// text, otherwise what `derive` makes of it, then kept.
+    pub fn get_or_derive<E>(
+        &mut self,
+        text: &str,
+        derive: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if let Some((from, value)) = &self.kept
+            && from == text
+        {
+            return Ok(value.clone());
+        }
+        self.kept = None;
+        let value = derive(text)?;
+        self.kept = Some((text.to_owned(), value.clone()));
+        Ok(value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::cell::Cell;
+
+    #[test]
+    fn a_derived_value_is_made_again_for_other_text_and_never_kept_from_a_failure() {
+        let mut derived = Derived::<usize>::new();
+        let calls = Cell::new(0);
+        let length = |text: &str| {
+            calls.set(calls.get() + 1);
+            if text.is_empty() {
+                Err("empty")
+            } else {
+                Ok(text.len())
+            }
+        };
+        assert_eq!(derived.get_or_derive("abc", length), Ok(3));
+        assert_eq!(derived.get_or_derive("abc", length), Ok(3));
+        assert_eq!(calls.get(), 1);
+        // Other text (a rotated variable): derived again, and kept instead.
+        assert_eq!(derived.get_or_derive("abcd", length), Ok(4));
+        assert_eq!(derived.get_or_derive("abcd", length), Ok(4));
+        assert_eq!(calls.get(), 2);
+        // Back to the old text: the old value was not kept beside the new.
+        assert_eq!(derived.get_or_derive("abc", length), Ok(3));
+        assert_eq!(calls.get(), 3);
+        // A failure reaches the caller and leaves nothing kept.
+        assert_eq!(derived.get_or_derive("", length), Err("empty"));
+        assert_eq!(derived.get_or_derive("abc", length), Ok(3));
+        assert_eq!(calls.get(), 5);
+    }
 
     /// A read that counts its calls and returns `value`.
     fn counted<'a>(

@@ -155,6 +155,55 @@ fn unknown_malformed_and_mistyped_keys_are_unauthorized() {
     assert_unauthorized(&app.forward_auth("GET", "/flows/orders", &[]));
 }
 
+/// Every refusal leaves its own line, with its detail and without the
+/// secret, in the log (issue 16: a refusal made cheaper must still reach
+/// the log), also where one instance serves many requests and keeps its
+/// stderr stream (the WASIp3 build on Spin 4). Each refusal is at a path of
+/// its own, so each line can be told apart from the others; the log is read
+/// until every line is there or two seconds have passed.
+#[test]
+fn every_refusal_leaves_its_detail_in_the_log() {
+    let app = start(Options::new());
+    let (id, _key) = app.create_account(
+        json!({ "name": "logged", "credential_type": "api_key", "flows": ["orders"] }),
+    );
+    let forged =
+        flowgate::secret::NewSecret::generate(SecretKind::ApiKey, &id, &OsRandom).into_string();
+    let refusals = 12;
+    for i in 0..refusals {
+        let path = format!("/flows/orders/refusal-{i}");
+        assert_unauthorized(&authorize(&app, "GET", &path, ("X-API-Key", &forged)));
+    }
+    let wanted: Vec<String> = (0..refusals)
+        .map(|i| {
+            format!(
+                "flowgate authorizer: deny path=/flows/orders/refusal-{i} account={id} reason=wrong secret"
+            )
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    let logs = loop {
+        let logs = app.logs();
+        if wanted.iter().all(|line| logs.contains(line.as_str()))
+            || std::time::Instant::now() >= deadline
+        {
+            break logs;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    for line in &wanted {
+        assert!(
+            logs.contains(line.as_str()),
+            "missing from the log: {line}\n{logs}"
+        );
+    }
+    let random_part = &forged[forged.len() - 30..];
+    assert!(
+        !logs.contains(random_part),
+        "the presented key reached the log"
+    );
+}
+
 #[test]
 fn valid_key_without_grant_or_with_wrong_method_is_forbidden() {
     let app = start(Options::new());

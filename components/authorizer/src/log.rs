@@ -14,7 +14,9 @@
 //!
 //! The write goes to the WASI stream directly
 //! ([`flowgate_spin::write_stderr`]), not through `std::io::stderr()` and
-//! wasi-libc: the same bytes in the same stream, a little cheaper per line.
+//! wasi-libc: the same bytes in the same stream, a little cheaper per line;
+//! the stream is kept for the instance's life, so on a reused (WASIp3)
+//! instance a line costs the write alone.
 
 use std::fmt::Write as _;
 

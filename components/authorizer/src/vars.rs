@@ -15,13 +15,15 @@
 use std::cell::RefCell;
 
 use flowgate::hash::{PEPPER_VARIABLE, Pepper};
-use flowgate::varcache::VariableCache;
+use flowgate::varcache::{Derived, VariableCache};
 use flowgate_spin::VariableError;
 
 thread_local! {
     /// This instance's kept variables (the WASIp3 build only). Never
     /// borrowed across an `.await`: a read is synchronous.
     static KEPT: RefCell<VariableCache> = const { RefCell::new(VariableCache::new()) };
+    /// The pepper decoded from the text beside it (the WASIp3 build only).
+    static DECODED_PEPPER: RefCell<Derived<Pepper>> = const { RefCell::new(Derived::new()) };
 }
 
 /// `read`'s value for `name`, kept for at most a second in the WASIp3
@@ -43,8 +45,19 @@ pub fn dynamic_variable(name: &str) -> Option<String> {
     kept(name, || flowgate_spin::dynamic_variable(name).ok_or(())).ok()
 }
 
-/// The HMAC key of credential digests, from `hmac_pepper`.
+/// The HMAC key of credential digests, from `hmac_pepper`. A reused
+/// instance keeps the key decoded, with its HMAC state keyed, beside the
+/// exact text it came from (as `config::keys_from` keeps the signing keys):
+/// the text is still the variable's as kept above, so a changed pepper is
+/// decoded again within a second, and a malformed one is never kept.
 pub fn pepper() -> Result<Pepper, String> {
     let text = variable(PEPPER_VARIABLE).map_err(|e| e.to_string())?;
-    Pepper::from_variable(&text).map_err(|e| e.to_string())
+    if !crate::INSTANCE_REUSED {
+        return Pepper::from_variable(&text).map_err(|e| e.to_string());
+    }
+    DECODED_PEPPER.with_borrow_mut(|decoded| {
+        decoded.get_or_derive(&text, |t| {
+            Pepper::from_variable(t).map_err(|e| e.to_string())
+        })
+    })
 }

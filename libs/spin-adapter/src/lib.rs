@@ -39,6 +39,8 @@ thread_local! {
     static KEPT_STORE: RefCell<Option<Rc<key_value::Store>>> = const { RefCell::new(None) };
     static KEPT_BUCKET: RefCell<Option<Rc<keyvalue::store::Bucket>>> =
         const { RefCell::new(None) };
+    static KEPT_STDERR: RefCell<Option<Rc<wasi::io::streams::OutputStream>>> =
+        const { RefCell::new(None) };
 }
 
 /// Forgets the kept `fermyon:spin/key-value` handle after a failed call.
@@ -277,6 +279,17 @@ pub fn write_flushed(stream: &wasi::io::streams::OutputStream, bytes: &[u8]) -> 
 /// log line is its one write, about 3 % cheaper on the test host and 1-3 %
 /// on Spin 4.0.2 (issue 16, docs/benchmarks.md). A failed write is dropped:
 /// a request is never failed for its log line.
+///
+/// The stream is kept for the life of the instance, as the store handles
+/// are: on a WASIp3 instance that Spin 4 reuses, a refusal's line then
+/// costs its one write, without asking for the stream and dropping it
+/// again. A stream that refused a write is forgotten; the next line asks
+/// for it anew.
 pub fn write_stderr(bytes: &[u8]) {
-    let _ = write_flushed(&wasi::cli::stderr::get_stderr(), bytes);
+    let stream = KEPT_STDERR.with_borrow_mut(|kept| {
+        Rc::clone(kept.get_or_insert_with(|| Rc::new(wasi::cli::stderr::get_stderr())))
+    });
+    if !write_flushed(&stream, bytes) {
+        KEPT_STDERR.with_borrow_mut(|kept| *kept = None);
+    }
 }
