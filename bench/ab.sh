@@ -22,7 +22,8 @@
 # bench/floors.spin.toml on the before side instead, for "X/kv_floor"
 # (against the one-read floor, target 1; "X/kv_floor_raw" against the same
 # read answered at the raw WASI interface, the lower floor; with
-# FLOORS_MANIFEST=bench/floors-p3.spin.toml the WASIp3 floors, and
+# FLOORS_MANIFEST=bench/floors-p3.spin.toml the WASIp3 floors, proxy
+# floors included, and
 # "X/kv_floor_kept" against the p3 read with the store handle kept per
 # instance), "proxy_api_key/proxy_floor"
 # (target 4; the upstream is nginx on wrk's core when installed),

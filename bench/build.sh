@@ -11,7 +11,7 @@ build_for_bench() {
     local packages=() package
     # AUTHORIZER=p3 (bench/lib.sh): the WASIp3 authorizer and floors too.
     if [ "${AUTHORIZER:-}" = p3 ]; then
-        set -- "$@" authorizer-p3 hello-p3 kv-floor-p3
+        set -- "$@" authorizer-p3 hello-p3 kv-floor-p3 kv-floor-p3-async proxy-floor-p3
     fi
     for package in "$@"; do packages+=(-p "$package"); done
     printf '==> building %s (wasm32-wasip2, release)\n' "$*" >&2
