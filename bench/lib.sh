@@ -85,7 +85,9 @@ wait_port() {
 }
 
 # Starts flowgate's spin.toml on APP_PORT; PIN (e.g. "taskset -c 0") prefixes
-# the command. Sets APP and ADMIN_TOKEN.
+# the command; UP_ARGS adds arguments to `up` (Spin's `--quiet`, for one:
+# component output then goes to the log files only, not also to Spin's
+# stderr). Sets APP and ADMIN_TOKEN.
 start_flowgate() {
     local upstream=$1
     ADMIN_TOKEN="adm-$(python3 -c 'import secrets; print(secrets.token_hex(20))')"
@@ -93,7 +95,7 @@ start_flowgate() {
     APP="http://127.0.0.1:$APP_PORT"
     say "starting flowgate ($RUNTIME_NAME) on 127.0.0.1:$APP_PORT ${PIN:-}, signing key: ${KEY_FORM:-bound} form"
     mkdir -p "$WORK/state-app"
-    # shellcheck disable=SC2086 # PIN is a command prefix, split on purpose
+    # shellcheck disable=SC2086 # PIN and UP_ARGS are split on purpose
     SPIN_VARIABLE_ADMIN_TOKEN=$ADMIN_TOKEN \
     SPIN_VARIABLE_HMAC_PEPPER=$(python3 -c 'import secrets; print(secrets.token_hex(32))') \
     SPIN_VARIABLE_SIGNING_KEY=$(signing_key) \
@@ -102,7 +104,7 @@ start_flowgate() {
     SPIN_VARIABLE_REPORTS_UPSTREAM="$upstream" \
         ${PIN:-} "$RUNTIME" up --from "$MANIFEST" --listen "127.0.0.1:$APP_PORT" \
         --state-dir "$WORK/state-app" ${RUNTIME_CONFIG:+--runtime-config-file "$RUNTIME_CONFIG"} \
-        >"$WORK/app.log" 2>&1 </dev/null &
+        ${UP_ARGS:-} >"$WORK/app.log" 2>&1 </dev/null &
     APP_PID=$!
     PIDS+=("$APP_PID")
     wait_port "$APP_PORT" flowgate
