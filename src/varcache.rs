@@ -108,13 +108,13 @@ impl VariableCache {
     }
 }
 
-/// A value derived from one variable's text (a decoded key), kept beside the
-/// exact text it came from. The text is asked for on every use (through a
-/// [`VariableCache`] on a reused instance), so a changed variable is derived
-/// again the first time it is seen; a derivation that fails keeps nothing
-/// and drops what was kept.
+/// A value derived from variables' text (a decoded key, the signing keys),
+/// kept beside the exact texts it came from. The texts are asked for on
+/// every use (through a [`VariableCache`] on a reused instance), so a
+/// changed variable is derived again the first time it is seen; a
+/// derivation that fails keeps nothing and drops what was kept.
 pub struct Derived<T> {
-    kept: Option<(String, T)>,
+    kept: Option<(Vec<String>, T)>,
 }
 
 impl<T> Default for Derived<T> {
@@ -131,21 +131,23 @@ impl<T> Derived<T> {
 }
 
 impl<T: Clone> Derived<T> {
-    /// The value for `text`: the kept one if it came from exactly this
-    /// text, otherwise what `derive` makes of it, then kept.
+    /// The value for `texts`: the kept one if it came from exactly these
+    /// texts, in this order, otherwise what `derive` makes of them, then
+    /// kept.
     pub fn get_or_derive<E>(
         &mut self,
-        text: &str,
-        derive: impl FnOnce(&str) -> Result<T, E>,
+        texts: &[&str],
+        derive: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
         if let Some((from, value)) = &self.kept
-            && from == text
+            && from.iter().map(String::as_str).eq(texts.iter().copied())
         {
             return Ok(value.clone());
         }
         self.kept = None;
-        let value = derive(text)?;
-        self.kept = Some((text.to_owned(), value.clone()));
+        let value = derive()?;
+        let from = texts.iter().map(|t| (*t).to_owned()).collect();
+        self.kept = Some((from, value.clone()));
         Ok(value)
     }
 }
@@ -159,27 +161,47 @@ mod tests {
     fn a_derived_value_is_made_again_for_other_text_and_never_kept_from_a_failure() {
         let mut derived = Derived::<usize>::new();
         let calls = Cell::new(0);
-        let length = |text: &str| {
+        let length = |texts: &[&str]| {
             calls.set(calls.get() + 1);
-            if text.is_empty() {
-                Err("empty")
-            } else {
-                Ok(text.len())
-            }
+            let total: usize = texts.iter().map(|t| t.len()).sum();
+            if total == 0 { Err("empty") } else { Ok(total) }
         };
-        assert_eq!(derived.get_or_derive("abc", length), Ok(3));
-        assert_eq!(derived.get_or_derive("abc", length), Ok(3));
+        let mut get = |texts: &[&str]| derived.get_or_derive(texts, || length(texts));
+        assert_eq!(get(&["abc"]), Ok(3));
+        assert_eq!(get(&["abc"]), Ok(3));
         assert_eq!(calls.get(), 1);
         // Other text (a rotated variable): derived again, and kept instead.
-        assert_eq!(derived.get_or_derive("abcd", length), Ok(4));
-        assert_eq!(derived.get_or_derive("abcd", length), Ok(4));
+        assert_eq!(get(&["abcd"]), Ok(4));
+        assert_eq!(get(&["abcd"]), Ok(4));
         assert_eq!(calls.get(), 2);
         // Back to the old text: the old value was not kept beside the new.
-        assert_eq!(derived.get_or_derive("abc", length), Ok(3));
+        assert_eq!(get(&["abc"]), Ok(3));
         assert_eq!(calls.get(), 3);
         // A failure reaches the caller and leaves nothing kept.
-        assert_eq!(derived.get_or_derive("", length), Err("empty"));
-        assert_eq!(derived.get_or_derive("abc", length), Ok(3));
+        assert_eq!(get(&[""]), Err("empty"));
+        assert_eq!(get(&["abc"]), Ok(3));
+        assert_eq!(calls.get(), 5);
+    }
+
+    #[test]
+    fn derived_texts_are_compared_one_by_one_in_order() {
+        let mut derived = Derived::<&str>::new();
+        let calls = Cell::new(0);
+        let mut get = |texts: &[&str], value| {
+            derived.get_or_derive(texts, || {
+                calls.set(calls.get() + 1);
+                Ok::<_, ()>(value)
+            })
+        };
+        assert_eq!(get(&["current", "previous"], "a"), Ok("a"));
+        assert_eq!(get(&["current", "previous"], "x"), Ok("a"));
+        assert_eq!(calls.get(), 1);
+        // The same bytes split otherwise, or in the other order, are other
+        // variables' text: derived again.
+        assert_eq!(get(&["currentp", "revious"], "b"), Ok("b"));
+        assert_eq!(get(&["previous", "current"], "c"), Ok("c"));
+        assert_eq!(get(&["current"], "d"), Ok("d"));
+        assert_eq!(get(&["current", ""], "e"), Ok("e"));
         assert_eq!(calls.get(), 5);
     }
 

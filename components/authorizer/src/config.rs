@@ -9,6 +9,7 @@ use crate::vars::variable;
 use flowgate::decision::proxy_certificate::PROXY_TOKEN_VARIABLE;
 use flowgate::hash::Pepper;
 use flowgate::token::{PREVIOUS_KEY_VARIABLE, SIGNING_KEY_VARIABLE, SigningKeys};
+use flowgate::varcache::Derived;
 use flowgate::verified::Keyring;
 
 /// Longest access-token lifetime accepted from `access_token_ttl`: the
@@ -71,8 +72,7 @@ thread_local! {
     /// second). It is derived from configuration alone and used only when
     /// the text read in this request is the same, so a rotated key takes
     /// effect as soon as its variable is read again.
-    static DERIVED: RefCell<Option<(String, String, Rc<SigningKeys>)>> =
-        const { RefCell::new(None) };
+    static DERIVED: RefCell<Derived<Rc<SigningKeys>>> = const { RefCell::new(Derived::new()) };
 }
 
 /// The signing keys from the variables' text: a plain seed is derived, a
@@ -81,16 +81,11 @@ thread_local! {
 /// already derived them from the same text reuses them.
 pub fn keys_from(current: &str, previous: &str) -> Result<Rc<SigningKeys>, String> {
     DERIVED.with_borrow_mut(|derived| {
-        if let Some((c, p, keys)) = derived.as_ref()
-            && c == current
-            && p == previous
-        {
-            return Ok(Rc::clone(keys));
-        }
-        let keys =
-            Rc::new(SigningKeys::from_variables(current, previous).map_err(|e| e.to_string())?);
-        *derived = Some((current.to_owned(), previous.to_owned(), Rc::clone(&keys)));
-        Ok(keys)
+        derived.get_or_derive(&[current, previous], || {
+            SigningKeys::from_variables(current, previous)
+                .map(Rc::new)
+                .map_err(|e| e.to_string())
+        })
     })
 }
 

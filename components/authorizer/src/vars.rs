@@ -56,8 +56,8 @@ pub fn pepper() -> Result<Pepper, String> {
         return Pepper::from_variable(&text).map_err(|e| e.to_string());
     }
     DECODED_PEPPER.with_borrow_mut(|decoded| {
-        decoded.get_or_derive(&text, |t| {
-            Pepper::from_variable(t).map_err(|e| e.to_string())
+        decoded.get_or_derive(&[&text], || {
+            Pepper::from_variable(&text).map_err(|e| e.to_string())
         })
     })
 }
