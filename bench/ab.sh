@@ -191,9 +191,9 @@ measure() {
 }
 
 # One unrecorded round first: the first measurement of a fresh pair of
-# servers read up to a third low (Spin 4.0.2, 2026-12-02: an API key at
-# 0.66 of the one-read floor, then 0.95 and 0.95), while their first
-# requests and the kernel's socket buffers settle. WARMUP=0 skips it.
+# servers has read up to a third low (Spin 4.0.2, 2026-12-02: an API key at
+# 0.66 of the one-read floor, then 0.95 and 0.95; why was not isolated).
+# It also checks every scenario's answers before anything is recorded.
 if [ "$WARMUP" != 0 ]; then
     say "warming up: every scenario once for ${WARMUP}s, not recorded"
     for name in $SCENARIOS; do
