@@ -420,7 +420,14 @@ pub enum Certificates {
     #[command(
         after_help = "Example:\n  flowgate certificates retire k7q2mzx3abcd4efg 3q2-7wXcz1o0Yw2b0Ag8hRxhqyS-0sBvRzXVUGZ7H1k"
     )]
-    Retire { account: String, thumbprint: String },
+    Retire {
+        /// The account id.
+        account: String,
+        /// The thumbprint, unpadded base64url: one in 64 starts with `-`,
+        /// which must be read as the value, not as an option.
+        #[arg(allow_hyphen_values = true)]
+        thumbprint: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -574,4 +581,26 @@ pub enum Flows {
     /// Show one flow.
     #[command(after_help = "Example:\n  flowgate flows get orders")]
     Get { id: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thumbprint_that_starts_with_a_hyphen_is_a_value() {
+        let thumbprint = "-yQ2b0Ag8hRxhqyS-0sBvRzXVUGZ7H1k3q2-7wXcz1o";
+        let cli = Cli::try_parse_from(["flowgate", "certificates", "retire", "acc", thumbprint])
+            .expect("parses");
+        match cli.command {
+            Command::Certificates(Certificates::Retire {
+                account,
+                thumbprint: parsed,
+            }) => {
+                assert_eq!(account, "acc");
+                assert_eq!(parsed, thumbprint);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
 }
