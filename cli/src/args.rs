@@ -255,7 +255,9 @@ pub struct Generate {
 
 #[derive(Debug, Args)]
 pub struct CreateAccount {
-    /// Name (also the Basic username): A-Z, a-z, 0-9, '.', '_', '-'.
+    /// Name (also the Basic username): A-Z, a-z, 0-9, '.', '_', '-'; it
+    /// may start with `-`, read as the value.
+    #[arg(allow_hyphen_values = true)]
     pub name: String,
     /// Credential type.
     #[arg(long = "type", value_enum, value_name = "TYPE")]
@@ -398,7 +400,14 @@ pub enum Keys {
     },
     /// Remove a public key by key id.
     #[command(after_help = "Example:\n  flowgate keys retire k7q2mzx3abcd4efg k1")]
-    Retire { account: String, key_id: String },
+    Retire {
+        /// The account id.
+        account: String,
+        /// The key id: any visible ASCII, so it may start with `-` (a
+        /// base64url JWK thumbprint does one time in 64), read as the value.
+        #[arg(allow_hyphen_values = true)]
+        key_id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -599,6 +608,52 @@ mod tests {
             }) => {
                 assert_eq!(account, "acc");
                 assert_eq!(parsed, thumbprint);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    fn created(args: &[&str]) -> (String, CredentialType) {
+        let cli = Cli::try_parse_from(args).expect("parses");
+        match cli.command {
+            Command::Accounts(Accounts::Create(c)) => (c.name, c.credential_type),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_account_name_that_starts_with_a_hyphen_is_a_value() {
+        let (name, kind) = created(&["flowgate", "accounts", "create", "-edge", "--type", "basic"]);
+        assert_eq!(name, "-edge");
+        assert!(matches!(kind, CredentialType::Basic));
+        let (name, _) = created(&["flowgate", "accounts", "create", "--type", "basic", "-edge"]);
+        assert_eq!(name, "-edge");
+    }
+
+    #[test]
+    fn options_before_an_account_name_are_still_options() {
+        let (name, kind) = created(&["flowgate", "accounts", "create", "--type", "api_key", "erp"]);
+        assert_eq!(name, "erp");
+        assert!(matches!(kind, CredentialType::ApiKey));
+        let cli = Cli::try_parse_from([
+            "flowgate", "accounts", "create", "-o", "json", "erp", "--type", "api_key",
+        ])
+        .expect("parses");
+        assert!(matches!(cli.global.output, Format::Json));
+        match cli.command {
+            Command::Accounts(Accounts::Create(c)) => assert_eq!(c.name, "erp"),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_key_id_that_starts_with_a_hyphen_is_a_value() {
+        let cli =
+            Cli::try_parse_from(["flowgate", "keys", "retire", "acc", "-k1"]).expect("parses");
+        match cli.command {
+            Command::Keys(Keys::Retire { account, key_id }) => {
+                assert_eq!(account, "acc");
+                assert_eq!(key_id, "-k1");
             }
             other => panic!("parsed as {other:?}"),
         }

@@ -514,6 +514,8 @@ fn keys_and_certificates_rotate_with_material_read_from_files() {
     let cli = Cli::new(&app);
 
     // private_key_jwt: create with one key, add a second, retire the first.
+    // The name and the first key id start with `-`, as both may: read as
+    // values, not as options.
     let first = scratch("key1.pem");
     write(&first, &Ed25519KeyPair::generate().public_key().to_pem());
     let second = scratch("key2.pem");
@@ -521,16 +523,16 @@ fn keys_and_certificates_rotate_with_material_read_from_files() {
     let signer = cli.json(&[
         "accounts",
         "create",
-        "signer",
+        "-signer",
         "--type",
         "private_key_jwt",
         "--public-key",
         first.to_str().expect("path"),
-        "--key-id",
-        "k1",
+        "--key-id=-k1",
     ]);
     let signer_id = signer["id"].as_str().expect("id").to_owned();
     assert!(signer.get("client_id").is_some(), "{signer}");
+    assert_eq!(signer["name"], "-signer", "{signer}");
     let added = cli.json(&[
         "keys",
         "add",
@@ -545,7 +547,7 @@ fn keys_and_certificates_rotate_with_material_read_from_files() {
         Some(2),
         "{added}"
     );
-    cli.run(&["keys", "retire", &signer_id, "k1"]).ok();
+    cli.run(&["keys", "retire", &signer_id, "-k1"]).ok();
     let kids: Vec<Value> = cli.json(&["accounts", "get", &signer_id])["public_keys"]
         .as_array()
         .expect("keys")
