@@ -2,7 +2,8 @@
 //! it supports: `-f/--from <spin.toml>`, `--listen <addr>` (env
 //! `SPIN_HTTP_LISTEN_ADDR`), `--state-dir <dir>` (empty: in-memory store),
 //! `-e/--env NAME=VALUE` (WASI environment of every component, as in Spin),
-//! `--variable NAME=VALUE` (application variable, highest precedence),
+//! `--variable NAME=VALUE | NAME=@FILE | @FILE.json | @FILE.toml`
+//! (application variables, highest precedence; `variables::cli_variable`),
 //! `--key-value KEY=VALUE` (written to the default store at startup),
 //! `--runtime-config-file FILE` (env `RUNTIME_CONFIG_FILE`: key-value stores
 //! on SQLite or Redis) and `--disable-pooling`. See lib.rs for the test-only environment switches.
@@ -14,7 +15,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use flowgate_host::{HostConfig, StateDir};
 
 const USAGE: &str = "usage: flowgate-host up [-f|--from <spin.toml>] [--listen <addr>] \
-[--state-dir <dir>] [-e|--env NAME=VALUE]... [--variable NAME=VALUE]... \
+[--state-dir <dir>] [-e|--env NAME=VALUE]... \
+[--variable NAME=VALUE|NAME=@FILE|@FILE.json|@FILE.toml]... \
 [--key-value KEY=VALUE]... [--runtime-config-file FILE] [--disable-pooling]";
 
 fn pair(s: &str, what: &str) -> Result<(String, String)> {
@@ -67,8 +69,12 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<HostConfig> {
             }
             "-e" | "--env" => config.env.push(pair(&value()?, "--env")?),
             "--variable" => {
-                let (k, v) = pair(&value()?, "--variable")?;
-                config.variables.cli.insert(k, v);
+                let arg = value()?;
+                let pairs = flowgate_host::variables::cli_variable(&arg)
+                    // Not the argument itself: it may hold a secret.
+                    .context("invalid value for '--variable'")?;
+                // A later argument wins, as in Spin.
+                config.variables.cli.extend(pairs);
             }
             "--key-value" => config.key_values.push(pair(&value()?, "--key-value")?),
             "--runtime-config-file" => {

@@ -10,12 +10,46 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use wasmtime::component::HasData;
 
 use crate::bindings::fermyon::spin::variables::{Error as VarError, Host};
 use crate::manifest::Manifest;
 use crate::template::{Part, check_name, parse_template};
+
+/// The values one `--variable` argument gives, in the forms `spin up` takes
+/// (`crates/variables-static/src/source.rs` at `v4.0.2`, the same at
+/// `v3.6.3`): `NAME=VALUE`; `NAME=@FILE`, the file's text as it is
+/// (trailing newline included); and `@FILE.json` or `@FILE.toml`, a table
+/// of names to string values. Anything else is refused with Spin's message,
+/// so a value is never taken for what the caller did not mean. Files are
+/// read here, once, as Spin reads them once when it starts.
+pub fn cli_variable(arg: &str) -> Result<Vec<(String, String)>> {
+    let read = |path: &str| {
+        std::fs::read_to_string(path).with_context(|| format!("Failed to read \"{path}\"."))
+    };
+    if let Some(path) = arg.strip_prefix('@') {
+        let table: HashMap<String, String> =
+            match Path::new(path).extension().and_then(|e| e.to_str()) {
+                Some("json") => serde_json::from_str(&read(path)?)
+                    .with_context(|| format!("Failed to parse JSON from \"{path}\"."))?,
+                Some("toml") => toml::from_str(&read(path)?)
+                    .with_context(|| format!("Failed to parse TOML from \"{path}\"."))?,
+                _ => bail!("variable files must end in .json or .toml"),
+            };
+        let mut pairs: Vec<_> = table.into_iter().collect();
+        pairs.sort();
+        return Ok(pairs);
+    }
+    let Some((name, value)) = arg.split_once('=') else {
+        bail!("variables must be in the form 'key=value' or '@file'");
+    };
+    let value = match value.strip_prefix('@') {
+        Some(path) => read(path)?,
+        None => value.to_owned(),
+    };
+    Ok(vec![(name.to_owned(), value)])
+}
 
 /// Where variable values come from, besides the process environment.
 #[derive(Debug, Clone, Default)]
@@ -156,5 +190,82 @@ impl Host for VariablesView<'_> {
     ) -> wasmtime::Result<std::result::Result<String, VarError>> {
         *self.reads += 1;
         Ok(self.variables.get(&name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cli_variable;
+
+    /// A file of `text` in a fresh directory, named `name`.
+    fn file(name: &str, text: &str) -> String {
+        let dir = std::env::temp_dir().join(format!(
+            "flowgate-host-variables-{}-{name}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        path.to_str().expect("utf-8 path").to_owned()
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_name_and_a_value_are_taken_literally() {
+        assert_eq!(
+            cli_variable("issuer=https://a.example").expect("ok"),
+            pairs(&[("issuer", "https://a.example")])
+        );
+        // Only the first `=` separates; an empty value is a value.
+        assert_eq!(cli_variable("k=a=b").expect("ok"), pairs(&[("k", "a=b")]));
+        assert_eq!(cli_variable("k=").expect("ok"), pairs(&[("k", "")]));
+    }
+
+    #[test]
+    fn a_value_from_a_file_is_its_text_as_it_is() {
+        let path = file("pepper.txt", "00ff\n");
+        assert_eq!(
+            cli_variable(&format!("hmac_pepper=@{path}")).expect("ok"),
+            pairs(&[("hmac_pepper", "00ff\n")])
+        );
+    }
+
+    #[test]
+    fn json_and_toml_files_give_every_name_they_hold() {
+        let json = file(
+            "vars.json",
+            r#"{"issuer": "https://j.example", "access_token_ttl": "60"}"#,
+        );
+        assert_eq!(
+            cli_variable(&format!("@{json}")).expect("ok"),
+            pairs(&[("access_token_ttl", "60"), ("issuer", "https://j.example")])
+        );
+        let toml = file(
+            "vars.toml",
+            "issuer = \"https://t.example\"\nsigning_key_previous = \"\"\n",
+        );
+        assert_eq!(
+            cli_variable(&format!("@{toml}")).expect("ok"),
+            pairs(&[
+                ("issuer", "https://t.example"),
+                ("signing_key_previous", "")
+            ])
+        );
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_spins_message() {
+        let refused = |arg: &str| format!("{:#}", cli_variable(arg).expect_err(arg));
+        assert!(refused("no-equals-sign").contains("must be in the form 'key=value' or '@file'"));
+        assert!(refused("@vars.yaml").contains("must end in .json or .toml"));
+        assert!(refused("@/nonexistent/vars.toml").contains("Failed to read"));
+        assert!(refused("k=@/nonexistent/value.txt").contains("Failed to read"));
+        let not_strings = file("numbers.toml", "access_token_ttl = 60\n");
+        assert!(refused(&format!("@{not_strings}")).contains("Failed to parse TOML"));
     }
 }

@@ -150,6 +150,10 @@ pub struct Options {
     /// A Spin runtime config file (`--runtime-config-file`, which both the
     /// test host and `spin up` take), e.g. to put the store on Redis.
     pub runtime_config: Option<PathBuf>,
+    /// `--variable` arguments, in order (`NAME=VALUE`, `NAME=@FILE`,
+    /// `@FILE.json`, `@FILE.toml`: both hosts take them, ahead of the
+    /// environment).
+    pub variable_args: Vec<String>,
 }
 
 /// A running app.
@@ -218,6 +222,7 @@ impl Options {
             state_dir: None,
             key_values: vec![],
             runtime_config: None,
+            variable_args: vec![],
             issuers: vec![],
             program: None,
         }
@@ -319,6 +324,12 @@ impl Options {
         self
     }
 
+    /// Adds a `--variable` argument.
+    pub fn variable_arg(mut self, arg: &str) -> Self {
+        self.variable_args.push(arg.into());
+        self
+    }
+
     /// Sets an environment variable of the host process.
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.push((name.into(), value.into()));
@@ -362,6 +373,9 @@ impl Options {
         }
         if let Some(path) = &self.runtime_config {
             cmd.arg("--runtime-config-file").arg(path);
+        }
+        for arg in &self.variable_args {
+            cmd.arg("--variable").arg(arg);
         }
         for (name, value) in &self.variables {
             let key = format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase());
