@@ -32,7 +32,10 @@
 # "kv_vars4/kv_floor" (what four variable reads cost) with AFTER=floors too. Nothing is built: build both
 # first. REDIS=1 gives each side its own redis-server (on wrk's core) as
 # its `default` store, through a Spin runtime config, as a multi-host
-# deployment runs. ROUNDS (default 6), DURATION in seconds (default 5), CONNECTIONS
+# deployment runs. VARIABLES (env or cli, bench/lib.sh) says how both
+# sides get their variables; BEFORE_VARIABLES overrides it for the before
+# side (BEFORE=$PWD/spin.toml BEFORE_VARIABLES=env VARIABLES=cli: what
+# passing them as `--variable` saves). ROUNDS (default 6), DURATION in seconds (default 5), CONNECTIONS
 # (default 8), SCENARIOS (default "api_key bearer_access_token
 # token_endpoint") and WARMUP (seconds of one unrecorded round of every
 # scenario before the first, default 2; 0 skips it) tune it. Needs two
@@ -74,9 +77,10 @@ UPSTREAM="http://127.0.0.1:$UPSTREAM_PORT"
 # an access token; prints "url pid admin_token api_key client_basic" (the
 # variables of bench/lib.sh are per app, so each app gets its own WORK).
 start_side() {
-    local manifest=$1
+    local manifest=$1 VARIABLES=${VARIABLES:-env}
     WORK=$WORK_ROOT/$2
     mkdir -p "$WORK"
+    if [ "$2" = before ]; then VARIABLES=${BEFORE_VARIABLES:-$VARIABLES}; fi
     if [ "$manifest" = floors ]; then
         local port
         port=$(free_port)

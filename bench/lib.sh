@@ -84,27 +84,75 @@ wait_port() {
     die "$what did not come up on port $port (logs in $WORK)"
 }
 
+# manifest_variables MANIFEST: every application variable MANIFEST declares,
+# one "name<TAB>default" line each (empty default for a required one).
+manifest_variables() {
+    python3 - "$1" <<'EOF'
+import sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    variables = tomllib.load(f).get("variables", {})
+for name, spec in sorted(variables.items()):
+    print(f"{name}\t{spec.get('default', '')}")
+EOF
+}
+
+# up_variables MANIFEST NAME=VALUE...: sets UP_ENV (assignments for `env`)
+# and UP_VARIABLES (arguments of `up`) that give the app of MANIFEST these
+# variables the way VARIABLES says: `env` (the default) as SPIN_VARIABLE_NAME
+# in its environment, `cli` as `--variable NAME=VALUE`, one for every
+# variable the manifest declares (its default where none is given here;
+# one given here that the manifest does not declare is left out, as Spin
+# ignores such an environment variable).
+# On released Spin the two do not cost the same: `--variable` values sit in
+# a static provider that is asked first, while every read that reaches
+# Spin's environment provider runs inside `tokio::task::block_in_place`
+# (crates/runtime-factors/src/build.rs and crates/variables-env/src/lib.rs
+# at v4.0.2, the same at v3.6.3). A variable left off the command line would
+# still reach that provider, hence all of them (docs/benchmarks.md,
+# "Variables on the command line"). The values are throw-away ones.
+up_variables() {
+    local manifest=$1 pair name value
+    shift
+    local -A set=()
+    for pair in "$@"; do set[${pair%%=*}]=${pair#*=}; done
+    UP_ENV=()
+    UP_VARIABLES=()
+    case ${VARIABLES:-env} in
+    env)
+        for name in "${!set[@]}"; do UP_ENV+=("SPIN_VARIABLE_${name^^}=${set[$name]}"); done
+        ;;
+    cli)
+        while IFS=$'\t' read -r name value; do
+            [ -n "${set[$name]+x}" ] && value=${set[$name]}
+            UP_VARIABLES+=(--variable "$name=$value")
+        done < <(manifest_variables "$manifest")
+        ;;
+    *) die "VARIABLES must be env or cli" ;;
+    esac
+}
+
 # Starts flowgate's spin.toml on APP_PORT; PIN (e.g. "taskset -c 0") prefixes
 # the command; UP_ARGS adds arguments to `up` (Spin's `--quiet`, for one:
 # component output then goes to the log files only, not also to Spin's
-# stderr). Sets APP and ADMIN_TOKEN.
+# stderr); VARIABLES, see up_variables. Sets APP and ADMIN_TOKEN.
 start_flowgate() {
     local upstream=$1
     ADMIN_TOKEN="adm-$(python3 -c 'import secrets; print(secrets.token_hex(20))')"
     APP_PORT=$(free_port)
     APP="http://127.0.0.1:$APP_PORT"
-    say "starting flowgate ($RUNTIME_NAME) on 127.0.0.1:$APP_PORT ${PIN:-}, signing key: ${KEY_FORM:-bound} form"
+    say "starting flowgate ($RUNTIME_NAME) on 127.0.0.1:$APP_PORT ${PIN:-}, signing key: ${KEY_FORM:-bound} form, variables: ${VARIABLES:-env}"
     mkdir -p "$WORK/state-app"
+    up_variables "$MANIFEST" \
+        "admin_token=$ADMIN_TOKEN" \
+        "hmac_pepper=$(python3 -c 'import secrets; print(secrets.token_hex(32))')" \
+        "signing_key=$(signing_key)" \
+        "issuer=$APP" \
+        "orders_upstream=$upstream" \
+        "reports_upstream=$upstream"
     # shellcheck disable=SC2086 # PIN and UP_ARGS are split on purpose
-    SPIN_VARIABLE_ADMIN_TOKEN=$ADMIN_TOKEN \
-    SPIN_VARIABLE_HMAC_PEPPER=$(python3 -c 'import secrets; print(secrets.token_hex(32))') \
-    SPIN_VARIABLE_SIGNING_KEY=$(signing_key) \
-    SPIN_VARIABLE_ISSUER="$APP" \
-    SPIN_VARIABLE_ORDERS_UPSTREAM="$upstream" \
-    SPIN_VARIABLE_REPORTS_UPSTREAM="$upstream" \
-        ${PIN:-} "$RUNTIME" up --from "$MANIFEST" --listen "127.0.0.1:$APP_PORT" \
+    env "${UP_ENV[@]}" ${PIN:-} "$RUNTIME" up --from "$MANIFEST" --listen "127.0.0.1:$APP_PORT" \
         --state-dir "$WORK/state-app" ${RUNTIME_CONFIG:+--runtime-config-file "$RUNTIME_CONFIG"} \
-        ${UP_ARGS:-} >"$WORK/app.log" 2>&1 </dev/null &
+        "${UP_VARIABLES[@]}" ${UP_ARGS:-} >"$WORK/app.log" 2>&1 </dev/null &
     APP_PID=$!
     PIDS+=("$APP_PID")
     wait_port "$APP_PORT" flowgate
@@ -172,21 +220,23 @@ EOF
 # FLOORS_MANIFEST) on PORT, PIN-prefixed like start_flowgate, its proxy
 # floor forwarding to UPSTREAM; sets FLOORS_PID and FLOOR_RECORD (the
 # one-read floor's record: about the size of an account record). The
-# variables `?vars=N` reads are set as flowgate's are: three from the
-# environment, one left at its default.
+# variables `?vars=N` reads are set as flowgate's are: three given, one
+# left at its default; VARIABLES says how (up_variables).
 start_floors() {
     local port=$1 upstream=$2
     say "starting the floors (bench/floors.spin.toml) on 127.0.0.1:$port ${PIN:-}"
     FLOOR_RECORD=$(python3 -c 'import json; print(json.dumps({"id": "0" * 26, "name": "floor", "status": "active", "flows": ["orders"], "digest": "f" * 64, "created_at": 1764460800, "pad": "x" * 60}))')
     mkdir -p "$WORK/state-floors"
+    local manifest=${FLOORS_MANIFEST:-$ROOT/bench/floors.spin.toml}
+    up_variables "$manifest" \
+        "upstream=$upstream" \
+        "bench_a=http://127.0.0.1:$port" \
+        "bench_b=$(python3 -c 'import secrets; print(secrets.token_hex(32))')" \
+        "bench_c=$(python3 -c 'import secrets; print(secrets.token_hex(96))')"
     # shellcheck disable=SC2086 # PIN is a command prefix, split on purpose
-    SPIN_VARIABLE_UPSTREAM="$upstream" \
-    SPIN_VARIABLE_BENCH_A="http://127.0.0.1:$port" \
-    SPIN_VARIABLE_BENCH_B=$(python3 -c 'import secrets; print(secrets.token_hex(32))') \
-    SPIN_VARIABLE_BENCH_C=$(python3 -c 'import secrets; print(secrets.token_hex(96))') \
-        ${PIN:-} "$RUNTIME" up --from "${FLOORS_MANIFEST:-$ROOT/bench/floors.spin.toml}" \
+    env "${UP_ENV[@]}" ${PIN:-} "$RUNTIME" up --from "$manifest" \
         --listen "127.0.0.1:$port" --state-dir "$WORK/state-floors" \
-        --key-value "floor=$FLOOR_RECORD" >"$WORK/floors.log" 2>&1 </dev/null &
+        --key-value "floor=$FLOOR_RECORD" "${UP_VARIABLES[@]}" >"$WORK/floors.log" 2>&1 </dev/null &
     FLOORS_PID=$!
     PIDS+=("$FLOORS_PID")
 }

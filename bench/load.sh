@@ -24,6 +24,8 @@
 # (test host only: send each scenario 20 times with the host's
 # FLOWGATE_HOST_MEMORY_LOG on, report each one's peak linear memory, no wrk),
 # KEY_FORM=plain (a plain seed as `signing_key` instead of the bound form),
+# VARIABLES=cli (the variables as `spin up --variable` arguments, floors
+# included, instead of SPIN_VARIABLE_* in the environment; bench/lib.sh),
 # MANIFEST (the app's manifest, default spin.toml: another build of the same
 # app can be measured against the same floors; ignored with AUTHORIZER=p3),
 # FLOORS_MANIFEST (default bench/floors.spin.toml; AUTHORIZER=p3 runs the

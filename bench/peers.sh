@@ -26,7 +26,8 @@
 #
 # Knobs (environment): DURATION (seconds per wrk run, default 8), ROUNDS (4),
 # CONNECTIONS (8), SERVER_CORE (0), WRK_CORE (1), SKIP_BUILD=1, KEY_FORM=plain
-# (a plain seed as `signing_key` instead of the bound form).
+# (a plain seed as `signing_key` instead of the bound form), VARIABLES=cli
+# (the variables as `spin up --variable` arguments, bench/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)

@@ -18,8 +18,11 @@
 #   3. tokens per CPU-second against oidc-provider (bench/peers.sh);
 #   4. proxy mode against the proxy floor (and, for reference, the proxy
 #      floor that also reads once).
-# Knobs: ROUNDS (3), DURATION (4 s), PEER_ROUNDS (4), SKIP_BUILD=1, and WARMUP
-# (bench/ab.sh's unrecorded first round, 2 s). Needs what
+# Knobs: ROUNDS (3), DURATION (4 s), PEER_ROUNDS (4), SKIP_BUILD=1, WARMUP
+# (bench/ab.sh's unrecorded first round, 2 s), and VARIABLES=cli (every
+# app, floors included, gets its variables as `spin up --variable`
+# arguments instead of SPIN_VARIABLE_* in its environment; bench/lib.sh,
+# up_variables). Needs what
 # bench/ab.sh and bench/peers.sh need (two cores, taskset, wrk, Node 20).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
