@@ -6,21 +6,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{Options, random_hex, signing_key, start, start_fails};
+use common::{Options, fresh_dir, random_hex, signing_key, start, start_fails};
 use serde_json::json;
-
-/// A fresh directory for this test's variable files.
-fn dir() -> PathBuf {
-    let dir = common::root().join("target/e2e").join(format!(
-        "variables-{}-{}",
-        std::process::id(),
-        random_hex(4)
-    ));
-    std::fs::create_dir_all(&dir).expect("dir");
-    dir
-}
 
 fn arg(prefix: &str, path: &std::path::Path) -> String {
     format!("{prefix}@{}", path.to_str().expect("utf-8 path"))
@@ -28,7 +15,7 @@ fn arg(prefix: &str, path: &std::path::Path) -> String {
 
 #[test]
 fn variables_from_files_on_the_command_line_configure_the_app_and_beat_the_environment() {
-    let dir = dir();
+    let dir = fresh_dir("variables");
     let admin_token = format!("adm-{}", random_hex(20));
     let secrets = dir.join("secrets.toml");
     std::fs::write(

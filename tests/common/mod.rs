@@ -172,7 +172,9 @@ pub struct App {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-fn fresh_dir(kind: &str) -> PathBuf {
+/// A new directory under `target/e2e`, named after `kind`, this process
+/// and a counter.
+pub fn fresh_dir(kind: &str) -> PathBuf {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let dir = root().join("target/e2e").join(format!(
         "{kind}-{}-{n}-{}",
