@@ -30,7 +30,7 @@ use flowgate::env::Random;
 use flowgate::hash::{Domain, Pepper};
 use flowgate::path::normalise;
 use flowgate::policy::{flow_by_id, flow_for_path, parse_flow};
-use flowgate::secret::{NewSecret, ParsedSecret, SecretKind, generate_id};
+use flowgate::secret::{NewSecret, ParsedSecret, SecretKind, Untagged, generate_id};
 use flowgate::token::{NewAccessToken, SigningKeys};
 use flowgate_flows::FLOWS;
 
@@ -65,7 +65,7 @@ fn record(kind: CredentialType, secret: &str, pepper: &Pepper, id: &str) -> Vec<
     let digest = |text: &str| serde_json::to_value(pepper.digest(Domain::Credential, text));
     let tokens: Vec<serde_json::Value> = (0..3)
         .map(|i| {
-            let token = NewSecret::generate(SecretKind::ApiToken, id, &random);
+            let token = NewSecret::generate(SecretKind::ApiToken, id, &random, pepper);
             serde_json::json!({
                 "id": format!("tok{i}"), "name": format!("ci-{i}"),
                 "digest": digest(token.expose()).expect("digest"),
@@ -91,9 +91,10 @@ fn credentials(c: &mut Criterion) {
     let pepper = Pepper::from_variable(PEPPER).expect("pepper");
     let random = Counter(std::cell::Cell::new(1));
     let id = generate_id(&random);
-    let key = NewSecret::generate(SecretKind::ApiKey, &id, &random).into_string();
+    let key = NewSecret::generate(SecretKind::ApiKey, &id, &random, &pepper).into_string();
     let key_record = record(CredentialType::ApiKey, &key, &pepper, &id);
-    let password = NewSecret::generate(SecretKind::BasicPassword, &id, &random).into_string();
+    let password =
+        NewSecret::generate(SecretKind::BasicPassword, &id, &random, &pepper).into_string();
     let basic_record = record(CredentialType::Basic, &password, &pepper, &id);
     let basic_header = format!("Basic {}", STANDARD.encode(format!("partner-a:{password}")));
 
@@ -104,6 +105,7 @@ fn credentials(c: &mut Criterion) {
     g.bench_function("api_key/authenticate", |b| {
         b.iter(|| {
             let secret = ParsedSecret::parse(black_box(&key)).expect("well-formed");
+            secret.admit(&pepper, || Untagged::Refuse).expect("tagged");
             authenticate(Some(black_box(&key_record)), secret, None, &pepper, NOW)
                 .expect("valid key")
         })
@@ -344,7 +346,7 @@ fn paths_and_grants(c: &mut Criterion) {
     let pepper = Pepper::from_variable(PEPPER).expect("pepper");
     let random = Counter(std::cell::Cell::new(3));
     let id = generate_id(&random);
-    let key = NewSecret::generate(SecretKind::ApiKey, &id, &random).into_string();
+    let key = NewSecret::generate(SecretKind::ApiKey, &id, &random, &pepper).into_string();
     let rec = record(CredentialType::ApiKey, &key, &pepper, &id);
     let secret = ParsedSecret::parse(&key).expect("well-formed");
     let principal = authenticate(Some(&rec), secret, None, &pepper, NOW).expect("valid");

@@ -100,6 +100,9 @@ pub enum Domain {
     ProxyToken,
     /// An access token whose signature was verified (`crate::verified`).
     VerifiedToken,
+    /// The keyed tag inside a generated secret (`crate::secret`): proves,
+    /// before any store read, that flowgate made the value.
+    SecretTag,
 }
 
 impl Domain {
@@ -109,6 +112,7 @@ impl Domain {
             Self::AdminToken => b"flowgate/admin-token/v1",
             Self::ProxyToken => b"flowgate/proxy-token/v1",
             Self::VerifiedToken => b"flowgate/verified-token/v2",
+            Self::SecretTag => b"flowgate/secret-tag/v1",
         }
     }
 }
@@ -127,6 +131,11 @@ impl Digest {
     /// Wraps raw digest bytes.
     pub const fn from_raw(bytes: [u8; 32]) -> Self {
         Self(bytes)
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
     }
 
     /// Compares in constant time.

@@ -6,7 +6,8 @@ mod common;
 use common::skip::skip_on_real_spin;
 use common::upstream::{self, Upstream};
 use common::{App, Options, contains, start};
-use flowgate::secret::SecretKind;
+use flowgate::hash::{Domain, Pepper};
+use flowgate::secret::{NewSecret, SecretKind};
 use serde_json::json;
 
 fn app_with_upstreams() -> (App, Upstream, Upstream) {
@@ -130,13 +131,14 @@ fn unknown_malformed_and_mistyped_keys_are_unauthorized() {
     let app = start(Options::new());
     let (id, key) = app
         .create_account(json!({ "name": "k", "credential_type": "api_key", "flows": ["orders"] }));
-    // Same shape, same account, valid checksum, but never issued.
-    let forged =
-        flowgate::secret::NewSecret::generate(SecretKind::ApiKey, &id, &OsRandom).into_string();
+    // Same shape, same account, valid checksum and tag, but never issued.
+    let forged = unissued(&app, &id);
     // A key of the right kind for an account that does not exist.
-    let stranger =
-        flowgate::secret::NewSecret::generate(SecretKind::ApiKey, "aaaaaaaaaaaaaaaa", &OsRandom)
-            .into_string();
+    let stranger = unissued(&app, "aaaaaaaaaaaaaaaa");
+    // Made up without the pepper (valid checksum, wrong tag), and the
+    // untagged form of before the tag: both refused before the store.
+    let made_up = common::forged_key(&id);
+    let untagged = common::untagged_key(&id);
     let mut typo = key.clone().into_bytes();
     let last = typo.len() - 10;
     typo[last] = if typo[last] == b'a' { b'b' } else { b'a' };
@@ -147,6 +149,8 @@ fn unknown_malformed_and_mistyped_keys_are_unauthorized() {
         stranger.as_str(),
         typo.as_str(),
         wrong_account.as_str(),
+        made_up.as_str(),
+        untagged.as_str(),
         "hello",
         "fgak_",
     ] {
@@ -167,8 +171,7 @@ fn every_refusal_leaves_its_detail_in_the_log() {
     let (id, _key) = app.create_account(
         json!({ "name": "logged", "credential_type": "api_key", "flows": ["orders"] }),
     );
-    let forged =
-        flowgate::secret::NewSecret::generate(SecretKind::ApiKey, &id, &OsRandom).into_string();
+    let forged = unissued(&app, &id);
     let refusals = 12;
     for i in 0..refusals {
         let path = format!("/flows/orders/refusal-{i}");
@@ -632,6 +635,13 @@ fn each_authorizer_request_costs_at_most_one_store_read() {
     );
 }
 
+/// A well-formed API key of `account_id`, tagged with `app`'s pepper as an
+/// issued one is, that was never issued: refused after the store read.
+fn unissued(app: &App, account_id: &str) -> String {
+    let pepper = Pepper::from_variable(&app.pepper).expect("the app's pepper");
+    NewSecret::generate(SecretKind::ApiKey, account_id, &OsRandom, &pepper).into_string()
+}
+
 /// The OS CSPRNG, for forging well-formed keys that were never issued.
 struct OsRandom;
 
@@ -642,4 +652,66 @@ impl flowgate::env::Random for OsRandom {
             *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex");
         }
     }
+}
+
+/// A store from before the keyed tag holds the digest of an untagged key
+/// (seeded here with `--key-value`, as such a store would hold it). The
+/// manifest's `untagged_secrets = "refuse"` refuses that key before the
+/// store is read, and says so in the log; with "accept" in both
+/// components it is verified against the store as before, so a wrong
+/// untagged key is still refused there.
+#[test]
+fn untagged_secrets_of_an_older_store_follow_the_manifest() {
+    let id = "untaggedaccounta";
+    let key = common::untagged_key(id);
+    let options = Options::new();
+    let pepper = options
+        .variables
+        .iter()
+        .find_map(|(n, v)| (n == "hmac_pepper").then(|| v.clone()))
+        .flatten()
+        .expect("a pepper");
+    let digest = Pepper::from_variable(&pepper)
+        .expect("pepper")
+        .digest(Domain::Credential, &key)
+        .encode();
+    let record = json!({
+        "id": id, "name": "before-the-tag", "credential_type": "api_key",
+        "status": "active", "grants": ["orders"],
+        "secrets": [{ "digest": digest, "created_at": 1 }],
+        "created_at": 1, "updated_at": 1
+    })
+    .to_string();
+    let seeded = options.key_value(&format!("acct/{id}"), &record);
+
+    let refusing = start(seeded.clone());
+    let path = "/flows/orders/untagged";
+    assert_unauthorized(&authorize(&refusing, "GET", path, ("X-API-Key", &key)));
+    let line = format!(
+        "flowgate authorizer: deny path={path} account={id} reason=untagged secret refused (untagged_secrets)"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while !refusing.logs().contains(&line) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(refusing.logs().contains(&line), "{}", refusing.logs());
+    drop(refusing);
+
+    let accepting = start(seeded.manifest_line(
+        "untagged_secrets = \"refuse\"",
+        "untagged_secrets = \"accept\"",
+    ));
+    let r = authorize(&accepting, "GET", "/flows/orders/1", ("X-API-Key", &key));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mut wrong = key.clone().into_bytes();
+    wrong[30] = if wrong[30] == b'a' { b'b' } else { b'a' };
+    let signed = String::from_utf8(wrong[..wrong.len() - 8].to_vec()).expect("ascii");
+    let wrong = format!("{signed}{}", flowgate::secret::checksum(&signed));
+    assert_ne!(wrong, key);
+    assert_unauthorized(&authorize(
+        &accepting,
+        "GET",
+        "/flows/orders/1",
+        ("X-API-Key", &wrong),
+    ));
 }

@@ -67,12 +67,7 @@ fn malformed_variables_fail_closed_naming_the_variable() {
         ),
     ];
     // A well-formed key, so that the pepper is actually needed.
-    let key = flowgate::secret::NewSecret::generate(
-        flowgate::secret::SecretKind::ApiKey,
-        "aaaaaaaaaaaaaaaa",
-        &Fixed,
-    )
-    .into_string();
+    let key = common::forged_key("aaaaaaaaaaaaaaaa");
     for (name, bad, path) in cases {
         let app = start(Options::new().variable(name, Some(bad)));
         let r = app.send(
@@ -93,14 +88,5 @@ fn malformed_variables_fail_closed_naming_the_variable() {
             !logs.contains(bad),
             "the log must not repeat the value of `{name}`"
         );
-    }
-}
-
-/// A fixed random source for a well-formed test key.
-struct Fixed;
-
-impl flowgate::env::Random for Fixed {
-    fn fill(&self, buf: &mut [u8]) {
-        buf.fill(7);
     }
 }

@@ -31,9 +31,12 @@ impl Random for OsRandom {
     }
 }
 
-/// A secret with a valid prefix and checksum that no account holds.
-fn well_formed(kind: SecretKind, account_id: &str) -> String {
-    NewSecret::generate(kind, account_id, &OsRandom).into_string()
+/// A secret with a valid prefix, checksum and tag (under `app`'s pepper)
+/// that no account holds: it is refused after the store read, so under
+/// faults it meets the store like a valid one.
+fn well_formed(app: &App, kind: SecretKind, account_id: &str) -> String {
+    let pepper = flowgate::hash::Pepper::from_variable(&app.pepper).expect("the app's pepper");
+    NewSecret::generate(kind, account_id, &OsRandom, &pepper).into_string()
 }
 
 /// One kind of request: what it sends and whether its credential is valid.
@@ -142,13 +145,13 @@ fn accounts(app: &App) -> Vec<Probe> {
             "api_key wrong secret",
             false,
             "X-API-Key",
-            well_formed(SecretKind::ApiKey, &key_id),
+            well_formed(app, SecretKind::ApiKey, &key_id),
         ),
         probe(
             "api_key unknown account",
             false,
             "X-API-Key",
-            well_formed(SecretKind::ApiKey, &stranger),
+            well_formed(app, SecretKind::ApiKey, &stranger),
         ),
         probe("api_key disabled account", false, "X-API-Key", off_key),
         probe("basic", true, "Authorization", basic("ld-basic", &password)),
@@ -158,7 +161,7 @@ fn accounts(app: &App) -> Vec<Probe> {
             "Authorization",
             basic(
                 "ld-basic",
-                &well_formed(SecretKind::BasicPassword, &basic_id),
+                &well_formed(app, SecretKind::BasicPassword, &basic_id),
             ),
         ),
         probe(
@@ -183,7 +186,7 @@ fn accounts(app: &App) -> Vec<Probe> {
             "api token wrong secret",
             false,
             "Authorization",
-            format!("Bearer {}", well_formed(SecretKind::ApiToken, &key_id)),
+            format!("Bearer {}", well_formed(app, SecretKind::ApiToken, &key_id)),
         ),
         probe(
             "access token",
@@ -207,7 +210,7 @@ fn accounts(app: &App) -> Vec<Probe> {
             "wrong client secret at token endpoint",
             false,
             &client_id,
-            &well_formed(SecretKind::ClientSecret, &client_id),
+            &well_formed(app, SecretKind::ClientSecret, &client_id),
         ),
     ]
 }

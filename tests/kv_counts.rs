@@ -21,7 +21,8 @@ mod common;
 
 use common::certs::certificate;
 use common::skip::skip_on_real_spin;
-use common::{App, Options, basic, forged_key, start};
+use common::{App, Options, basic, forged_key, forged_secret, start, untagged_key};
+use flowgate::secret::SecretKind;
 use jwt_simple::prelude::*;
 use serde_json::json;
 
@@ -87,6 +88,23 @@ struct Case {
     expected: Counts,
     request: Box<dyn Fn(&App) -> u16>,
     status: u16,
+}
+
+/// An API key refused before any store call, on every request.
+fn refused_unread(name: &'static str, key: String) -> Case {
+    Case {
+        name,
+        first: Counts {
+            reads: 0,
+            writes: 0,
+        },
+        expected: Counts {
+            reads: 0,
+            writes: 0,
+        },
+        status: 401,
+        request: Box::new(move |app| app.at_orders(&[("X-API-Key", &key)])),
+    }
 }
 
 #[test]
@@ -301,8 +319,8 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             },
             status: 401,
             request: Box::new({
-                let forged = forged_key(&recorded_id);
-                move |app| app.at_orders(&[("X-API-Key", &forged)])
+                let unissued = app.unissued_key(&recorded_id);
+                move |app| app.at_orders(&[("X-API-Key", &unissued)])
             }),
         },
         Case {
@@ -363,9 +381,38 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             expected: read(1),
             status: 401,
             request: Box::new({
-                // Same account, another well-formed key: one read, then no match.
-                let forged = forged_key(&key_id);
-                move |app| app.at_orders(&[("X-API-Key", &forged)])
+                // Same account, another well-formed key with a valid tag (as
+                // a key replaced by a reset has): one read, then no match.
+                let unissued = app.unissued_key(&key_id);
+                move |app| app.at_orders(&[("X-API-Key", &unissued)])
+            }),
+        },
+        // Issue 16: made up without the pepper, its keyed tag fails; and
+        // the form of before the tag, under the manifest's
+        // `untagged_secrets = "refuse"`. Both refused before the store, as a
+        // malformed key is.
+        refused_unread("denied: made-up key of a real account", forged_key(&key_id)),
+        refused_unread(
+            "denied: untagged key of a real account",
+            untagged_key(&key_id),
+        ),
+        Case {
+            name: "token endpoint: made-up client secret",
+            first: read(0),
+            expected: read(0),
+            status: 401,
+            request: Box::new({
+                let header = basic(
+                    &client_id,
+                    &forged_secret(SecretKind::ClientSecret, &client_id),
+                );
+                move |app| {
+                    token_request(
+                        app,
+                        "grant_type=client_credentials",
+                        &[("Authorization", &header)],
+                    )
+                }
             }),
         },
         Case {
@@ -512,6 +559,20 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         );
     }
     println!("{table}");
+
+    // Issue 16: management refuses a made-up API key before the store too.
+    let made_up = forged_key(&key_id);
+    let (status, line) = logged(&app, &log, "management", |app: &App| {
+        app.send(
+            "GET",
+            "/admin/v1/accounts",
+            &[("Authorization", &format!("Bearer {made_up}"))],
+            b"",
+        )
+        .status
+    });
+    assert_eq!(status, 401, "a made-up key at management");
+    assert_eq!(counts_of(&line), read(0), "{line}");
 
     // Issue 16: with verified tokens, replay marks and rate-limit counters
     // now in the store, management's listings and prune read indexes, never

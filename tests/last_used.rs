@@ -67,7 +67,7 @@ fn each_credential_records_its_last_use_and_management_shows_it() {
     let (idle_id, _) = app.create_account(
         json!({ "name": "idle", "credential_type": "api_key", "flows": ["orders"] }),
     );
-    let wrong = format!("fgak_{idle_id}_{}", "a".repeat(40));
+    let wrong = app.unissued_key(&idle_id);
     assert_eq!(app.at_orders(&[("X-API-Key", &wrong)]), 401);
     assert!(account(&app, &idle_id)["last_used_at"].is_null());
 }

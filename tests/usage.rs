@@ -620,10 +620,14 @@ fn usage_figures_count_each_outcome_of_a_recorded_account(s: &Setup) {
     for _ in 0..2 {
         assert_eq!(app.send("GET", "/authorize", &reports, b"").status, 403);
     }
+    let unissued = app.unissued_key(&limited);
+    assert_eq!(authorize(app, ("X-API-Key", &unissued), &[]).status, 401);
+    // Made up without the pepper: refused before the record is read, so
+    // counted nowhere (issue 16).
     let forged = forged_key(&limited);
     assert_eq!(authorize(app, ("X-API-Key", &forged), &[]).status, 401);
     // A key of no account: counted nowhere.
-    let unknown = forged_key(&"a".repeat(16));
+    let unknown = app.unissued_key(&"a".repeat(16));
     assert_eq!(authorize(app, ("X-API-Key", &unknown), &[]).status, 401);
 
     // Opted in, and its quota of one is spent by the first request.

@@ -212,7 +212,8 @@ impl Admin<'_> {
         } = new;
         let (id, name) = (id.to_owned(), name.to_owned());
         let now = self.clock.now();
-        let secret = secret_kind.map(|kind| NewSecret::generate(kind, &id, self.random));
+        let secret =
+            secret_kind.map(|kind| NewSecret::generate(kind, &id, self.random, self.pepper));
         let account = Account {
             id: id.clone(),
             name: name.clone(),

@@ -35,7 +35,7 @@ impl Admin<'_> {
             )
         })?;
         let now = self.clock.now();
-        let secret = NewSecret::generate(kind, id, self.random);
+        let secret = NewSecret::generate(kind, id, self.random, self.pepper);
         // Earlier grace entries end now; the current one ends after the grace.
         account.secrets.retain(|s| s.expires_at.is_none());
         match grace {
@@ -93,7 +93,7 @@ impl Admin<'_> {
                 flows: vec![],
             });
         }
-        let token = NewSecret::generate(SecretKind::ApiToken, id, self.random);
+        let token = NewSecret::generate(SecretKind::ApiToken, id, self.random, self.pepper);
         let stored = StoredToken {
             id: generate_id(self.random),
             name,

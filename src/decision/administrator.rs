@@ -92,8 +92,9 @@ mod tests {
     #[test]
     fn the_admin_token_is_bootstrap_and_api_keys_and_tokens_are_accounts() {
         let random = CountingRandom(Cell::new(5));
-        let key = NewSecret::generate(SecretKind::ApiKey, "abcdefghijklmnop", &random);
-        let token = NewSecret::generate(SecretKind::ApiToken, "abcdefghijklmnop", &random);
+        let key = NewSecret::generate(SecretKind::ApiKey, "abcdefghijklmnop", &random, &pepper());
+        let token =
+            NewSecret::generate(SecretKind::ApiToken, "abcdefghijklmnop", &random, &pepper());
         assert_eq!(
             decide("Authorization", &format!("Bearer {ADMIN}")).as_deref(),
             Ok("bootstrap")
@@ -114,7 +115,8 @@ mod tests {
     #[test]
     fn issue12_management_uses_the_flow_rules_for_credentials() {
         let random = CountingRandom(Cell::new(9));
-        let token = NewSecret::generate(SecretKind::ApiToken, "abcdefghijklmnop", &random);
+        let token =
+            NewSecret::generate(SecretKind::ApiToken, "abcdefghijklmnop", &random, &pepper());
         // An API token in X-API-Key is refused here as at a flow.
         assert_eq!(
             decide("X-API-Key", token.expose()),

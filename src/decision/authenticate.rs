@@ -236,8 +236,8 @@ mod tests {
 
     fn fixture(kind: SecretKind, ty: CredentialType) -> (NewSecret, NewSecret, Vec<u8>) {
         let random = CountingRandom(Cell::new(3));
-        let secret = NewSecret::generate(kind, ID, &random);
-        let token = NewSecret::generate(SecretKind::ApiToken, ID, &random);
+        let secret = NewSecret::generate(kind, ID, &random, &pepper());
+        let token = NewSecret::generate(SecretKind::ApiToken, ID, &random, &pepper());
         let record = serde_json::to_vec(&account(ty, &secret, &token)).expect("json");
         (secret, token, record)
     }
@@ -269,7 +269,7 @@ mod tests {
             Some(AuthnFailure::UnknownAccount)
         );
         let random = CountingRandom(Cell::new(77));
-        let other = NewSecret::generate(SecretKind::ApiKey, ID, &random);
+        let other = NewSecret::generate(SecretKind::ApiKey, ID, &random, &pepper());
         assert_eq!(
             auth(Some(&record), other.expose(), None, 10).err(),
             Some(AuthnFailure::WrongSecret)
@@ -341,7 +341,7 @@ mod tests {
             SecretKind::BasicPassword,
         ] {
             let random = CountingRandom(Cell::new(11));
-            let secret = NewSecret::generate(kind, "aaaaaaaaaaaaaaaa", &random);
+            let secret = NewSecret::generate(kind, "aaaaaaaaaaaaaaaa", &random, &pepper());
             let user = (kind == SecretKind::BasicPassword).then_some("stand-in");
             assert_eq!(
                 auth(None, secret.expose(), user, 1).err(),

@@ -9,7 +9,7 @@ use crate::account::{Account, CredentialType};
 use crate::assertion::{self, VerifiedAssertion};
 use crate::hash::Pepper;
 use crate::oauth::{ClientCredentials, Form, OAuthError, client_credentials};
-use crate::secret::{ParsedSecret, SecretKind, is_id};
+use crate::secret::{ParsedSecret, SecretKind, Untagged, is_id};
 
 use super::authenticate::{AuthnFailure, authenticate, certificate_account};
 use super::kill_switch::{Principal, Via, active};
@@ -135,13 +135,22 @@ pub fn client_method<'f>(
 }
 
 /// The client secret inside `credentials`, if it is a well-formed client
-/// secret of the client it claims to be: the account whose record to read.
-pub fn client_secret(credentials: &ClientCredentials) -> Result<ParsedSecret<'_>, ClientError> {
+/// secret of the client it claims to be, made by flowgate (its keyed tag
+/// holds under `pepper`, or it is untagged and `untagged` accepts those):
+/// the account whose record to read. Nothing here reads the store.
+pub fn client_secret<'c>(
+    credentials: &'c ClientCredentials,
+    pepper: &Pepper,
+    untagged: impl FnOnce() -> Untagged,
+) -> Result<ParsedSecret<'c>, ClientError> {
     let refuse = |why: &str| refused(&credentials.client_id, credentials.basic, why);
     let secret = ParsedSecret::parse(credentials.secret()).map_err(|e| refuse(&e.to_string()))?;
     if secret.kind() != SecretKind::ClientSecret || secret.account_id() != credentials.client_id {
         return Err(refuse("not a client secret of this client"));
     }
+    secret
+        .admit(pepper, untagged)
+        .map_err(|e| refuse(&e.to_string()))?;
     Ok(secret)
 }
 
@@ -276,7 +285,8 @@ mod tests {
         .expect("credentials");
         // "x" is no client secret: refused before any store read, with the
         // Basic challenge since it came in the Authorization header.
-        let err = client_secret(&creds).expect_err("malformed");
+        let pepper = crate::hash::Pepper::from_variable(&"ab".repeat(32)).expect("pepper");
+        let err = client_secret(&creds, &pepper, || Untagged::Accept).expect_err("malformed");
         assert_eq!(err.oauth(), OAuthError::InvalidClient { basic: true });
         assert!(matches!(
             authenticate_tls_client(None, "abcdefghijklmnop", "tp", 1),

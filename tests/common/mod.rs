@@ -154,6 +154,10 @@ pub struct Options {
     /// `@FILE.json`, `@FILE.toml`: both hosts take them, ahead of the
     /// environment).
     pub variable_args: Vec<String>,
+    /// Lines of `spin.toml` to replace, each wherever it occurs exactly
+    /// (a component variable's literal, say): the app then runs from an
+    /// edited copy.
+    pub manifest_lines: Vec<(String, String)>,
 }
 
 /// A running app.
@@ -225,9 +229,17 @@ impl Options {
             key_values: vec![],
             runtime_config: None,
             variable_args: vec![],
+            manifest_lines: vec![],
             issuers: vec![],
             program: None,
         }
+    }
+
+    /// Runs the app from a copy of `spin.toml` in which every line that is
+    /// exactly `line` reads `with` instead; the start fails if none is.
+    pub fn manifest_line(mut self, line: &str, with: &str) -> Self {
+        self.manifest_lines.push((line.into(), with.into()));
+        self
     }
 
     /// Trusts the external OIDC issuer at `origin` (`scheme://host:port`):
@@ -250,7 +262,7 @@ impl Options {
     /// when issuers are trusted or the p3 authorizer is selected.
     fn manifest(&self) -> PathBuf {
         let original = root().join("spin.toml");
-        if self.issuers.is_empty() && !p3_authorizer() {
+        if self.issuers.is_empty() && !p3_authorizer() && self.manifest_lines.is_empty() {
             return original;
         }
         let text = std::fs::read_to_string(&original).expect("read spin.toml");
@@ -264,7 +276,19 @@ impl Options {
         let root = root().display().to_string();
         let mut lists = 0;
         let mut out = String::new();
+        let mut replaced = vec![0; self.manifest_lines.len()];
         for line in text.lines() {
+            let edit = self
+                .manifest_lines
+                .iter()
+                .position(|(from, _)| from == line);
+            let line = match edit {
+                Some(i) => {
+                    replaced[i] += 1;
+                    self.manifest_lines[i].1.as_str()
+                }
+                None => line,
+            };
             if let Some(rest) = line
                 .strip_prefix("allowed_outbound_hosts = [")
                 .filter(|_| !names.is_empty())
@@ -293,6 +317,9 @@ impl Options {
                     }
                 }
             }
+        }
+        for ((from, _), n) in self.manifest_lines.iter().zip(&replaced) {
+            assert!(*n > 0, "spin.toml has no line `{from}` to replace");
         }
         assert!(
             names.is_empty() || lists == 2,
@@ -484,6 +511,18 @@ pub fn start_fails(options: Options) -> String {
 }
 
 impl App {
+    /// A well-formed API key of `account_id`, tagged with this app's pepper
+    /// as flowgate tags what it issues, but never issued: it passes the tag
+    /// and is refused (`401`) after the account's record is read, as a key
+    /// replaced by a reset is.
+    pub fn unissued_key(&self, account_id: &str) -> String {
+        tagged_under(
+            flowgate::secret::SecretKind::ApiKey,
+            account_id,
+            &self.pepper,
+        )
+    }
+
     /// The forward-auth answer (status) for `GET /flows/orders/1` with
     /// `extra` headers: what a gateway asks `/authorize` about a caller.
     pub fn at_orders(&self, extra: &[(&str, &str)]) -> u16 {
@@ -772,15 +811,39 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
             .any(|w| w == needle.as_bytes())
 }
 
-/// A well-formed API key of `account_id` that was never issued: the secret
-/// of a real account, but wrong (a `401` for a known account).
-pub fn forged_key(account_id: &str) -> String {
-    struct Fixed;
-    impl flowgate::env::Random for Fixed {
-        fn fill(&self, buf: &mut [u8]) {
-            buf.fill(0x42);
-        }
+/// Fills with one byte: the body of the keys made below.
+struct Fixed;
+impl flowgate::env::Random for Fixed {
+    fn fill(&self, buf: &mut [u8]) {
+        buf.fill(0x42);
     }
-    flowgate::secret::NewSecret::generate(flowgate::secret::SecretKind::ApiKey, account_id, &Fixed)
-        .into_string()
+}
+
+/// A well-formed API key of `account_id` (prefix, id, valid checksum) made
+/// up without the app's pepper, as anyone can: its keyed tag fails, so the
+/// authorizer refuses it (`401`) before reading the store.
+pub fn forged_key(account_id: &str) -> String {
+    forged_secret(flowgate::secret::SecretKind::ApiKey, account_id)
+}
+
+/// [`forged_key`] for any kind of secret (a client secret, say).
+pub fn forged_secret(kind: flowgate::secret::SecretKind, account_id: &str) -> String {
+    tagged_under(kind, account_id, &"0f".repeat(32))
+}
+
+/// A secret of `kind` for `account_id` with a fixed body, tagged under the
+/// pepper whose variable text is `pepper`.
+fn tagged_under(kind: flowgate::secret::SecretKind, account_id: &str, pepper: &str) -> String {
+    let pepper = flowgate::hash::Pepper::from_variable(pepper).expect("a pepper");
+    flowgate::secret::NewSecret::generate(kind, account_id, &Fixed, &pepper).into_string()
+}
+
+/// The form of [`forged_key`] issued before the keyed tag (no tag, valid
+/// checksum): refused before the store unless `untagged_secrets` is
+/// `accept`.
+pub fn untagged_key(account_id: &str) -> String {
+    let tagged = forged_key(account_id);
+    // prefix, '_', id, '_', 32 characters of body; then a fresh checksum.
+    let signed = &tagged[..tagged.len() - 16];
+    format!("{signed}{}", flowgate::secret::checksum(signed))
 }

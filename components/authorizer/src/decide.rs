@@ -181,6 +181,11 @@ async fn decide_permit(
         Ok(p) => p,
         Err(e) => return unavailable(e),
     };
+    // A value flowgate did not make is refused before the store is read, so
+    // a flood of made-up keys costs less than the traffic let through.
+    if let Err(e) = secret.admit(&pepper, crate::vars::untagged) {
+        return refuse(&e, Some(secret.account_id()));
+    }
     let record = match SwappableRecord::read(&account_key(secret.account_id())) {
         Ok(r) => r,
         Err(e) => return unavailable(e),

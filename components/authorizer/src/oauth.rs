@@ -119,7 +119,8 @@ fn authenticate_client(
             (record, principal, None)
         }
         ClientMethod::Secret(credentials) => {
-            let secret = client_secret(&credentials).map_err(refused)?;
+            let secret = client_secret(&credentials, &config.pepper, crate::vars::untagged)
+                .map_err(refused)?;
             let record =
                 SwappableRecord::read(&account_key(secret.account_id())).map_err(unavailable)?;
             let principal = authenticate_secret_client(

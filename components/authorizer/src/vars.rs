@@ -15,6 +15,7 @@
 use std::cell::RefCell;
 
 use flowgate::hash::{PEPPER_VARIABLE, Pepper};
+use flowgate::secret::{UNTAGGED_VARIABLE, Untagged};
 use flowgate::varcache::{Derived, VariableCache};
 use flowgate_spin::VariableError;
 
@@ -60,4 +61,11 @@ pub fn pepper() -> Result<Pepper, String> {
             Pepper::from_variable(&text).map_err(|e| e.to_string())
         })
     })
+}
+
+/// Whether secrets issued before the keyed tag are accepted
+/// (`untagged_secrets`). Read only when such a secret is presented; a
+/// variable that cannot be read refuses them.
+pub fn untagged() -> Untagged {
+    Untagged::from_variable(variable(UNTAGGED_VARIABLE).ok().as_deref())
 }

@@ -10,6 +10,7 @@ use flowgate::decision::administrator::{
 };
 use flowgate::decision::authenticate::authenticate as authenticate_secret;
 use flowgate::env::Clock as _;
+use flowgate::secret::{UNTAGGED_VARIABLE, Untagged};
 use flowgate::store::Store as _;
 use flowgate::store::keys::account_key;
 use flowgate_spin::{SpinStore, WasiClock, variable};
@@ -69,6 +70,14 @@ pub fn authenticate(request: &Request) -> Result<Actor, Response> {
             )));
         }
     };
+    // A value flowgate did not make never reaches the store.
+    let untagged = || Untagged::from_variable(variable(UNTAGGED_VARIABLE).ok().as_deref());
+    if let Err(why) = secret.admit(&pepper, untagged) {
+        return Err(unauthorized(format!(
+            "account {}: {why}",
+            secret.account_id()
+        )));
+    }
     let store = SpinStore::open_default().map_err(unavailable)?;
     let record = store
         .get(&account_key(secret.account_id()))
