@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::secret::{ParsedSecret, SecretError, SecretKind};
 
-/// The longest credential header value accepted. Generated secrets are 62
+/// The longest credential header value accepted. Generated secrets are 70
 /// bytes; JWTs of the token endpoint and external issuers stay far below this.
 pub const MAX_CREDENTIAL_LEN: usize = 8192;
 
@@ -136,6 +136,10 @@ where
         return Err(CredentialError::Malformed);
     }
     if !is_auth {
+        // A key is one token, as a Bearer credential is: no inner space.
+        if value.contains(' ') {
+            return Err(CredentialError::Malformed);
+        }
         return Ok(Presented::ApiKeyHeader(value));
     }
     let (scheme, rest) = value.split_once(' ').ok_or(CredentialError::Malformed)?;
@@ -225,6 +229,11 @@ mod tests {
             ex(&[("Authorization", "bearer  abc ")]),
             Ok(Presented::Bearer("abc"))
         );
+        // Spaces around a value are the HTTP layer's; they are dropped.
+        assert_eq!(
+            ex(&[("X-API-Key", " abc ")]),
+            Ok(Presented::ApiKeyHeader("abc"))
+        );
     }
 
     #[test]
@@ -244,7 +253,9 @@ mod tests {
         assert_eq!(ex(&[("Other", "x")]), Err(CredentialError::Missing));
         let long = "a".repeat(MAX_CREDENTIAL_LEN + 1);
         assert_eq!(ex(&[("X-API-Key", &long)]), Err(CredentialError::Oversized));
-        for bad in ["a\rb", "a\nb", "a\0b", "a\tb", "ké", ""] {
+        for bad in [
+            "a\rb", "a\nb", "a\0b", "a\tb", "ké", "", " ", "a b", " a  b ",
+        ] {
             assert_eq!(
                 ex(&[("X-API-Key", bad)]),
                 Err(CredentialError::Malformed),

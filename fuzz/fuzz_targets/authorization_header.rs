@@ -3,8 +3,13 @@
 #![no_main]
 
 use flowgate::credential::{MAX_CREDENTIAL_LEN, Presented, extract};
-use flowgate::secret::ParsedSecret;
+use flowgate::hash::Pepper;
+use flowgate::secret::{ParsedSecret, Untagged};
 use libfuzzer_sys::fuzz_target;
+
+/// Any pepper: what is checked is the shape of the answer, not its value.
+static PEPPER: std::sync::LazyLock<Pepper> =
+    std::sync::LazyLock::new(|| Pepper::from_variable(&"ab".repeat(32)).expect("pepper"));
 
 fuzz_target!(|data: &[u8]| {
     let headers: Vec<(&str, &[u8])> = data
@@ -32,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(token.bytes().all(|b| b.is_ascii_graphic()), "{token:?}");
             if let Ok(secret) = presented.flow_secret() {
                 assert_eq!(secret.expose(), *token);
+                check_admit(&secret);
             }
         }
         Presented::Basic(basic) => {
@@ -43,6 +49,19 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(secret) = ParsedSecret::parse(text) {
             assert_eq!(secret.expose(), text);
             assert!(text.contains(secret.account_id()));
+            check_admit(&secret);
         }
     }
 });
+
+/// The keyed tag: an untagged value follows the policy alone, and a tagged
+/// one is admitted or refused the same under either.
+fn check_admit(secret: &ParsedSecret<'_>) {
+    let accept = secret.admit(&PEPPER, || Untagged::Accept);
+    let refuse = secret.admit(&PEPPER, || Untagged::Refuse);
+    if secret.is_tagged() {
+        assert_eq!(accept, refuse);
+    } else {
+        assert!(accept.is_ok() && refuse.is_err());
+    }
+}
