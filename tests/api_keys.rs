@@ -685,16 +685,42 @@ fn untagged_secrets_of_an_older_store_follow_the_manifest() {
     let seeded = options.key_value(&format!("acct/{id}"), &record);
 
     let refusing = start(seeded.clone());
-    let path = "/flows/orders/untagged";
-    assert_unauthorized(&authorize(&refusing, "GET", path, ("X-API-Key", &key)));
-    let line = format!(
-        "flowgate authorizer: deny path={path} account={id} reason=untagged secret refused (untagged_secrets)"
-    );
+    // The untagged key, and a made-up one of the same account: each refused
+    // before the store, with its own reason in the log.
+    let made_up = common::forged_key(id);
+    let lines: Vec<String> = [
+        (
+            "untagged",
+            key.as_str(),
+            "untagged secret refused (untagged_secrets)",
+        ),
+        ("made-up", made_up.as_str(), "secret tag mismatch"),
+    ]
+    .iter()
+    .map(|(name, presented, reason)| {
+        let path = format!("/flows/orders/{name}");
+        assert_unauthorized(&authorize(
+            &refusing,
+            "GET",
+            &path,
+            ("X-API-Key", presented),
+        ));
+        format!("flowgate authorizer: deny path={path} account={id} reason={reason}")
+    })
+    .collect();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    while !refusing.logs().contains(&line) && std::time::Instant::now() < deadline {
+    while !lines.iter().all(|l| refusing.logs().contains(l.as_str()))
+        && std::time::Instant::now() < deadline
+    {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert!(refusing.logs().contains(&line), "{}", refusing.logs());
+    for line in &lines {
+        assert!(
+            refusing.logs().contains(line.as_str()),
+            "{line}\n{}",
+            refusing.logs()
+        );
+    }
     drop(refusing);
 
     let accepting = start(seeded.manifest_line(
