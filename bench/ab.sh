@@ -86,7 +86,7 @@ start_side() {
         port=$(free_port)
         PIN="taskset -c 0" start_floors "$port" "$UPSTREAM" >&2
         wait_port "$port" "the floors app" >&2
-        echo "http://127.0.0.1:$port $FLOORS_PID - - - - - -"
+        echo "http://127.0.0.1:$port $FLOORS_PID - - - - - - -"
         return
     fi
     if [ "${REDIS:-}" = 1 ]; then
@@ -103,11 +103,11 @@ start_side() {
         -d '{"name":"ab"}' "$APP/admin/v1/accounts/$id/tokens" | json_field token)
     create_client
     echo "$APP $APP_PID $(json_field secret <<<"$json") $(wrong_key "$id") $token" \
-        "$(printf 'ab-basic:%s' "$password" | base64 -w0) $CLIENT_BASIC"
+        "$(printf 'ab-basic:%s' "$password" | base64 -w0) $(forged_key "$id") $CLIENT_BASIC"
 }
-read -r A_URL A_PID A_KEY A_WRONG A_TOKEN A_PASSWORD A_BASIC_SCHEME A_BASIC < <(start_side "$BEFORE" before)
+read -r A_URL A_PID A_KEY A_WRONG A_TOKEN A_PASSWORD A_FORGED A_BASIC_SCHEME A_BASIC < <(start_side "$BEFORE" before)
 PIDS+=("$A_PID")
-read -r B_URL B_PID B_KEY B_WRONG B_TOKEN B_PASSWORD B_BASIC_SCHEME B_BASIC < <(start_side "$AFTER" after)
+read -r B_URL B_PID B_KEY B_WRONG B_TOKEN B_PASSWORD B_FORGED B_BASIC_SCHEME B_BASIC < <(start_side "$AFTER" after)
 PIDS+=("$B_PID")
 WORK=$WORK_ROOT
 
@@ -120,12 +120,12 @@ access_token() {
 
 # args SIDE SCENARIO: writes wrk's arguments for it, NUL-separated.
 args() {
-    local side=$1 name=$2 url key wrong token password basic
+    local side=$1 name=$2 url key wrong forged token password basic
     if [ "$side" = before ]; then
-        url=$A_URL key=$A_KEY wrong=$A_WRONG token=$A_TOKEN password=$A_PASSWORD
+        url=$A_URL key=$A_KEY wrong=$A_WRONG forged=$A_FORGED token=$A_TOKEN password=$A_PASSWORD
         basic="$A_BASIC_SCHEME $A_BASIC"
     else
-        url=$B_URL key=$B_KEY wrong=$B_WRONG token=$B_TOKEN password=$B_PASSWORD
+        url=$B_URL key=$B_KEY wrong=$B_WRONG forged=$B_FORGED token=$B_TOKEN password=$B_PASSWORD
         basic="$B_BASIC_SCHEME $B_BASIC"
     fi
     local fwd=(-H "X-Forwarded-Method: GET" -H "X-Forwarded-Uri: /flows/orders/1")
@@ -142,6 +142,7 @@ args() {
     proxy_api_key) printf '%s\0' -H "X-API-Key: $key" "$url/flows/orders/1" ;;
     api_key) printf '%s\0' "${fwd[@]}" -H "X-API-Key: $key" "$url/authorize" ;;
     denied_401) printf '%s\0' "${fwd[@]}" -H "X-API-Key: $wrong" "$url/authorize" ;;
+    denied_forged) printf '%s\0' "${fwd[@]}" -H "X-API-Key: $forged" "$url/authorize" ;;
     basic) printf '%s\0' "${fwd[@]}" -H "Authorization: Basic $password" "$url/authorize" ;;
     api_token) printf '%s\0' "${fwd[@]}" -H "Authorization: Bearer $token" "$url/authorize" ;;
     bearer_access_token)
@@ -151,8 +152,23 @@ args() {
         token_script "$WORK_ROOT/$side.lua" "$basic"
         printf '%s\0' -s "$WORK_ROOT/$side.lua" "$url/oauth2/token"
         ;;
-    *) die "unknown scenario $name (hello, kv_floor, kv_floor_raw, kv_floor_kept, kv_vars4, kv_reads2, proxy_floor, proxy_read_floor, authorizer_404, api_key, basic, api_token, proxy_api_key, denied_401, bearer_access_token, token_endpoint)" ;;
+    *) die "unknown scenario $name (hello, kv_floor, kv_floor_raw, kv_floor_kept, kv_vars4, kv_reads2, proxy_floor, proxy_read_floor, authorizer_404, api_key, basic, api_token, proxy_api_key, denied_401, denied_forged, bearer_access_token, token_endpoint)" ;;
     esac
+}
+
+# expect_status SCENARIO WRK_ARGS...: one request with the scenario's
+# headers and URL (curl takes wrk's -H and URL as they are) must get the
+# answer the scenario is about (a refusal that came back 503 is no refusal).
+expect_status() {
+    local scenario=$1 want=200 got
+    shift
+    case $scenario in
+    token_endpoint) return ;; # its request is a wrk script
+    denied_401 | denied_forged) want=401 ;;
+    authorizer_404) want=404 ;;
+    esac
+    got=$(curl -s -o /dev/null -w '%{http_code}' "$@")
+    [ "$got" = "$want" ] || die "$scenario: one request answered $got, not $want"
 }
 
 # measure SCENARIO: both builds at once, each with its own wrk (both wrk
@@ -165,6 +181,9 @@ measure() {
     local -A rps
     mapfile -d '' wrk_after < <(args after "${name%%/*}")
     mapfile -d '' wrk_before < <(args before "${name##*/}")
+    # shellcheck disable=SC2154 # wrk_before / wrk_after are set by mapfile
+    expect_status "${name%%/*}" "${wrk_after[@]}"
+    expect_status "${name##*/}" "${wrk_before[@]}"
     a0=$(cpu_ticks "$A_PID")
     b0=$(cpu_ticks "$B_PID")
     # shellcheck disable=SC2154 # wrk_before / wrk_after are set by mapfile
@@ -180,7 +199,7 @@ measure() {
         read -r rps[$side] _ _ total non2xx _ <"$WORK_ROOT/$side.out"
         local scenario=${name%%/*}
         [ "$side" = after ] || scenario=${name##*/}
-        if [ "$scenario" = denied_401 ] || [ "$scenario" = authorizer_404 ]; then
+        if [ "$scenario" = denied_401 ] || [ "$scenario" = denied_forged ] || [ "$scenario" = authorizer_404 ]; then
             [ "$non2xx" = "$total" ] || die "$side $scenario: only $non2xx of $total answers were refusals"
         else
             [ "$non2xx" = 0 ] || die "$side $scenario: $non2xx of $total answers were not 2xx (logs in $WORK_ROOT)"

@@ -138,13 +138,14 @@ up_variables() {
 start_flowgate() {
     local upstream=$1
     ADMIN_TOKEN="adm-$(python3 -c 'import secrets; print(secrets.token_hex(20))')"
+    PEPPER_HEX=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
     APP_PORT=$(free_port)
     APP="http://127.0.0.1:$APP_PORT"
     say "starting flowgate ($RUNTIME_NAME) on 127.0.0.1:$APP_PORT ${PIN:-}, signing key: ${KEY_FORM:-bound} form, variables: ${VARIABLES:-env}"
     mkdir -p "$WORK/state-app"
     up_variables "$MANIFEST" \
         "admin_token=$ADMIN_TOKEN" \
-        "hmac_pepper=$(python3 -c 'import secrets; print(secrets.token_hex(32))')" \
+        "hmac_pepper=$PEPPER_HEX" \
         "signing_key=$(signing_key)" \
         "issuer=$APP" \
         "orders_upstream=$upstream" \
@@ -276,17 +277,30 @@ create_account() {
         -d "$1" "$APP/admin/v1/accounts"
 }
 
-# wrong_key ACCOUNT_ID: a well-formed API key of that account that was never
-# issued (right prefix, id and checksum): its refusal pays the store read
-# and the digest comparison, the most a refusal can cost.
-wrong_key() {
-    python3 - "$1" <<'EOF'
-import base64, hashlib, secrets, sys
+# make_key ACCOUNT_ID PEPPER_HEX: a well-formed API key of that account
+# (prefix, id, random body, keyed tag under PEPPER_HEX, checksum) that was
+# never issued; src/secret.rs is the format.
+make_key() {
+    python3 - "$1" "$2" <<'EOF'
+import base64, hashlib, hmac, secrets, sys
 b32 = lambda b: base64.b32encode(b).decode().lower().rstrip("=")
 signed = f"fgak_{sys.argv[1]}_{b32(secrets.token_bytes(20))}"
+mac = hmac.new(bytes.fromhex(sys.argv[2]), b"flowgate/secret-tag/v1\0" + signed.encode(), hashlib.sha256)
+signed += b32(mac.digest()[:5])[:8]
 print(signed + b32(hashlib.sha256(signed.encode()).digest()[:5])[:8])
 EOF
 }
+
+# wrong_key ACCOUNT_ID: a key of that account tagged with the running app's
+# pepper (PEPPER_HEX) but never issued, as a key replaced by a reset is: its
+# refusal pays the tag, the store read and the digest comparison, the most a
+# refusal can cost.
+wrong_key() { make_key "$1" "$PEPPER_HEX"; }
+
+# forged_key ACCOUNT_ID: a key of that account made up without the pepper,
+# as anyone can (valid checksum, tag under another key): refused before the
+# store is read. What a flood of made-up keys costs the authorizer.
+forged_key() { make_key "$1" "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"; }
 
 # A client_secret client of flowgate; sets CLIENT_BASIC and writes the wrk
 # script $WORK/token.lua for its token requests.

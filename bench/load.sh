@@ -108,8 +108,10 @@ new_access_token() {
 }
 new_access_token
 # A well-formed key of the real account that was never issued (right prefix,
-# id and checksum): the denied request pays the store read and the digest
-# comparison, the most a refusal can cost.
+# id, keyed tag under this app's pepper and checksum, as a key replaced by a
+# reset): the denied request pays the store read and the digest comparison,
+# the most a refusal can cost. A made-up key (bench/ab.sh's denied_forged) is
+# refused before the store.
 WRONG_KEY=$(wrong_key "$KEY_ID")
 
 # --- scenarios ----------------------------------------------------------------

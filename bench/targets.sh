@@ -14,7 +14,11 @@
 #      one-read floor (WASIp3: the one-read floor with its store handle kept
 #      per instance, as the authorizer keeps its own); the WASI 0.2 build also
 #      against the raw one-read floor, for reference;
-#   2. a refusal of a well-formed wrong key against the allowed API key;
+#   2. refusals against the allowed API key: of a made-up key (valid
+#      checksum, keyed tag not made with the app's pepper: what anyone can
+#      send, refused before the store), and of a key tagged with the pepper
+#      but never issued (as a key replaced by a reset: the store read and
+#      the digest comparison, the most a refusal costs);
 #   3. tokens per CPU-second against oidc-provider (bench/peers.sh);
 #   4. proxy mode against the proxy floor (and, for reference, the proxy
 #      floor that also reads once).
@@ -71,7 +75,7 @@ mean() {
 target1="api_key/$READ_FLOOR basic/$READ_FLOOR api_token/$READ_FLOOR bearer_access_token/$READ_FLOOR"
 [ "$build" = p3 ] || target1="$target1 api_key/kv_floor_raw"
 ab target1 BEFORE=floors FLOORS_MANIFEST="$FLOORS" SCENARIOS="$target1"
-ab target2 BEFORE="$AFTER" SCENARIOS="denied_401/api_key"
+ab target2 BEFORE="$AFTER" SCENARIOS="denied_forged/api_key denied_401/api_key"
 ab target4 BEFORE=floors FLOORS_MANIFEST="$FLOORS" \
     SCENARIOS="proxy_api_key/proxy_floor proxy_api_key/proxy_read_floor"
 say "target3: bench/peers.sh (ROUNDS=$PEER_ROUNDS)"
@@ -101,6 +105,7 @@ for pair in $target1; do
     [ "$pair" != api_key/kv_floor_raw ] || goal=-
     row 1 "$pair" "$(mean target1 "$pair")" "$goal"
 done
+row 2 denied_forged/api_key "$(mean target2 denied_forged/api_key)" 1.0
 row 2 denied_401/api_key "$(mean target2 denied_401/api_key)" 1.0
 row 3 "flowgate / oidc-provider, tokens" "$peer" "$peer_goal"
 row 4 proxy_api_key/proxy_floor "$(mean target4 proxy_api_key/proxy_floor)" 0.85
