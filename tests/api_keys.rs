@@ -7,7 +7,6 @@ use common::skip::skip_on_real_spin;
 use common::upstream::{self, Upstream};
 use common::{App, Options, contains, start};
 use flowgate::hash::{Domain, Pepper};
-use flowgate::secret::{NewSecret, SecretKind};
 use serde_json::json;
 
 fn app_with_upstreams() -> (App, Upstream, Upstream) {
@@ -132,9 +131,9 @@ fn unknown_malformed_and_mistyped_keys_are_unauthorized() {
     let (id, key) = app
         .create_account(json!({ "name": "k", "credential_type": "api_key", "flows": ["orders"] }));
     // Same shape, same account, valid checksum and tag, but never issued.
-    let forged = unissued(&app, &id);
+    let forged = app.unissued_key(&id);
     // A key of the right kind for an account that does not exist.
-    let stranger = unissued(&app, "aaaaaaaaaaaaaaaa");
+    let stranger = app.unissued_key("aaaaaaaaaaaaaaaa");
     // Made up without the pepper (valid checksum, wrong tag), and the
     // untagged form of before the tag: both refused before the store.
     let made_up = common::forged_key(&id);
@@ -171,7 +170,7 @@ fn every_refusal_leaves_its_detail_in_the_log() {
     let (id, _key) = app.create_account(
         json!({ "name": "logged", "credential_type": "api_key", "flows": ["orders"] }),
     );
-    let forged = unissued(&app, &id);
+    let forged = app.unissued_key(&id);
     let refusals = 12;
     for i in 0..refusals {
         let path = format!("/flows/orders/refusal-{i}");
@@ -635,25 +634,6 @@ fn each_authorizer_request_costs_at_most_one_store_read() {
     );
 }
 
-/// A well-formed API key of `account_id`, tagged with `app`'s pepper as an
-/// issued one is, that was never issued: refused after the store read.
-fn unissued(app: &App, account_id: &str) -> String {
-    let pepper = Pepper::from_variable(&app.pepper).expect("the app's pepper");
-    NewSecret::generate(SecretKind::ApiKey, account_id, &OsRandom, &pepper).into_string()
-}
-
-/// The OS CSPRNG, for forging well-formed keys that were never issued.
-struct OsRandom;
-
-impl flowgate::env::Random for OsRandom {
-    fn fill(&self, buf: &mut [u8]) {
-        let hex = common::random_hex(buf.len());
-        for (i, b) in buf.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).expect("hex");
-        }
-    }
-}
-
 /// A store from before the keyed tag holds the digest of an untagged key
 /// (seeded here with `--key-value`, as such a store would hold it). The
 /// manifest's `untagged_secrets = "refuse"` refuses that key before the
@@ -665,13 +645,7 @@ fn untagged_secrets_of_an_older_store_follow_the_manifest() {
     let id = "untaggedaccounta";
     let key = common::untagged_key(id);
     let options = Options::new();
-    let pepper = options
-        .variables
-        .iter()
-        .find_map(|(n, v)| (n == "hmac_pepper").then(|| v.clone()))
-        .flatten()
-        .expect("a pepper");
-    let digest = Pepper::from_variable(&pepper)
+    let digest = Pepper::from_variable(&options.value("hmac_pepper"))
         .expect("pepper")
         .digest(Domain::Credential, &key)
         .encode();
@@ -729,10 +703,13 @@ fn untagged_secrets_of_an_older_store_follow_the_manifest() {
     ));
     let r = authorize(&accepting, "GET", "/flows/orders/1", ("X-API-Key", &key));
     assert_eq!(r.status, 200, "{}", r.text());
-    let mut wrong = key.clone().into_bytes();
-    wrong[30] = if wrong[30] == b'a' { b'b' } else { b'a' };
-    let signed = String::from_utf8(wrong[..wrong.len() - 8].to_vec()).expect("ascii");
-    let wrong = format!("{signed}{}", flowgate::secret::checksum(&signed));
+    // Another body for the same account (its last character changed), the
+    // checksum made anew.
+    let mut wrong = key.clone();
+    let at = key.len() - 9;
+    let other = if &key[at..=at] == "a" { "b" } else { "a" };
+    wrong.replace_range(at..=at, other);
+    let wrong = common::rechecked(&wrong);
     assert_ne!(wrong, key);
     assert_unauthorized(&authorize(
         &accepting,

@@ -90,18 +90,17 @@ struct Case {
     status: u16,
 }
 
+/// `reads` reads and no write.
+fn read(reads: u32) -> Counts {
+    Counts { reads, writes: 0 }
+}
+
 /// An API key refused before any store call, on every request.
 fn refused_unread(name: &'static str, key: String) -> Case {
     Case {
         name,
-        first: Counts {
-            reads: 0,
-            writes: 0,
-        },
-        expected: Counts {
-            reads: 0,
-            writes: 0,
-        },
+        first: read(0),
+        expected: read(0),
         status: 401,
         request: Box::new(move |app| app.at_orders(&[("X-API-Key", &key)])),
     }
@@ -186,7 +185,6 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         "limits": [{"name": "hourly", "limit": 1000, "window": "hour"}],
     }));
 
-    let read = |reads| Counts { reads, writes: 0 };
     let cases: Vec<Case> = vec![
         Case {
             name: "api_key (X-API-Key)",

@@ -365,7 +365,8 @@ impl Options {
         self
     }
 
-    fn value(&self, name: &str) -> String {
+    /// The value a variable is set to (empty when unset).
+    pub fn value(&self, name: &str) -> String {
         self.variables
             .iter()
             .find(|(n, _)| n == name)
@@ -842,8 +843,14 @@ fn tagged_under(kind: flowgate::secret::SecretKind, account_id: &str, pepper: &s
 /// checksum): refused before the store unless `untagged_secrets` is
 /// `accept`.
 pub fn untagged_key(account_id: &str) -> String {
-    let tagged = forged_key(account_id);
-    // prefix, '_', id, '_', 32 characters of body; then a fresh checksum.
-    let signed = &tagged[..tagged.len() - 16];
+    // The tagged form without its tag: prefix, id and body, then a checksum.
+    rechecked(&forged_key(account_id)[..flowgate::secret::UNTAGGED_LEN])
+}
+
+/// `text`, a secret's form, with its last 8 characters (the public checksum,
+/// src/secret.rs) made the checksum of the rest again: what anyone can do
+/// without the pepper.
+pub fn rechecked(text: &str) -> String {
+    let signed = &text[..text.len() - 8];
     format!("{signed}{}", flowgate::secret::checksum(signed))
 }
