@@ -433,7 +433,7 @@ pub(crate) mod tests {
             parsed.admit(&pepper(), || Untagged::Refuse),
             Err(SecretError::Untagged)
         );
-        // Its length with a broken checksum is still malformed input.
+        // The old form with a broken checksum is refused at parse, as before.
         let mut broken = untagged.into_bytes();
         broken[UNTAGGED_LEN - 1] = if broken[UNTAGGED_LEN - 1] == b'a' {
             b'b'
