@@ -100,6 +100,9 @@ pub enum Domain {
     ProxyToken,
     /// An access token whose signature was verified (`crate::verified`).
     VerifiedToken,
+    /// An external OpenID Connect token whose signature was verified
+    /// (`crate::oidc::Recorded`).
+    ExternalToken,
     /// The keyed tag inside a generated secret (`crate::secret`): proves,
     /// before any store read, that flowgate made the value.
     SecretTag,
@@ -113,6 +116,7 @@ impl Domain {
             Self::ProxyToken => b"flowgate/proxy-token/v1",
             Self::VerifiedToken => b"flowgate/verified-token/v2",
             Self::SecretTag => b"flowgate/secret-tag/v1",
+            Self::ExternalToken => b"flowgate/external-token/v1",
         }
     }
 }

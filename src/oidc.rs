@@ -358,8 +358,13 @@ pub fn has_unknown_kid(token: &str, record: &IssuerRecord) -> bool {
         .is_some_and(|kid| !record.keys.iter().any(|k| k.kid == kid))
 }
 
-/// Verifies `token` with the record's keys at `now`.
-pub fn verify(token: &str, record: &IssuerRecord, now: u64) -> Result<VerifiedToken, OidcError> {
+/// Verifies `token` with the record's keys at `now`; says too how to
+/// record that it did ([`Recorded`]).
+pub fn verify(
+    token: &str,
+    record: &IssuerRecord,
+    now: u64,
+) -> Result<(VerifiedToken, Recorded), OidcError> {
     if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
         return Err(OidcError::Token("shape"));
     }
@@ -383,15 +388,27 @@ pub fn verify(token: &str, record: &IssuerRecord, now: u64) -> Result<VerifiedTo
         max_token_length: Some(MAX_TOKEN_LEN),
         ..VerificationOptions::default()
     };
-    type Extra = serde_json::Map<String, serde_json::Value>;
     let claims =
         crate::assertion::verify_with::<Extra>(key, token, options).map_err(|e| match e {
             None => OidcError::UnknownKey,
             Some(e) => OidcError::Rejected(e.to_string()),
         })?;
-    if claims.expires_at.is_none() {
-        return Err(OidcError::Rejected("exp is required".into()));
-    }
+    verified_claims(claims, record).map(|(token, exp)| (token, Recorded::of(key, exp)))
+}
+
+/// The custom claims of an external token, kept whole for the claims rule.
+type Extra = serde_json::Map<String, serde_json::Value>;
+
+/// What a token's claims say once their signature is known good, and its
+/// `exp`.
+fn verified_claims(
+    claims: jwt_simple::claims::JWTClaims<Extra>,
+    record: &IssuerRecord,
+) -> Result<(VerifiedToken, u64), OidcError> {
+    let exp = claims
+        .expires_at
+        .ok_or_else(|| OidcError::Rejected("exp is required".into()))?
+        .as_secs();
     let audiences = claims
         .audiences
         .as_ref()
@@ -402,10 +419,165 @@ pub fn verify(token: &str, record: &IssuerRecord, now: u64) -> Result<VerifiedTo
         all.insert("sub".into(), sub.into());
     }
     all.insert("iss".into(), record.issuer.clone().into());
-    Ok(VerifiedToken {
-        claims: all,
-        audiences,
-    })
+    Ok((
+        VerifiedToken {
+            claims: all,
+            audiences,
+        },
+        exp,
+    ))
+}
+
+/// A verification of one external token, recorded so that its later uses
+/// skip the signature (issue 16; `crate::verified` does the same for
+/// flowgate's own access tokens). Stored under [`recorded_key`], a keyed
+/// digest of the token, so the store never holds the token; the value names
+/// the key that verified it, by id and by a digest of its material, and the
+/// token's expiry. Nothing in it is secret.
+///
+/// A record only ever stands for the exact bytes that passed [`verify`].
+/// What could change that answer later is checked again on every use:
+/// expiry (with the same leeway), and that the issuer's cached JWKS still
+/// holds the very key that verified it (a key dropped or replaced under the
+/// same `kid` sends the token back through full verification, which then
+/// refuses it). `iss` is part of the digest, `nbf` and `iat` only ever pass
+/// more easily as time goes on, and the audience, the claims rule, the
+/// account's status and its grants are not part of the record: the caller
+/// checks them on every request as before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// `exp` of the token.
+    pub exp: u64,
+    /// `kid` of the key that verified it.
+    pub kid: String,
+    /// [`key_fingerprint`] of that key.
+    pub key: String,
+}
+
+impl Recorded {
+    fn of(key: &StoredPublicKey, exp: u64) -> Self {
+        Self {
+            exp,
+            kid: key.kid.clone(),
+            key: key_fingerprint(key),
+        }
+    }
+
+    /// The stored form: a JSON object, as every `vtok/` record is.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Built by hand: derived (de)serialisers cost the authorizer's size
+        // budget more than these few lines (docs/benchmarks.md, 2026-12-03).
+        let text = serde_json::Value::from(self.kid.as_str());
+        format!(
+            r#"{{"exp":{},"kid":{text},"key":"{}"}}"#,
+            self.exp, self.key
+        )
+        .into_bytes()
+    }
+
+    /// Reads the stored form.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        Some(Self {
+            exp: value.get("exp")?.as_u64()?,
+            kid: value.get("kid")?.as_str()?.to_owned(),
+            key: value.get("key")?.as_str()?.to_owned(),
+        })
+    }
+}
+
+/// A SHA-256 digest of a key's algorithm, id and material: what a record
+/// compares with the cached JWKS.
+pub fn key_fingerprint(key: &StoredPublicKey) -> String {
+    use sha2::Digest as _;
+    let mut hash = sha2::Sha256::new();
+    for part in [&key.alg, &key.kid, &key.spki] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    URL_SAFE_NO_PAD.encode(hash.finalize())
+}
+
+/// The store key of `token`'s [`Recorded`] verification for `issuer`: a
+/// `vtok/` key (the prefix of verified-token records, which pruning deletes
+/// after their `exp`), under its own digest domain so it never meets a key
+/// of flowgate's own tokens.
+pub fn recorded_key(pepper: &crate::hash::Pepper, issuer: &str, token: &str) -> String {
+    let mut input = String::with_capacity(issuer.len() + token.len() + 24);
+    for part in [issuer, token] {
+        input.push_str(&part.len().to_string());
+        input.push(':');
+        input.push_str(part);
+    }
+    let digest = pepper.digest(crate::hash::Domain::ExternalToken, &input);
+    crate::store::keys::verified_key(&digest.encode())
+}
+
+/// How [`check`] decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Checked {
+    /// A record of an earlier verification applies; nothing to write.
+    Recorded(VerifiedToken),
+    /// Verified in full now; the caller may write the record under the
+    /// store key given (the token's [`recorded_key`]).
+    Verified(VerifiedToken, Recorded, String),
+}
+
+impl Checked {
+    /// What the token says, however it was decided.
+    pub fn token(&self) -> &VerifiedToken {
+        match self {
+            Self::Recorded(t) | Self::Verified(t, ..) => t,
+        }
+    }
+}
+
+/// Decides `token` against the issuer's `record` at `now`: `read` is asked
+/// for what the store holds under the token's own [`recorded_key`], and a
+/// record of an earlier verification found there is used if it still
+/// applies; otherwise the token is verified in full ([`verify`]). A record
+/// that does not apply, for whatever reason, only means a full
+/// verification; it never refuses by itself. The outer error is `read`'s:
+/// the caller fails closed on it.
+pub fn check<E>(
+    token: &str,
+    record: &IssuerRecord,
+    pepper: &crate::hash::Pepper,
+    now: u64,
+    read: impl FnOnce(&str) -> Result<Option<Vec<u8>>, E>,
+) -> Result<Result<Checked, OidcError>, E> {
+    let key = recorded_key(pepper, &record.issuer, token);
+    let recorded = read(&key)?;
+    if let Some(claims) = recorded.and_then(|bytes| still_applies(token, record, &bytes, now)) {
+        return Ok(Ok(Checked::Recorded(claims)));
+    }
+    Ok(verify(token, record, now)
+        .map(|(claims, recorded)| Checked::Verified(claims, recorded, key)))
+}
+
+/// The claims of `token` if `bytes` is a record of its verification that
+/// still applies at `now`.
+fn still_applies(
+    token: &str,
+    record: &IssuerRecord,
+    bytes: &[u8],
+    now: u64,
+) -> Option<VerifiedToken> {
+    let recorded = Recorded::from_bytes(bytes)?;
+    // Full verification accepts `exp` up to the leeway in the past.
+    if now > recorded.exp.saturating_add(LEEWAY_SECONDS) {
+        return None;
+    }
+    let key = record.keys.iter().find(|k| k.kid == recorded.kid)?;
+    if key_fingerprint(key) != recorded.key {
+        return None;
+    }
+    // The header (and so `kid` and `alg`) is that of the bytes verified.
+    let payload = token.split('.').nth(1)?;
+    let claims: jwt_simple::claims::JWTClaims<Extra> =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    let (token, exp) = verified_claims(claims, record).ok()?;
+    (exp == recorded.exp).then_some(token)
 }
 
 /// The one account whose audience and rule the token satisfies.

@@ -20,6 +20,7 @@
 mod common;
 
 use common::certs::certificate;
+use common::servers::oidc_issuer;
 use common::skip::skip_on_real_spin;
 use common::{App, Options, basic, forged_key, forged_secret, start, untagged_key};
 use flowgate::secret::SecretKind;
@@ -116,8 +117,11 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         common::random_hex(6)
     ));
     let memory_log = log.with_extension("memory.log");
+    let idp_key = Ed25519KeyPair::generate().with_key_id("k1");
+    let idp = oidc_issuer(&idp_key);
     let app = start(
         Options::new()
+            .trust_issuer(&idp.origin())
             .variable("trusted_proxy_token", Some(PROXY_TOKEN))
             .variable("issuer", Some(ISSUER))
             .env("FLOWGATE_HOST_KV_LOG", &log.to_string_lossy())
@@ -185,6 +189,24 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         "limits": [{"name": "hourly", "limit": 1000, "window": "hour"}],
     }));
 
+    let r = app.admin(
+        "POST",
+        "/admin/v1/accounts",
+        Some(json!({
+            "name": "kv-oidc", "credential_type": "oidc", "issuer": idp.origin(),
+            "audience": "flowgate-kv", "claims_match": { "sub": "ci" }, "flows": ["orders"],
+        })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let oidc_token = idp_key
+        .sign(
+            Claims::create(Duration::from_secs(600))
+                .with_issuer(idp.origin())
+                .with_subject("ci")
+                .with_audience("flowgate-kv"),
+        )
+        .expect("sign");
+
     let cases: Vec<Case> = vec![
         Case {
             name: "api_key (X-API-Key)",
@@ -243,6 +265,27 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             status: 200,
             request: Box::new({
                 let header = format!("Bearer {access_token}");
+                move |app| app.at_orders(&[("Authorization", &header)])
+            }),
+        },
+        Case {
+            // An external issuer's token: the issuer's bindings and cached
+            // JWKS, the record of the token's verification, then the
+            // account the token selects. The first use verifies the
+            // signature, files the record in the expiry index (an
+            // increment and a write) and writes it, and records the
+            // account's `last_used` (a compare-and-swap: one read, one
+            // write); later uses find the record and skip the signature
+            // (issue 16, `flowgate::oidc::Recorded`).
+            name: "oidc (external issuer)",
+            first: Counts {
+                reads: 5,
+                writes: 4,
+            },
+            expected: read(4),
+            status: 200,
+            request: Box::new({
+                let header = format!("Bearer {oidc_token}");
                 move |app| app.at_orders(&[("Authorization", &header)])
             }),
         },

@@ -19,7 +19,6 @@ use crate::store::index::distinct;
 use crate::store::keys::{REPLAY_PREFIX, REVOKED_PREFIX, VERIFIED_PREFIX};
 use crate::store::{Store, StoreError, expiry};
 use crate::token::LEEWAY_SECONDS;
-use crate::verified::Entry;
 
 /// How long past its expiry a record is kept: beyond the verification
 /// leeway, with room for clocks of hosts that disagree by a few tens of
@@ -80,14 +79,25 @@ impl Kind {
     }
 
     /// The expiry (Unix seconds) a stored value names, if it can be read:
-    /// decimal text for `jti/` and `revoked/`, an [`Entry`] for `vtok/`.
+    /// decimal text for `jti/` and `revoked/`, a JSON object with `exp` for
+    /// `vtok/` ([`crate::verified::Entry`], [`crate::oidc::Recorded`]).
     fn expiry(self, value: &[u8]) -> Option<u64> {
         match self {
             Self::Jti | Self::Revoked => std::str::from_utf8(value).ok()?.trim().parse().ok(),
-            Self::Vtok => serde_json::from_slice::<Entry>(value).ok().map(|e| e.exp),
+            // Both kinds of verified-token record, flowgate's own tokens'
+            // (`Entry`) and external tokens' (`oidc::Recorded`), carry `exp`.
+            Self::Vtok => serde_json::from_slice::<Expiring>(value)
+                .ok()
+                .map(|e| e.exp),
             Self::Counter(at) => at,
         }
     }
+}
+
+/// What pruning reads of a `vtok/` record.
+#[derive(serde::Deserialize)]
+struct Expiring {
+    exp: u64,
 }
 
 impl Deleted {
@@ -219,6 +229,7 @@ impl super::Admin<'_> {
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
+    use crate::verified::Entry;
 
     const NOW: u64 = 1_700_000_000;
 
@@ -344,6 +355,29 @@ mod tests {
         assert_eq!(s.key_listings(), 1, "only the migration lists keys");
     }
 
+    /// An external token's verification record (`oidc::Recorded`) lives
+    /// under `vtok/` too, in its own form: filed as the authorizer files it,
+    /// it is deleted once past its `exp` and the margin, and not before.
+    #[test]
+    fn external_token_records_are_pruned_by_their_exp() {
+        let s = MemoryStore::default();
+        let record = crate::oidc::Recorded {
+            exp: NOW + 600,
+            kid: "k1".into(),
+            key: "fingerprint".into(),
+        };
+        let key = "vtok/external";
+        expiry::schedule(&s, key, record.exp, NOW).expect("file");
+        s.set(key, &record.to_bytes()).expect("set");
+        let now = prune_expired(&s, NOW).expect("prune");
+        assert_eq!(now.deleted, Deleted::default());
+        assert_eq!(keys(&s), [key]);
+        let after = NOW + 600 + PRUNE_MARGIN_SECONDS + expiry::BUCKET_SECONDS;
+        let pruned = prune_expired(&s, after).expect("prune");
+        assert_eq!(pruned.deleted.vtok, 1);
+        assert!(keys(&s).is_empty());
+    }
+
     #[test]
     fn a_revocation_outlives_the_verification_leeway() {
         let exp = NOW - LEEWAY_SECONDS - 1;
@@ -363,7 +397,7 @@ mod tests {
             ("jti/c/x", b"soon".to_vec()),
             ("jti/c/y", vec![0xff, 0xfe]),
             ("revoked/z", Vec::new()),
-            ("vtok/a", b"{\"exp\":1}".to_vec()),
+            ("vtok/a", b"{\"exp\":\"soon\"}".to_vec()),
             ("vtok/b", b"not json".to_vec()),
         ]);
         let before = keys(&s);

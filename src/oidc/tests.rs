@@ -153,7 +153,7 @@ fn token_selects_the_one_matching_account() {
         "flowgate",
         serde_json::json!({}),
     );
-    let verified = verify(&t, &rec, NOW + 1).expect("valid");
+    let verified = verify(&t, &rec, NOW + 1).expect("valid").0;
     assert_eq!(select_account(&accounts, &verified), Ok("main"));
 
     let t = token(
@@ -163,7 +163,7 @@ fn token_selects_the_one_matching_account() {
         serde_json::json!({ "repository_owner": "acme" }),
     );
     assert_eq!(
-        select_account(&accounts, &verify(&t, &rec, NOW).expect("valid")),
+        select_account(&accounts, &verify(&t, &rec, NOW).expect("valid").0),
         Ok("any-branch")
     );
     let t = token(
@@ -172,7 +172,7 @@ fn token_selects_the_one_matching_account() {
         "flowgate",
         serde_json::json!({ "repository_owner": "evil" }),
     );
-    assert!(select_account(&accounts, &verify(&t, &rec, NOW).expect("valid")).is_err());
+    assert!(select_account(&accounts, &verify(&t, &rec, NOW).expect("valid").0).is_err());
     let t = token(
         &pair,
         "repo:acme/app:ref:refs/heads/main",
@@ -180,7 +180,7 @@ fn token_selects_the_one_matching_account() {
         serde_json::json!({}),
     );
     assert!(
-        select_account(&accounts, &verify(&t, &rec, NOW).expect("valid")).is_err(),
+        select_account(&accounts, &verify(&t, &rec, NOW).expect("valid").0).is_err(),
         "wrong audience"
     );
 }
@@ -197,7 +197,7 @@ fn ambiguous_matches_are_refused() {
     };
     let t = token(&pair, "x1", "flowgate", serde_json::json!({}));
     assert_eq!(
-        select_account(&accounts, &verify(&t, &rec, NOW).expect("valid")),
+        select_account(&accounts, &verify(&t, &rec, NOW).expect("valid").0),
         Err(OidcError::NoAccount(
             "more than one account matches the token"
         ))
@@ -287,4 +287,151 @@ fn refetch_when_stale_or_on_an_unknown_kid_at_most_once_a_minute() {
     assert_eq!(cache.fetched_at, NOW + 61);
     assert!(!cache.wants_refetch(&unknown, NOW + 62));
     assert!(verify(&unknown, &cache, NOW + 62).is_ok());
+}
+
+/// A store of recorded verifications, as the authorizer keeps them.
+#[derive(Default)]
+struct Records(std::cell::RefCell<BTreeMap<String, Vec<u8>>>);
+
+impl Records {
+    fn pepper() -> crate::hash::Pepper {
+        crate::hash::Pepper::from_variable(&"ab".repeat(32)).expect("pepper")
+    }
+
+    /// [`check`] against this store, writing what a first use records.
+    fn check(&self, t: &str, rec: &IssuerRecord, now: u64) -> Result<Checked, OidcError> {
+        let checked = check(t, rec, &Self::pepper(), now, |key| {
+            Ok::<_, std::convert::Infallible>(self.0.borrow().get(key).cloned())
+        })
+        .expect("read");
+        if let Ok(Checked::Verified(_, recorded, key)) = &checked {
+            self.0.borrow_mut().insert(key.clone(), recorded.to_bytes());
+        }
+        checked
+    }
+
+    fn only(&self) -> Vec<u8> {
+        let records = self.0.borrow();
+        assert_eq!(records.len(), 1);
+        records.values().next().cloned().expect("one record")
+    }
+}
+
+#[test]
+fn a_recorded_verification_gives_what_full_verification_gives() {
+    let pair = Ed25519KeyPair::generate().with_key_id("k1");
+    let rec = record(&pair);
+    let t = token(
+        &pair,
+        "repo:acme/app:ref:refs/heads/main",
+        "flowgate",
+        serde_json::json!({ "repository_owner": "acme", "run": 7 }),
+    );
+    let store = Records::default();
+    let Ok(Checked::Verified(verified, recorded, key)) = store.check(&t, &rec, NOW) else {
+        panic!("a token without a record is verified in full");
+    };
+    assert_eq!(verified, verify(&t, &rec, NOW).expect("valid").0);
+    assert_eq!(key, recorded_key(&Records::pepper(), ISSUER, &t));
+    assert_eq!((recorded.exp, recorded.kid.as_str()), (NOW + 300, "k1"));
+    let bytes = store.only();
+    assert_eq!(Recorded::from_bytes(&bytes), Some(recorded));
+    for now in [NOW, NOW + 300 + LEEWAY_SECONDS] {
+        assert_eq!(
+            store.check(&t, &rec, now),
+            Ok(Checked::Recorded(verified.clone())),
+            "at {now}"
+        );
+    }
+    // The record holds neither the token nor its signature.
+    let text = String::from_utf8(bytes).expect("utf-8");
+    assert!(!text.contains(t.split('.').nth(2).expect("signature")));
+}
+
+#[test]
+fn a_record_that_no_longer_applies_means_full_verification() {
+    let pair = Ed25519KeyPair::generate().with_key_id("k1");
+    let rec = record(&pair);
+    let t = token(&pair, "s", "flowgate", serde_json::json!({}));
+    let store = Records::default();
+    assert!(matches!(
+        store.check(&t, &rec, NOW),
+        Ok(Checked::Verified(..))
+    ));
+    assert!(matches!(
+        store.check(&t, &rec, NOW),
+        Ok(Checked::Recorded(_))
+    ));
+
+    // Past `exp` and the leeway: refused, as without a record.
+    let late = NOW + 300 + LEEWAY_SECONDS + 1;
+    assert!(matches!(
+        store.check(&t, &rec, late),
+        Err(OidcError::Rejected(_))
+    ));
+
+    // The issuer replaced the key under the same `kid`: the recorded key
+    // is gone, and the new one does not verify the token.
+    let replaced = Ed25519KeyPair::generate().with_key_id("k1");
+    assert!(matches!(
+        store.check(&t, &record(&replaced), NOW),
+        Err(OidcError::Rejected(_))
+    ));
+
+    // The issuer dropped the key.
+    let mut dropped = rec.clone();
+    dropped.keys.clear();
+    assert_eq!(store.check(&t, &dropped, NOW), Err(OidcError::UnknownKey));
+    assert!(matches!(
+        store.check(&t, &rec, NOW),
+        Ok(Checked::Recorded(_))
+    ));
+
+    // A token signed by another key, even with the same claims and `kid`,
+    // has its own digest: no record is found and the signature decides.
+    let forged = token(
+        &Ed25519KeyPair::generate().with_key_id("k1"),
+        "s",
+        "flowgate",
+        serde_json::json!({}),
+    );
+    assert!(matches!(
+        store.check(&forged, &rec, NOW),
+        Err(OidcError::Rejected(_))
+    ));
+
+    // An unreadable record only costs a full verification.
+    let unreadable = Records::default();
+    let key = recorded_key(&Records::pepper(), ISSUER, &t);
+    unreadable
+        .0
+        .borrow_mut()
+        .insert(key, b"{\"exp\":\"x\"}".to_vec());
+    assert!(matches!(
+        unreadable.check(&t, &rec, NOW),
+        Ok(Checked::Verified(..))
+    ));
+
+    // A store that fails is the caller's to fail closed on.
+    let failed = check(&t, &rec, &Records::pepper(), NOW, |_| Err("store down"));
+    assert_eq!(failed, Err("store down"));
+}
+
+#[test]
+fn recorded_keys_are_keyed_per_issuer_and_apart_from_flowgate_tokens() {
+    let pepper = Records::pepper();
+    let other = crate::hash::Pepper::from_variable(&"cd".repeat(32)).expect("pepper");
+    let t = "eyJhbGciOiJFZERTQSJ9.e30.c2ln";
+    let key = recorded_key(&pepper, ISSUER, t);
+    assert!(key.starts_with(crate::store::keys::VERIFIED_PREFIX));
+    assert!(!key.contains("c2ln") && !key.contains("e30"));
+    assert_eq!(key, recorded_key(&pepper, ISSUER, t));
+    assert_ne!(key, recorded_key(&pepper, "https://other.example", t));
+    assert_ne!(key, recorded_key(&other, ISSUER, t));
+    // flowgate's own tokens' records are digests in another domain.
+    let own = pepper.digest(
+        crate::hash::Domain::VerifiedToken,
+        &format!("{}:{ISSUER}{}:{t}", ISSUER.len(), t.len()),
+    );
+    assert_ne!(key, crate::store::keys::verified_key(&own.encode()));
 }

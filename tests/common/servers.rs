@@ -324,6 +324,13 @@ impl OidcIssuer {
             keys.push(serde_json::json!({ "kty": "OKP", "crv": "Ed25519", "kid": kid, "x": x }));
         }
     }
+
+    /// Removes every key with id `kid` from the JWKS.
+    pub fn withdraw(&self, kid: &str) {
+        if let Ok(mut keys) = self.keys.lock() {
+            keys.retain(|k| k["kid"] != kid);
+        }
+    }
 }
 
 /// An [`OidcIssuer`] that publishes the public half of `key` as key id `k1`.

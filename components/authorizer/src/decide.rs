@@ -407,7 +407,8 @@ fn forwarded_certificate(headers: &[(String, Vec<u8>)]) -> Result<Option<String>
 
 /// A bearer JWT from an external OpenID Connect issuer: the issuer's
 /// bindings, its cached JWKS (refetched by the core's policy,
-/// `IssuerRecord::wants_refetch`), then the one account the token selects.
+/// `IssuerRecord::wants_refetch`), the record of an earlier verification of
+/// the token (`oidc::check`), then the one account the token selects.
 async fn decide_oidc(
     token: &str,
     issuer: &str,
@@ -443,14 +444,31 @@ async fn decide_oidc(
     if jwks.wants_refetch(token, now) {
         refresh_jwks(&store, &mut jwks, now).await;
     }
-    let verified = match oidc::verify(token, &jwks, now) {
-        Ok(v) => v,
-        Err(e) => return unauthorized(e, None, path),
+    // A verification recorded by an earlier request spares the signature
+    // (`oidc::Recorded` says what is still checked); everything after it
+    // runs on every request.
+    let pepper = match crate::vars::pepper() {
+        Ok(p) => p,
+        Err(e) => return unavailable(e),
     };
-    let account_id = match oidc::select_account(&bindings, &verified) {
+    let checked = match oidc::check(token, &jwks, &pepper, now, |key| store.get(key)) {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return unauthorized(e, None, path),
+        Err(e) => return unavailable(e),
+    };
+    let account_id = match oidc::select_account(&bindings, checked.token()) {
         Ok(id) => id.to_owned(),
         Err(e) => return unauthorized(e, None, path),
     };
+    if let oidc::Checked::Verified(_, record, key) = &checked {
+        // Filed for pruning first, so no record escapes it; the token is
+        // valid either way, only the saving for next time is lost.
+        let written = flowgate::store::expiry::schedule(&store, key, record.exp, now)
+            .and_then(|()| store.set(key, &record.to_bytes()));
+        if let Err(e) = written {
+            crate::log::log_line!("flowgate authorizer: external-token record not written: {e}");
+        }
+    }
     let record = match SwappableRecord::read(&account_key(&account_id)) {
         Ok(r) => r,
         Err(e) => return unavailable(e),
