@@ -124,8 +124,11 @@ fn tokens_are_accepted_by_audience_and_claims_rule() {
         .with_audience("flowgate-ci");
     assert_eq!(at_orders(&app, &key.sign(stranger).expect("sign")), 401);
 
-    let r = app.admin("POST", &format!("/admin/v1/accounts/{id}/disable"), None);
-    assert!((200..300).contains(&r.status), "disable: {}", r.text());
+    assert_eq!(
+        app.admin("POST", &format!("/admin/v1/accounts/{id}/disable"), None)
+            .status,
+        200
+    );
     assert_eq!(
         at_orders(
             &app,
@@ -198,11 +201,17 @@ fn issue16_a_recorded_token_stops_with_its_key_and_with_its_account() {
     assert_eq!(at_orders(&app, &current), 200);
     assert_eq!(at_orders(&app, &current), 200, "recorded use");
 
-    let r = app.admin("POST", &format!("/admin/v1/accounts/{id}/disable"), None);
-    assert!((200..300).contains(&r.status), "disable: {}", r.text());
+    assert_eq!(
+        app.admin("POST", &format!("/admin/v1/accounts/{id}/disable"), None)
+            .status,
+        200
+    );
     assert_eq!(at_orders(&app, &current), 401, "kill switch");
-    let r = app.admin("POST", &format!("/admin/v1/accounts/{id}/enable"), None);
-    assert!((200..300).contains(&r.status), "enable: {}", r.text());
+    assert_eq!(
+        app.admin("POST", &format!("/admin/v1/accounts/{id}/enable"), None)
+            .status,
+        200
+    );
     assert_eq!(at_orders(&app, &current), 200, "enabled again");
 }
 
