@@ -76,12 +76,12 @@ done
 # One round: each scenario for DURATION seconds; prints "scenario per-CPU-second".
 round() {
     for s in $SCENARIOS; do
-        local before after out n
+        local before after n non2xx errors
         before=$(cpu_ticks "$APP_PID")
-        out=$(taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "${FWD[@]}" -H "$(header "$s")" "$APP/authorize")
+        read -r _ _ _ n non2xx errors < <(wrk_once "taskset -c 1" -t1 -c"$CONNECTIONS" \
+            -d"${DURATION}s" "${FWD[@]}" -H "$(header "$s")" "$APP/authorize")
         after=$(cpu_ticks "$APP_PID")
-        grep -q "Non-2xx" <<<"$out" && die "$s: some answers were not 2xx: $out"
-        n=$(awk '/requests in/ {print $1}' <<<"$out")
+        [ "$non2xx" = 0 ] && [ "$errors" = - ] || die "$s: $non2xx answers not 2xx, socket errors: $errors (wrk output in $WORK/wrk-raw.log)"
         python3 -c "import sys; print(sys.argv[1], round(int(sys.argv[2]) / ((int(sys.argv[4]) - int(sys.argv[3])) / int(sys.argv[5]))))" \
             "$s" "$n" "$before" "$after" "$CLK_TCK"
     done
