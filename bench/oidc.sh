@@ -12,6 +12,12 @@
 #   AUTHORIZER=p3 FLOWGATE_SPIN=... bench/oidc.sh       # the WASIp3 build
 #   AUTHORIZER_WASM=/other/authorizer.wasm bench/oidc.sh  # another build
 #
+# Two refusals are measured beside them, each against the same round's
+# allowed API key (issue #16's "a refusal costs no more than an allow"):
+# `denied_expired` (the issuer's RS256 token, expired an hour ago) and
+# `denied_forged` (unexpired, the issuer's `kid`, another RSA key's
+# signature).
+#
 # flowgate on core 0, wrk and the issuer on core 1; ROUNDS (default 3) of
 # every scenario in turn, DURATION seconds each (default 5), CONNECTIONS
 # (default 8). Reports requests per CPU-second of the serving process and
@@ -65,12 +71,21 @@ header() {
     case $1 in
     api_key) echo "X-API-Key: $API_KEY" ;;
     oidc_*) echo "Authorization: Bearer $(cat "$WORK/issuer/token-${1#oidc_}")" ;;
+    denied_*) echo "Authorization: Bearer $(cat "$WORK/issuer/token-rs256-${1#denied_}")" ;;
     esac
 }
-SCENARIOS="api_key oidc_eddsa oidc_rs256 oidc_es256"
+# The answer every request of a scenario must get.
+expected() {
+    case $1 in
+    denied_*) echo 401 ;;
+    *) echo 200 ;;
+    esac
+}
+SCENARIOS=${SCENARIOS:-api_key oidc_eddsa oidc_rs256 oidc_es256 denied_expired denied_forged}
+case " $SCENARIOS " in *" api_key "*) ;; *) die "SCENARIOS must include api_key, the control" ;; esac
 for s in $SCENARIOS; do
     code=$(curl -s -o /dev/null -w '%{http_code}' "${FWD[@]}" -H "$(header "$s")" "$APP/authorize")
-    [ "$code" = 200 ] || die "$s answered $code, not 200 (logs in $WORK)"
+    [ "$code" = "$(expected "$s")" ] || die "$s answered $code, not $(expected "$s") (logs in $WORK)"
 done
 
 # One round: each scenario for DURATION seconds; prints "scenario per-CPU-second".
@@ -81,7 +96,13 @@ round() {
         read -r _ _ _ n non2xx errors < <(wrk_once "taskset -c 1" -t1 -c"$CONNECTIONS" \
             -d"${DURATION}s" "${FWD[@]}" -H "$(header "$s")" "$APP/authorize")
         after=$(cpu_ticks "$APP_PID")
-        [ "$non2xx" = 0 ] && [ "$errors" = - ] || die "$s: $non2xx answers not 2xx, socket errors: $errors (wrk output in $WORK/wrk-raw.log)"
+        if [ "$(expected "$s")" = 200 ]; then
+            [ "$non2xx" = 0 ] || die "$s: $non2xx answers not 2xx (wrk output in $WORK/wrk-raw.log)"
+        else
+            # wrk counts a 401 as non-2xx: every answer must be one.
+            [ "$non2xx" = "$n" ] || die "$s: $((n - non2xx)) of $n answers were 2xx or 3xx (wrk output in $WORK/wrk-raw.log)"
+        fi
+        [ "$errors" = - ] || die "$s: socket errors (wrk output in $WORK/wrk-raw.log)"
         python3 -c "import sys; print(sys.argv[1], round(int(sys.argv[2]) / ((int(sys.argv[4]) - int(sys.argv[3])) / int(sys.argv[5]))))" \
             "$s" "$n" "$before" "$after" "$CLK_TCK"
     done

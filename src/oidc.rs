@@ -341,6 +341,35 @@ pub fn claimed_issuer(token: &str) -> Option<String> {
     claims["iss"].as_str().map(str::to_owned)
 }
 
+/// Refuses `token` before anything else is done with it when its own
+/// `exp` says [`verify`] could only refuse it: more than the leeway in the
+/// past at `now`, which jwt-simple checks only after the signature.
+/// Reading an unverified claim is safe here because it can only refuse,
+/// and the claim is the caller's own, so a quicker refusal tells the
+/// caller nothing about accounts, issuers or keys. A flood of expired
+/// tokens (one a CI job leaked to its logs, or a client that never renews)
+/// then costs no signature and no store call (issue 16). A payload this
+/// cannot read, or without a whole-number `exp`, is left to [`verify`],
+/// which refuses or accepts it as before.
+pub fn refuse_expired(token: &str, now: u64) -> Result<(), OidcError> {
+    #[derive(Deserialize)]
+    struct Expiry {
+        exp: u64,
+    }
+    let exp = token
+        .split('.')
+        .nth(1)
+        .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok())
+        .and_then(|json| serde_json::from_slice::<Expiry>(&json).ok())
+        .map(|e| e.exp);
+    match exp {
+        Some(exp) if now > exp.saturating_add(LEEWAY_SECONDS) => {
+            Err(OidcError::Rejected("token has expired".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// What a verified external token says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedToken {

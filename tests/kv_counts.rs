@@ -206,6 +206,15 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
                 .with_audience("flowgate-kv"),
         )
         .expect("sign");
+    // Signed by the issuer, for the same account, expired an hour ago.
+    let mut expired_claims = Claims::create(Duration::from_secs(600))
+        .with_issuer(idp.origin())
+        .with_subject("ci")
+        .with_audience("flowgate-kv");
+    expired_claims.expires_at = Some(Clock::now_since_epoch() - Duration::from_hours(1));
+    expired_claims.issued_at = Some(Clock::now_since_epoch() - Duration::from_hours(2));
+    expired_claims.invalid_before = expired_claims.issued_at;
+    let expired_oidc_token = idp_key.sign(expired_claims).expect("sign");
 
     let cases: Vec<Case> = vec![
         Case {
@@ -286,6 +295,18 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
             status: 200,
             request: Box::new({
                 let header = format!("Bearer {oidc_token}");
+                move |app| app.at_orders(&[("Authorization", &header)])
+            }),
+        },
+        Case {
+            // Issue 16: a token whose own `exp` is past is refused before
+            // its signature and before the store (`oidc::refuse_expired`).
+            name: "denied: expired external token",
+            first: read(0),
+            expected: read(0),
+            status: 401,
+            request: Box::new({
+                let header = format!("Bearer {expired_oidc_token}");
                 move |app| app.at_orders(&[("Authorization", &header)])
             }),
         },

@@ -230,6 +230,52 @@ fn wrong_key_expired_and_unknown_kid_are_rejected() {
 }
 
 #[test]
+fn issue16_expiry_is_refused_before_the_signature_exactly_where_verify_refuses_it() {
+    let pair = Ed25519KeyPair::generate().with_key_id("k1");
+    let rec = record(&pair);
+    let t = token(&pair, "s", "flowgate", serde_json::json!({}));
+    let last = NOW + 300 + LEEWAY_SECONDS;
+    // Around the last accepted second the screen and full verification
+    // agree: the screen never refuses what verify would accept.
+    for now in last - 2..=last + 2 {
+        assert_eq!(
+            refuse_expired(&t, now).is_err(),
+            verify(&t, &rec, now).is_err(),
+            "at {now}"
+        );
+    }
+    assert!(refuse_expired(&t, last).is_ok());
+    assert_eq!(
+        refuse_expired(&t, last + 1),
+        Err(OidcError::Rejected("token has expired".into()))
+    );
+    // No signature is looked at: an expired token with a broken one is
+    // refused by the screen too, and the same unexpired is left to verify.
+    let (signed, _) = t.rsplit_once('.').expect("three parts");
+    let broken = format!("{signed}.AAAA");
+    assert!(refuse_expired(&broken, last + 1).is_err());
+    assert!(refuse_expired(&broken, NOW).is_ok());
+    assert!(matches!(
+        verify(&broken, &rec, NOW),
+        Err(OidcError::Rejected(_))
+    ));
+    // What the screen cannot read is left to verify, which refuses it.
+    let header = t.split('.').next().expect("header");
+    for payload in [
+        "!!!".to_owned(),
+        URL_SAFE_NO_PAD.encode(r#"{"iss":"x"}"#),
+        URL_SAFE_NO_PAD.encode(r#"{"exp":"1"}"#),
+        URL_SAFE_NO_PAD.encode(r#"{"exp":1.5}"#),
+        URL_SAFE_NO_PAD.encode(r#"{"exp":1,"exp":2}"#),
+    ] {
+        let odd = format!("{header}.{payload}.AAAA");
+        assert!(refuse_expired(&odd, last + 1).is_ok(), "{payload}");
+        assert!(verify(&odd, &rec, last + 1).is_err(), "{payload}");
+    }
+    assert!(refuse_expired("no-dots", last + 1).is_ok());
+}
+
+#[test]
 fn outbound_origin_is_scheme_host_and_port_only() {
     assert_eq!(
         outbound_origin("https://Acme.okta.com/oauth2/default/.well-known/openid-configuration")

@@ -405,7 +405,8 @@ fn forwarded_certificate(headers: &[(String, Vec<u8>)]) -> Result<Option<String>
     trusted_certificate(headers, &pepper)
 }
 
-/// A bearer JWT from an external OpenID Connect issuer: the issuer's
+/// A bearer JWT from an external OpenID Connect issuer: refused at once if
+/// its own `exp` is past (`oidc::refuse_expired`), else the issuer's
 /// bindings, its cached JWKS (refetched by the core's policy,
 /// `IssuerRecord::wants_refetch`), the record of an earlier verification of
 /// the token (`oidc::check`), then the one account the token selects.
@@ -416,6 +417,10 @@ async fn decide_oidc(
     path: &NormalPath,
     flow: Option<&'static Flow>,
 ) -> Outcome {
+    let now = WasiClock.now();
+    if let Err(e) = oidc::refuse_expired(token, now) {
+        return unauthorized(e, None, path);
+    }
     let store = match SpinStore::open_default() {
         Ok(s) => s,
         Err(e) => return unavailable(e),
@@ -440,7 +445,6 @@ async fn decide_oidc(
         Ok(None) => return unavailable("oidc JWKS cache missing"),
         Err(outcome) => return outcome,
     };
-    let now = WasiClock.now();
     if jwks.wants_refetch(token, now) {
         refresh_jwks(&store, &mut jwks, now).await;
     }
