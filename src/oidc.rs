@@ -330,43 +330,54 @@ pub fn jwks_uri(discovery: &[u8], issuer: &str) -> Result<String, OidcError> {
     Ok(uri.to_owned())
 }
 
-/// The `iss` a token claims, unverified, to find the issuer's record.
-pub fn claimed_issuer(token: &str) -> Option<String> {
-    if token.len() > MAX_TOKEN_LEN {
-        return None;
-    }
-    let payload = token.split('.').nth(1)?;
-    let claims: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-    claims["iss"].as_str().map(str::to_owned)
+/// What a bearer JWT's payload claims, read without its signature, for
+/// two uses that can only route or refuse it, never accept it: `iss` says
+/// which verifier the token goes to (flowgate's own, or an external
+/// issuer's record), and `exp` lets an expired token be refused before any
+/// key, store or signature work ([`Claimed::refuse_expired`], issue 16).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Claimed {
+    /// `iss`, if a string.
+    pub issuer: Option<String>,
+    /// `exp`, if a whole number of seconds; anything else is left to the
+    /// verifier, which refuses it or not as before.
+    pub expires_at: Option<u64>,
 }
 
-/// Refuses `token` before anything else is done with it when its own
-/// `exp` says [`verify`] could only refuse it: more than the leeway in the
-/// past at `now`, which jwt-simple checks only after the signature.
-/// Reading an unverified claim is safe here because it can only refuse,
-/// and the claim is the caller's own, so a quicker refusal tells the
-/// caller nothing about accounts, issuers or keys. A flood of expired
-/// tokens (one a CI job leaked to its logs, or a client that never renews)
-/// then costs no signature and no store call (issue 16). A payload this
-/// cannot read, or without a whole-number `exp`, is left to [`verify`],
-/// which refuses or accepts it as before.
-pub fn refuse_expired(token: &str, now: u64) -> Result<(), OidcError> {
-    #[derive(Deserialize)]
-    struct Expiry {
-        exp: u64,
-    }
-    let exp = token
-        .split('.')
-        .nth(1)
-        .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok())
-        .and_then(|json| serde_json::from_slice::<Expiry>(&json).ok())
-        .map(|e| e.exp);
-    match exp {
-        Some(exp) if now > exp.saturating_add(LEEWAY_SECONDS) => {
-            Err(OidcError::Rejected("token has expired".into()))
+impl Claimed {
+    /// Reads `token`'s payload, once per request; `None` if it is not a
+    /// readable JWT payload (then no issuer is claimed and nothing is
+    /// refused here).
+    pub fn read(token: &str) -> Option<Self> {
+        if token.len() > MAX_TOKEN_LEN {
+            return None;
         }
-        _ => Ok(()),
+        let payload = token.split('.').nth(1)?;
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        Some(Self {
+            issuer: claims["iss"].as_str().map(str::to_owned),
+            expires_at: claims["exp"].as_u64(),
+        })
+    }
+
+    /// Refuses the token when its `exp` is more than the leeway past at
+    /// `now`: the very rule both verifiers apply after the signature
+    /// (`crate::token`'s registered-claims check for flowgate's tokens,
+    /// jwt-simple's `time_tolerance` for [`verify`]), so it refuses only
+    /// what they would refuse. The claim is the caller's own, so a quicker
+    /// refusal tells the caller nothing about accounts, keys or rules;
+    /// nothing else is decided this early for that reason (refusing on the
+    /// audience or the claims rule before the signature would let a caller
+    /// who forges payloads learn from the timing which subjects a rule
+    /// accepts).
+    pub fn refuse_expired(&self, now: u64) -> Result<(), crate::token::TokenError> {
+        match self.expires_at {
+            Some(exp) if now > exp.saturating_add(LEEWAY_SECONDS) => {
+                Err(crate::token::TokenError::Rejected("expired".into()))
+            }
+            _ => Ok(()),
+        }
     }
 }
 

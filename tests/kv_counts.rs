@@ -107,6 +107,18 @@ fn refused_unread(name: &'static str, key: String) -> Case {
     }
 }
 
+/// An expired bearer token, refused before any store call.
+fn expired_bearer(name: &'static str, token: &str) -> Case {
+    let header = format!("Bearer {token}");
+    Case {
+        name,
+        first: read(0),
+        expected: read(0),
+        status: 401,
+        request: Box::new(move |app| app.at_orders(&[("Authorization", &header)])),
+    }
+}
+
 #[test]
 fn store_reads_and_writes_per_request_for_each_credential_type() {
     if skip_on_real_spin("key-value calls are counted by the test host only") {
@@ -215,6 +227,16 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
     expired_claims.issued_at = Some(Clock::now_since_epoch() - Duration::from_hours(2));
     expired_claims.invalid_before = expired_claims.issued_at;
     let expired_oidc_token = idp_key.sign(expired_claims).expect("sign");
+    let encode = |v: serde_json::Value| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let an_hour_ago = Clock::now_since_epoch().as_secs() - 3600;
+    let expired_own_token = format!(
+        "{}.{}.AAAA",
+        encode(json!({ "alg": "EdDSA", "typ": "at+jwt", "kid": "k" })),
+        encode(json!({ "iss": ISSUER, "sub": "x", "exp": an_hour_ago, "iat": an_hour_ago - 300 })),
+    );
 
     let cases: Vec<Case> = vec![
         Case {
@@ -298,18 +320,15 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
                 move |app| app.at_orders(&[("Authorization", &header)])
             }),
         },
-        Case {
-            // Issue 16: a token whose own `exp` is past is refused before
-            // its signature and before the store (`oidc::refuse_expired`).
-            name: "denied: expired external token",
-            first: read(0),
-            expected: read(0),
-            status: 401,
-            request: Box::new({
-                let header = format!("Bearer {expired_oidc_token}");
-                move |app| app.at_orders(&[("Authorization", &header)])
-            }),
-        },
+        // Issue 16: a token whose own `exp` is past is refused before its
+        // signature and before the store (`oidc::Claimed`), whoever issued
+        // it; the one naming flowgate's issuer is signed by nobody, so only
+        // its expiry can refuse it before the store.
+        expired_bearer("denied: expired external token", &expired_oidc_token),
+        expired_bearer(
+            "denied: expired token naming flowgate's issuer",
+            &expired_own_token,
+        ),
         Case {
             name: "mtls (forwarded certificate)",
             first: Counts {

@@ -226,7 +226,15 @@ fn wrong_key_expired_and_unknown_kid_are_rejected() {
     let t = token(&rotated, "s", "flowgate", serde_json::json!({}));
     assert!(has_unknown_kid(&t, &rec));
     assert_eq!(verify(&t, &rec, NOW), Err(OidcError::UnknownKey));
-    assert_eq!(claimed_issuer(&t).as_deref(), Some(ISSUER));
+    assert_eq!(
+        Claimed::read(&t).and_then(|c| c.issuer).as_deref(),
+        Some(ISSUER)
+    );
+}
+
+/// Whether the unverified screen refuses `token` at `now`.
+fn screened(token: &str, now: u64) -> bool {
+    Claimed::read(token).is_some_and(|c| c.refuse_expired(now).is_err())
 }
 
 #[test]
@@ -234,45 +242,55 @@ fn issue16_expiry_is_refused_before_the_signature_exactly_where_verify_refuses_i
     let pair = Ed25519KeyPair::generate().with_key_id("k1");
     let rec = record(&pair);
     let t = token(&pair, "s", "flowgate", serde_json::json!({}));
+    let claimed = Claimed::read(&t).expect("readable");
+    assert_eq!(claimed.issuer.as_deref(), Some(ISSUER));
+    assert_eq!(claimed.expires_at, Some(NOW + 300));
     let last = NOW + 300 + LEEWAY_SECONDS;
     // Around the last accepted second the screen and full verification
     // agree: the screen never refuses what verify would accept.
     for now in last - 2..=last + 2 {
         assert_eq!(
-            refuse_expired(&t, now).is_err(),
+            screened(&t, now),
             verify(&t, &rec, now).is_err(),
             "at {now}"
         );
     }
-    assert!(refuse_expired(&t, last).is_ok());
+    assert!(claimed.refuse_expired(last).is_ok());
     assert_eq!(
-        refuse_expired(&t, last + 1),
-        Err(OidcError::Rejected("token has expired".into()))
+        claimed.refuse_expired(last + 1),
+        Err(crate::token::TokenError::Rejected("expired".into()))
     );
     // No signature is looked at: an expired token with a broken one is
     // refused by the screen too, and the same unexpired is left to verify.
     let (signed, _) = t.rsplit_once('.').expect("three parts");
     let broken = format!("{signed}.AAAA");
-    assert!(refuse_expired(&broken, last + 1).is_err());
-    assert!(refuse_expired(&broken, NOW).is_ok());
+    assert!(screened(&broken, last + 1));
+    assert!(!screened(&broken, NOW));
     assert!(matches!(
         verify(&broken, &rec, NOW),
         Err(OidcError::Rejected(_))
     ));
-    // What the screen cannot read is left to verify, which refuses it.
+    // What the screen cannot read is left to verify, which refuses it; a
+    // repeated `exp` is read as its last value (RFC 7519 section 4 allows
+    // that or a refusal), and verify refuses that token too.
     let header = t.split('.').next().expect("header");
-    for payload in [
-        "!!!".to_owned(),
-        URL_SAFE_NO_PAD.encode(r#"{"iss":"x"}"#),
-        URL_SAFE_NO_PAD.encode(r#"{"exp":"1"}"#),
-        URL_SAFE_NO_PAD.encode(r#"{"exp":1.5}"#),
-        URL_SAFE_NO_PAD.encode(r#"{"exp":1,"exp":2}"#),
+    for (payload, refused_early) in [
+        ("!!!".to_owned(), false),
+        (URL_SAFE_NO_PAD.encode(r#"{"iss":"x"}"#), false),
+        (URL_SAFE_NO_PAD.encode(r#"{"exp":"1"}"#), false),
+        (URL_SAFE_NO_PAD.encode(r#"{"exp":1.5}"#), false),
+        (URL_SAFE_NO_PAD.encode(r#"{"exp":-1}"#), false),
+        (URL_SAFE_NO_PAD.encode(r#"{"exp":1,"exp":2}"#), true),
     ] {
         let odd = format!("{header}.{payload}.AAAA");
-        assert!(refuse_expired(&odd, last + 1).is_ok(), "{payload}");
+        assert_eq!(screened(&odd, last + 1), refused_early, "{payload}");
         assert!(verify(&odd, &rec, last + 1).is_err(), "{payload}");
     }
-    assert!(refuse_expired("no-dots", last + 1).is_ok());
+    assert!(Claimed::read("no-dots").is_none());
+    assert!(
+        !screened(&"a.".repeat(5000), last + 1),
+        "over the length limit"
+    );
 }
 
 #[test]

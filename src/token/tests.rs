@@ -89,6 +89,22 @@ fn expired_token_is_rejected_beyond_the_leeway() {
 }
 
 #[test]
+fn issue16_the_unverified_expiry_screen_refuses_what_verification_refuses() {
+    let k = keys();
+    let token = issue(&k, 1_000);
+    let claimed = crate::oidc::Claimed::read(&token).expect("readable");
+    assert_eq!(claimed.issuer.as_deref(), Some(ISS));
+    let last = 1_300 + LEEWAY_SECONDS;
+    for now in last - 2..=last + 2 {
+        assert_eq!(
+            claimed.refuse_expired(now).is_err(),
+            k.verify_access_token(&token, ISS, AUD, now).is_err(),
+            "at {now}"
+        );
+    }
+}
+
+#[test]
 fn token_from_the_future_is_rejected() {
     let k = keys();
     let token = issue(&k, 10_000);

@@ -144,22 +144,30 @@ async fn decide_permit(
     if let Presented::Bearer(token) = presented
         && token.contains('.')
     {
+        // The payload, unverified, read once: a token past its own `exp` is
+        // refused before any key, store or signature work, whoever issued
+        // it (issue 16); `iss` picks the verifier.
+        let claimed = oidc::Claimed::read(token).unwrap_or_default();
+        let now = WasiClock.now();
+        if let Err(e) = claimed.refuse_expired(now) {
+            return unauthorized(e, None, path);
+        }
         // Our own issuer decides which kind of token this is; read it once.
         let (ours, audience) = match config::issuer() {
             Ok(v) => v,
             Err(e) => return unavailable(e),
         };
-        if let Some(issuer) = oidc::claimed_issuer(token)
+        if let Some(issuer) = claimed.issuer
             && issuer != ours
         {
             if with_certificate {
                 return unauthorized(CredentialError::BesideCertificate, None, path);
             }
-            return decide_oidc(token, &issuer, method, path, flow).await;
+            return decide_oidc(token, &issuer, now, method, path, flow).await;
         }
         // A certificate-bound access token comes with its certificate: the
         // one case of a certificate beside a credential header, decided there.
-        return decide_access_token(token, (&ours, &audience), method, path, headers, flow);
+        return decide_access_token(token, (&ours, &audience), now, method, path, headers, flow);
     }
     let basic = matches!(presented, Presented::Basic(_));
     let refuse = |reason: &dyn std::fmt::Display, account: Option<&str>| {
@@ -297,6 +305,7 @@ fn decide_certificate(
 fn decide_access_token(
     token: &str,
     (issuer, audience): (&str, &str),
+    now: u64,
     method: &str,
     path: &NormalPath,
     headers: &[(String, Vec<u8>)],
@@ -318,7 +327,6 @@ fn decide_access_token(
         Ok(s) => s,
         Err(e) => return unavailable(e),
     };
-    let now = WasiClock.now();
     let seen = match flowgate::verified::lookup(&store, &key, now) {
         Ok(Seen::ByPrevious(t, binding)) => match config::previous_key_text() {
             Ok(previous) if ring.previous_binding(&previous) == binding => Seen::Verified(t),
@@ -405,22 +413,18 @@ fn forwarded_certificate(headers: &[(String, Vec<u8>)]) -> Result<Option<String>
     trusted_certificate(headers, &pepper)
 }
 
-/// A bearer JWT from an external OpenID Connect issuer: refused at once if
-/// its own `exp` is past (`oidc::refuse_expired`), else the issuer's
-/// bindings, its cached JWKS (refetched by the core's policy,
+/// A bearer JWT from an external OpenID Connect issuer (not expired by its
+/// own `exp`: `oidc::Claimed`): the issuer's bindings, its cached JWKS (refetched by the core's policy,
 /// `IssuerRecord::wants_refetch`), the record of an earlier verification of
 /// the token (`oidc::check`), then the one account the token selects.
 async fn decide_oidc(
     token: &str,
     issuer: &str,
+    now: u64,
     method: &str,
     path: &NormalPath,
     flow: Option<&'static Flow>,
 ) -> Outcome {
-    let now = WasiClock.now();
-    if let Err(e) = oidc::refuse_expired(token, now) {
-        return unauthorized(e, None, path);
-    }
     let store = match SpinStore::open_default() {
         Ok(s) => s,
         Err(e) => return unavailable(e),
