@@ -413,10 +413,11 @@ fn forwarded_certificate(headers: &[(String, Vec<u8>)]) -> Result<Option<String>
     trusted_certificate(headers, &pepper)
 }
 
-/// A bearer JWT from an external OpenID Connect issuer (not expired by its
-/// own `exp`: `oidc::Claimed`): the issuer's bindings, its cached JWKS (refetched by the core's policy,
-/// `IssuerRecord::wants_refetch`), the record of an earlier verification of
-/// the token (`oidc::check`), then the one account the token selects.
+/// A bearer JWT from an external OpenID Connect issuer, not expired by its
+/// own `exp` (`oidc::Claimed`): the issuer's bindings, its cached JWKS
+/// (refetched by the core's policy, `IssuerRecord::wants_refetch`), the
+/// record of an earlier verification of the token (`oidc::check`), then
+/// the one account the token selects.
 async fn decide_oidc(
     token: &str,
     issuer: &str,
