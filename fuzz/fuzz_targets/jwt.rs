@@ -2,7 +2,9 @@
 //! fixed key. First byte even: the input is a token as presented, and must
 //! never verify (nobody else holds the key). Odd: the input is
 //! `header \0 payload`, signed with the key, so the checks behind the
-//! signature (header fields, claims, times) are reached too.
+//! signature (header fields, claims, times) are reached too. Either way
+//! the unverified expiry screen that runs first at flows (`oidc::Claimed`,
+//! issue 16) must never refuse a token that verifies.
 #![no_main]
 
 use base64::Engine as _;
@@ -50,6 +52,10 @@ fuzz_target!(|data: &[u8]| {
     let signature = URL_SAFE_NO_PAD.encode(pair.sk.sign(input.as_bytes(), None).as_ref());
     let token = format!("{input}.{signature}");
     if let Ok(verified) = keys.verify_access_token(&token, ISSUER, AUDIENCE, NOW) {
+        assert!(
+            flowgate::oidc::Claimed::read(&token).is_none_or(|c| c.refuse_expired(NOW).is_ok()),
+            "the expiry screen refused a token that verifies: {token:?}"
+        );
         // Whatever verified has the shape of an access token.
         let header: serde_json::Value = serde_json::from_slice(header).expect("header is JSON");
         assert_eq!(header["alg"], "EdDSA");

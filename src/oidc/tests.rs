@@ -299,6 +299,30 @@ fn issue16_expiry_is_refused_before_the_signature_exactly_where_verify_refuses_i
 }
 
 #[test]
+fn issue16_a_repeated_exp_is_refused_by_the_screen_and_by_verification() {
+    // As for flowgate's own tokens (src/token/tests.rs): the screen reads
+    // the last of a repeated `exp`, and jwt-simple refuses the repetition.
+    let compact = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new([7; 32]));
+    let pair = Ed25519KeyPair::from_bytes(&compact[..])
+        .expect("key")
+        .with_key_id("k1");
+    let rec = record(&pair);
+    let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"EdDSA","typ":"JWT","kid":"k1"}"#);
+    let signed = |exps: &str| {
+        let payload =
+            format!(r#"{{"iss":"{ISSUER}","sub":"s","aud":"flowgate","iat":{NOW},{exps}}}"#);
+        let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(payload));
+        let sig = URL_SAFE_NO_PAD.encode(compact.sk.sign(input.as_bytes(), None));
+        format!("{input}.{sig}")
+    };
+    let once = signed(&format!(r#""exp":{}"#, NOW + 300));
+    assert!(verify(&once, &rec, NOW).is_ok());
+    let twice = signed(&format!(r#""exp":{},"exp":{}"#, NOW + 300, NOW - 300));
+    assert!(screened(&twice, NOW));
+    assert!(verify(&twice, &rec, NOW).is_err());
+}
+
+#[test]
 fn outbound_origin_is_scheme_host_and_port_only() {
     assert_eq!(
         outbound_origin("https://Acme.okta.com/oauth2/default/.well-known/openid-configuration")

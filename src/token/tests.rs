@@ -104,6 +104,47 @@ fn issue16_the_unverified_expiry_screen_refuses_what_verification_refuses() {
     }
 }
 
+/// RFC 8037's key pair, the one [`keys`] signs with.
+fn rfc8037_pair() -> ed25519_compact::KeyPair {
+    ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(
+        URL_SAFE_NO_PAD
+            .decode(RFC8037_D)
+            .expect("seed")
+            .try_into()
+            .expect("32 bytes"),
+    ))
+}
+
+/// `header.payload` with the payload given as text, signed with the key.
+fn signed_text(header: &serde_json::Value, payload: &str) -> String {
+    let input = format!("{}.{}", b64(header), URL_SAFE_NO_PAD.encode(payload));
+    let pair = rfc8037_pair();
+    let sig = URL_SAFE_NO_PAD.encode(pair.sk.sign(input.as_bytes(), None));
+    format!("{input}.{sig}")
+}
+
+#[test]
+fn issue16_a_repeated_exp_is_refused_by_the_screen_and_by_verification() {
+    // The screen reads the last `exp` (a JSON value keeps the last of a
+    // repeated name); were verification to read the first, a token with a
+    // valid `exp` first and an expired one last would be refused by the
+    // screen alone. It is not: verification refuses it too.
+    let k = keys();
+    let header = serde_json::json!({ "alg": "EdDSA", "typ": "at+jwt", "kid": RFC8037_KID });
+    let claims = |exps: &str| {
+        format!(
+            r#"{{"iss":"{ISS}","aud":"{AUD}","sub":"abcdefghijklmnop","client_id":"abcdefghijklmnop","scope":"orders","jti":"x","iat":1000,{exps}}}"#
+        )
+    };
+    let once = signed_text(&header, &claims(r#""exp":1300"#));
+    assert!(k.verify_access_token(&once, ISS, AUD, 1_000).is_ok());
+    let twice = signed_text(&header, &claims(r#""exp":1300,"exp":500"#));
+    let claimed = crate::oidc::Claimed::read(&twice).expect("readable");
+    assert_eq!(claimed.expires_at, Some(500));
+    assert!(claimed.refuse_expired(1_000).is_err());
+    assert!(k.verify_access_token(&twice, ISS, AUD, 1_000).is_err());
+}
+
 #[test]
 fn token_from_the_future_is_rejected() {
     let k = keys();
@@ -285,13 +326,7 @@ fn full_media_type_typ_is_accepted_as_rfc9068_requires() {
     let mut header =
         serde_json::json!({ "alg": "EdDSA", "typ": "application/at+jwt", "kid": RFC8037_KID });
     let signing_input = format!("{}.{}", b64(&header), parts[1]);
-    let pair = ed25519_compact::KeyPair::from_seed(ed25519_compact::Seed::new(
-        URL_SAFE_NO_PAD
-            .decode(RFC8037_D)
-            .expect("seed")
-            .try_into()
-            .expect("32 bytes"),
-    ));
+    let pair = rfc8037_pair();
     let sig = URL_SAFE_NO_PAD.encode(pair.sk.sign(signing_input.as_bytes(), None));
     assert!(
         k.verify_access_token(&format!("{signing_input}.{sig}"), ISS, AUD, 1_000)
