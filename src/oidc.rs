@@ -335,7 +335,7 @@ pub fn jwks_uri(discovery: &[u8], issuer: &str) -> Result<String, OidcError> {
 /// which verifier the token goes to (flowgate's own, or an external
 /// issuer's record), and `exp` lets an expired token be refused before any
 /// key, store or signature work ([`Claimed::refuse_expired`], issue 16).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Claimed {
     /// `iss`, if a string.
     pub issuer: Option<String>,

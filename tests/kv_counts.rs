@@ -20,7 +20,7 @@
 mod common;
 
 use common::certs::certificate;
-use common::servers::oidc_issuer;
+use common::servers::{expired_claims, oidc_issuer};
 use common::skip::skip_on_real_spin;
 use common::{App, Options, basic, forged_key, forged_secret, start, untagged_key};
 use flowgate::secret::SecretKind;
@@ -219,14 +219,9 @@ fn store_reads_and_writes_per_request_for_each_credential_type() {
         )
         .expect("sign");
     // Signed by the issuer, for the same account, expired an hour ago.
-    let mut expired_claims = Claims::create(Duration::from_secs(600))
-        .with_issuer(idp.origin())
-        .with_subject("ci")
-        .with_audience("flowgate-kv");
-    expired_claims.expires_at = Some(Clock::now_since_epoch() - Duration::from_hours(1));
-    expired_claims.issued_at = Some(Clock::now_since_epoch() - Duration::from_hours(2));
-    expired_claims.invalid_before = expired_claims.issued_at;
-    let expired_oidc_token = idp_key.sign(expired_claims).expect("sign");
+    let expired_oidc_token = idp_key
+        .sign(expired_claims(&idp.origin(), "ci", "flowgate-kv", 3600))
+        .expect("sign");
     let encode = |v: serde_json::Value| {
         use base64::Engine as _;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())

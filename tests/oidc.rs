@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::servers::OidcIssuer;
+use common::servers::{OidcIssuer, expired_claims};
 use common::{App, Options, start};
 use jwt_simple::prelude::*;
 use serde_json::json;
@@ -121,14 +121,12 @@ fn tokens_are_accepted_by_audience_and_claims_rule() {
     // before its signature (`oidc::Claimed`), with the reason in the log;
     // one expired within the leeway is still accepted.
     let expired_by = |seconds: u64| {
-        let mut claims = Claims::create(Duration::from_secs(300))
-            .with_issuer(&issuer.origin)
-            .with_subject("repo:acme/app:ref:refs/heads/main")
-            .with_audience("flowgate-ci");
-        let now = Clock::now_since_epoch();
-        claims.issued_at = Some(now - Duration::from_secs(600));
-        claims.invalid_before = claims.issued_at;
-        claims.expires_at = Some(now - Duration::from_secs(seconds));
+        let claims = expired_claims(
+            &issuer.origin,
+            "repo:acme/app:ref:refs/heads/main",
+            "flowgate-ci",
+            seconds,
+        );
         key.sign(claims).expect("sign")
     };
     assert_eq!(at_orders(&app, &expired_by(3600)), 401, "expired");

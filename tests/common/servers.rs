@@ -333,6 +333,27 @@ impl OidcIssuer {
     }
 }
 
+/// Claims of a token from `issuer` for `subject` and `audience` that
+/// expired `seconds_ago` (issued ten minutes before that), for a key to
+/// sign.
+pub fn expired_claims(
+    issuer: &str,
+    subject: &str,
+    audience: &str,
+    seconds_ago: u64,
+) -> jwt_simple::prelude::JWTClaims<jwt_simple::prelude::NoCustomClaims> {
+    use jwt_simple::prelude::{Claims, Clock, Duration};
+    let now = Clock::now_since_epoch();
+    let mut claims = Claims::create(Duration::from_secs(600))
+        .with_issuer(issuer)
+        .with_subject(subject)
+        .with_audience(audience);
+    claims.expires_at = Some(now - Duration::from_secs(seconds_ago));
+    claims.issued_at = Some(now - Duration::from_secs(seconds_ago + 600));
+    claims.invalid_before = claims.issued_at;
+    claims
+}
+
 /// An [`OidcIssuer`] that publishes the public half of `key` as key id `k1`.
 pub fn oidc_issuer(key: &jwt_simple::prelude::Ed25519KeyPair) -> OidcIssuer {
     let issuer = OidcIssuer::start();
