@@ -16,8 +16,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwt_simple::prelude::{
     Duration, ECDSAP256PublicKeyLike as _, ES256PublicKey, Ed25519PublicKey,
-    EdDSAPublicKeyLike as _, NoCustomClaims, RS256PublicKey, RSAPublicKeyLike as _, Token,
-    UnixTimeStamp, VerificationOptions,
+    EdDSAPublicKeyLike as _, NoCustomClaims, RS256PublicKey, Token, UnixTimeStamp,
+    VerificationOptions,
 };
 
 use crate::account::StoredPublicKey;
@@ -215,9 +215,8 @@ where
         "ES256" => ES256PublicKey::from_der(&der)
             .map_err(Some)?
             .verify_token::<T>(token, Some(options)),
-        "RS256" => RS256PublicKey::from_der(&der)
-            .map_err(Some)?
-            .verify_token::<T>(token, Some(options)),
+        // The same rule as jwt-simple's, with faster arithmetic (rs256.rs).
+        "RS256" => return rs256::verify_token::<T>(&der, token, options),
         _ => return Err(None),
     }
     .map_err(Some)
@@ -281,5 +280,6 @@ pub fn verify(
     Ok(VerifiedAssertion { jti, expires_at })
 }
 
+pub(crate) mod rs256;
 #[cfg(test)]
 mod tests;

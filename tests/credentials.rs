@@ -306,6 +306,60 @@ fn private_key_jwt_assertion_is_accepted_once() {
 }
 
 #[test]
+fn issue16_private_key_jwt_with_rs256_is_verified_end_to_end() {
+    // RS256's arithmetic is flowgate's own (src/assertion/rs256.rs): a
+    // client with an RSA key gets a token, another key's assertion under
+    // its key id and an assertion for another audience do not.
+    let app = app();
+    let key = RS256KeyPair::generate(2048)
+        .expect("key")
+        .with_key_id("rsa-1");
+    let r = app.admin(
+        "POST",
+        "/admin/v1/accounts",
+        Some(json!({
+            "name": format!("pkj-rsa-{}", common::random_hex(3)), "credential_type": "private_key_jwt",
+            "public_key": key.public_key().to_pem().expect("PEM"), "key_id": "rsa-1", "flows": ["orders"],
+        })),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let id = r.json()["id"].as_str().expect("id").to_owned();
+    let form = |signer: &RS256KeyPair, jti: &str, aud: &str| {
+        let claims = Claims::create(Duration::from_secs(60))
+            .with_issuer(&id)
+            .with_subject(&id)
+            .with_audience(aud)
+            .with_jwt_id(jti);
+        format!(
+            "grant_type=client_credentials&client_id={id}&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion={}",
+            signer.sign(claims).expect("sign")
+        )
+    };
+    let endpoint = format!("{ISSUER}/oauth2/token");
+    let issued = token(&app, &form(&key, "rsa-once", &endpoint), &[]);
+    assert_eq!(issued.status, 200, "{}", issued.text());
+    let bearer = format!(
+        "Bearer {}",
+        issued.json()["access_token"].as_str().expect("token")
+    );
+    assert_eq!(app.at_orders(&[("Authorization", &bearer)]), 200);
+    let impostor = RS256KeyPair::generate(2048)
+        .expect("key")
+        .with_key_id("rsa-1");
+    let forged = token(&app, &form(&impostor, "rsa-forged", &endpoint), &[]);
+    assert_eq!(
+        (forged.status, forged.json()["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let elsewhere = token(
+        &app,
+        &form(&key, "rsa-aud", "https://other.example/token"),
+        &[],
+    );
+    assert_eq!(elsewhere.status, 401);
+}
+
+#[test]
 fn private_key_jwt_wrong_key_audience_or_type_is_refused() {
     let app = app();
     let client = pkj_client(&app);

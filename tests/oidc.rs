@@ -7,6 +7,7 @@
 
 mod common;
 
+use base64::Engine as _;
 use common::servers::{OidcIssuer, expired_claims};
 use common::{App, Options, start};
 use jwt_simple::prelude::*;
@@ -186,6 +187,58 @@ fn a_rotated_issuer_key_is_fetched_on_first_use() {
 /// the same `kid`: the token it signed with the old key is refused at once,
 /// though its verification was recorded; and the account's kill switch
 /// stops a recorded token on the next request.
+#[test]
+fn issue16_rs256_tokens_are_verified_by_flowgates_own_arithmetic() {
+    // RS256 is what most issuers sign with; flowgate does its signature's
+    // arithmetic itself (src/assertion/rs256.rs). Here through the built
+    // authorizer: a real token passes on first use (full verification) and
+    // again (recorded); a token under the same `kid` signed by another key,
+    // and one with its signature's last byte changed, are refused with
+    // jwt-simple's reason, the rule the verifier keeps.
+    let issuer = Issuer::start();
+    let key = RS256KeyPair::generate(2048).expect("key").with_key_id("r1");
+    issuer.server.publish_rsa("r1", &key.public_key());
+    let app = app_for(&issuer);
+    let r = register(&app, &issuer, "rsa", json!({ "sub": "svc" }));
+    assert_eq!(r.status, 201, "{}", r.text());
+    let claims = || {
+        Claims::create(Duration::from_secs(600))
+            .with_issuer(&issuer.origin)
+            .with_subject("svc")
+            .with_audience("flowgate-ci")
+    };
+    let token = key.sign(claims()).expect("sign");
+    assert_eq!(at_orders(&app, &token), 200, "first use");
+    assert_eq!(at_orders(&app, &token), 200, "recorded use");
+    let other = key.sign(claims().with_subject("other")).expect("sign");
+    assert_eq!(
+        at_orders(&app, &other),
+        401,
+        "the claims rule still applies"
+    );
+
+    let forger = RS256KeyPair::generate(2048).expect("key").with_key_id("r1");
+    let forged = forger.sign(claims()).expect("sign");
+    assert_eq!(at_orders(&app, &forged), 401, "another key's signature");
+    let fresh = key.sign(claims().with_jwt_id("fresh")).expect("sign");
+    let (signed, signature) = fresh.rsplit_once('.').expect("token");
+    let mut raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .expect("signature");
+    *raw.last_mut().expect("signature") ^= 1;
+    let spoiled = format!(
+        "{signed}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    );
+    assert_eq!(at_orders(&app, &spoiled), 401, "a changed signature");
+    assert_eq!(at_orders(&app, &fresh), 200, "the same token unchanged");
+    let logs = app.logs();
+    assert!(
+        logs.contains("reason=token rejected: Signature tag didn't verify"),
+        "{logs}"
+    );
+}
+
 #[test]
 fn issue16_a_recorded_token_stops_with_its_key_and_with_its_account() {
     let issuer = Issuer::start();

@@ -325,6 +325,19 @@ impl OidcIssuer {
         }
     }
 
+    /// Adds the RSA `key` to the JWKS as key id `kid` (an `RS256` key).
+    pub fn publish_rsa(&self, kid: &str, key: &jwt_simple::prelude::RS256PublicKey) {
+        use base64::Engine as _;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let parts = key.to_components();
+        if let Ok(mut keys) = self.keys.lock() {
+            keys.push(serde_json::json!({
+                "kty": "RSA", "alg": "RS256", "use": "sig", "kid": kid,
+                "n": b64(&parts.n), "e": b64(&parts.e),
+            }));
+        }
+    }
+
     /// Removes every key with id `kid` from the JWKS.
     pub fn withdraw(&self, kid: &str) {
         if let Ok(mut keys) = self.keys.lock() {
