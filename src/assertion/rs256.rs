@@ -218,9 +218,10 @@ fn expected_encoding(k: usize, digest: &[u8]) -> Option<Vec<u8>> {
     Some(encoded)
 }
 
-/// A public exponent of at most 64 bits, and at least 3 (the `rsa` crate
-/// refuses smaller ones when the key is read, and 0 or 1 would make the
-/// exponentiation below meaningless).
+/// A public exponent of at most 64 bits (the `rsa` crate reads none above
+/// 2^33 − 1), and at least 3: 0 and 1 make the exponentiation meaningless,
+/// and 2, which the `rsa` crate would read, is no RSA exponent (an RSA
+/// exponent is odd), so refusing it refuses no RSA signature.
 fn small_exponent(e: &[u8]) -> Option<u64> {
     let e = trim(e);
     if e.len() > 8 {
