@@ -307,42 +307,89 @@ impl Modulus {
         })
     }
 
-    /// a·b·R⁻¹ mod n, for a, b < n (coarsely integrated operand scanning:
-    /// one limb of b at a time, then one limb's reduction).
-    fn mul(&self, a: &[u32], b: &[u32]) -> Vec<u32> {
-        let n = &self.n;
+    /// t·R⁻¹ mod n for t < n·R, given as 2·len limbs (and consumed):
+    /// Montgomery's reduction, one limb at a time. Each row adds the
+    /// multiple of n that clears the lowest limb left; after len rows the
+    /// lower half is zero and the upper half, below 2n, is the answer up to
+    /// one subtraction.
+    fn reduce(&self, mut t: Vec<u32>) -> Vec<u32> {
+        let n = &self.n[..];
         let len = n.len();
-        // t < 2n throughout, so one limb above n's and one for the carry.
-        let mut t = vec![0u32; len + 2];
-        for &limb in b {
+        debug_assert_eq!(t.len(), 2 * len);
+        // The carry out of limb i + len, owed to the limb above it (the
+        // next row's top limb; after the last row, the bit at 2^(64·len)).
+        let mut above = 0u64;
+        for i in 0..len {
+            let m = t[i].wrapping_mul(self.n_inv);
             let mut carry = 0u64;
-            for (tj, &aj) in t.iter_mut().zip(a) {
-                let sum = u64::from(*tj) + u64::from(aj) * u64::from(limb) + carry;
+            for (tj, &nj) in t[i..i + len].iter_mut().zip(n) {
+                let sum = u64::from(*tj) + u64::from(m) * u64::from(nj) + carry;
                 *tj = sum as u32;
                 carry = sum >> 32;
             }
-            let sum = u64::from(t[len]) + carry;
-            t[len] = sum as u32;
-            t[len + 1] = (sum >> 32) as u32;
-            // Add the multiple of n that clears the lowest limb, and drop it.
-            let m = t[0].wrapping_mul(self.n_inv);
-            let mut carry = (u64::from(t[0]) + u64::from(m) * u64::from(n[0])) >> 32;
-            for j in 1..len {
-                let sum = u64::from(t[j]) + u64::from(m) * u64::from(n[j]) + carry;
-                t[j - 1] = sum as u32;
+            let sum = u64::from(t[i + len]) + carry + above;
+            t[i + len] = sum as u32;
+            above = sum >> 32;
+        }
+        let mut out = t.split_off(len);
+        if above != 0 || !below(&out, n) {
+            subtract(&mut out, n);
+        }
+        out
+    }
+
+    /// a·b·R⁻¹ mod n, for a, b < n: the whole product, then
+    /// [`Self::reduce`].
+    fn mul(&self, a: &[u32], b: &[u32]) -> Vec<u32> {
+        let len = self.n.len();
+        let mut t = vec![0u32; 2 * len];
+        for (i, &bi) in b.iter().enumerate() {
+            let mut carry = 0u64;
+            for (tj, &aj) in t[i..i + len].iter_mut().zip(a) {
+                let sum = u64::from(*tj) + u64::from(aj) * u64::from(bi) + carry;
+                *tj = sum as u32;
                 carry = sum >> 32;
             }
-            let sum = u64::from(t[len]) + carry;
-            t[len - 1] = sum as u32;
-            t[len] = t[len + 1] + (sum >> 32) as u32;
-            t[len + 1] = 0;
+            // Row i reaches limb i + len first: nothing is there yet.
+            t[i + len] = carry as u32;
         }
-        let over = t[len] != 0;
-        t.truncate(len);
-        if over || !below(&t, n) {
-            subtract(&mut t, n);
+        self.reduce(t)
+    }
+
+    /// a·a·R⁻¹ mod n, for a < n. A square's cross products come in equal
+    /// pairs (a_i·a_j and a_j·a_i), so each is computed once and the sum
+    /// doubled before the squares a_i² are added: about three quarters of
+    /// [`Self::mul`]'s work, and sixteen of the seventeen steps for the
+    /// exponent 65537 are squarings.
+    fn square(&self, a: &[u32]) -> Vec<u32> {
+        let len = self.n.len();
+        let mut t = vec![0u32; 2 * len];
+        for (i, &ai) in a.iter().enumerate() {
+            let ai = u64::from(ai);
+            let mut carry = 0u64;
+            for (tj, &aj) in t[2 * i + 1..i + len].iter_mut().zip(&a[i + 1..]) {
+                let sum = u64::from(*tj) + ai * u64::from(aj) + carry;
+                *tj = sum as u32;
+                carry = sum >> 32;
+            }
+            t[i + len] = carry as u32;
         }
-        t
+        // Twice the cross products (below a², so no bit leaves the top),
+        // plus a_i² at limbs 2i and 2i + 1, in one pass.
+        let mut bit = 0u32;
+        let mut carry = 0u64;
+        for (pair, &ai) in t.chunks_exact_mut(2).zip(a) {
+            let square = u64::from(ai) * u64::from(ai);
+            let low = (pair[0] << 1) | bit;
+            let high = (pair[1] << 1) | (pair[0] >> 31);
+            bit = pair[1] >> 31;
+            let sum = u64::from(low) + (square & 0xffff_ffff) + carry;
+            pair[0] = sum as u32;
+            let sum = u64::from(high) + (square >> 32) + (sum >> 32);
+            pair[1] = sum as u32;
+            carry = sum >> 32;
+        }
+        self.reduce(t)
     }
 
     /// x·2 mod n, for x < n.
@@ -372,7 +419,7 @@ impl Modulus {
             self.double(&mut x);
         }
         for _ in 0..5 {
-            x = self.mul(&x, &x);
+            x = self.square(&x);
         }
         x
     }
@@ -382,14 +429,14 @@ impl Modulus {
         let base = self.mul(s, &self.r_squared());
         let mut acc = base.clone();
         for bit in (0..63 - e.leading_zeros()).rev() {
-            acc = self.mul(&acc, &acc);
+            acc = self.square(&acc);
             if (e >> bit) & 1 == 1 {
                 acc = self.mul(&acc, &base);
             }
         }
-        let mut one = vec![0u32; self.n.len()];
-        one[0] = 1;
-        self.mul(&acc, &one)
+        // Out of Montgomery form: acc·R⁻¹.
+        acc.resize(2 * self.n.len(), 0);
+        self.reduce(acc)
     }
 }
 

@@ -211,6 +211,12 @@ fn the_montgomery_arithmetic_agrees_with_plain_arithmetic() {
             let product = BigUint::from_bytes_be(&be_bytes(&product, key.n().len()));
             assert!(product < n);
             assert_eq!(&product * &r % &n, &a * &b % &n);
+            // The squaring's shortcut (each cross product once, doubled)
+            // lands on the same number.
+            let square = modulus.square(&as_limbs(&a));
+            let square = BigUint::from_bytes_be(&be_bytes(&square, key.n().len()));
+            assert!(square < n);
+            assert_eq!(&square * &r % &n, &a * &a % &n);
             for e in [3u64, 17, 65537, (1 << 33) - 1] {
                 assert_eq!(
                     modulus.pow(&as_limbs(&a), e),
@@ -221,6 +227,16 @@ fn the_montgomery_arithmetic_agrees_with_plain_arithmetic() {
         }
         // Near the top of the range, where the final subtraction matters.
         let top = &n - 1u8;
+        let square = modulus.square(&as_limbs(&top));
+        let square = BigUint::from_bytes_be(&be_bytes(&square, key.n().len()));
+        assert_eq!(&square * &r % &n, &top * &top % &n);
+        // A number whose limbs are all ones below n's top limb: every
+        // cross product and its doubling carry as far as they can.
+        let ones = (BigUint::from(1u8) << (32 * (len - 1))) - 1u8;
+        assert_eq!(
+            modulus.pow(&as_limbs(&ones), 65537),
+            as_limbs(&ones.modpow(&BigUint::from(65537u32), &n))
+        );
         assert_eq!(
             modulus.pow(&as_limbs(&top), 65537),
             as_limbs(&top.modpow(&BigUint::from(65537u32), &n))
