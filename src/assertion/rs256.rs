@@ -265,8 +265,10 @@ fn below(a: &[u32], b: &[u32]) -> bool {
     false
 }
 
-/// `a -= b` over equal lengths; returns the borrow out.
-fn subtract(a: &mut [u32], b: &[u32]) -> bool {
+/// `a -= b` over equal lengths. Every caller subtracts n from a number
+/// below 2n that is at least n (or carries past the top limb), so the
+/// result fits and the final borrow is not needed.
+fn subtract(a: &mut [u32], b: &[u32]) {
     let mut borrow = false;
     for (x, y) in a.iter_mut().zip(b) {
         let (d, b1) = x.overflowing_sub(*y);
@@ -274,7 +276,6 @@ fn subtract(a: &mut [u32], b: &[u32]) -> bool {
         *x = d;
         borrow = b1 || b2;
     }
-    borrow
 }
 
 /// An odd modulus set up for Montgomery multiplication with R = 2^(32·len).
