@@ -22,7 +22,9 @@
 #   3. tokens per CPU-second against oidc-provider (bench/peers.sh);
 #   4. proxy mode against the proxy floor (and, for reference, the proxy
 #      floor that also reads once).
-# Knobs: ROUNDS (3), DURATION (4 s), PEER_ROUNDS (4), SKIP_BUILD=1, WARMUP
+# Knobs: ROUNDS (3), DURATION (4 s), PEER_ROUNDS (16: single rounds of
+# bench/peers.sh spread from 1.0 to 1.9 on one evening, and four of them
+# read 1.59 where sixteen read 1.36; docs/benchmarks.md), SKIP_BUILD=1, WARMUP
 # (bench/ab.sh's unrecorded first round, 2 s), and VARIABLES=cli (every
 # app, floors included, gets its variables as `spin up --variable`
 # arguments instead of SPIN_VARIABLE_* in its environment; bench/lib.sh,
@@ -32,7 +34,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-4}
-PEER_ROUNDS=${PEER_ROUNDS:-4}
+PEER_ROUNDS=${PEER_ROUNDS:-16}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/flowgate-targets.XXXXXX")
 # bench/lib.sh: die, say, the runtime's name, and with AUTHORIZER=p3 the
 # manifest that serves the WASIp3 build ($MANIFEST).
@@ -84,6 +86,15 @@ SKIP_BUILD=1 ROUNDS=$PEER_ROUNDS DURATION=5 "$ROOT/bench/peers.sh" >"$OUT/target
 # The first table's mean row, last column: tokens per CPU-second over
 # oidc-provider's.
 peer=$(awk -F'|' '$2 ~ /^ *mean *$/ { gsub(/ /, "", $8); print $8; exit }' "$OUT/target3.out")
+# The same table's rounds (its rows have eight columns; the floors' table
+# below it has ten): the lowest and highest, printed beside the mean.
+peer_spread=$(awk -F'|' 'NF == 9 && $2 ~ /^ *[0-9]+ *$/ {
+        v = $8 + 0
+        if (n == 0 || v < lo) lo = v
+        if (n == 0 || v > hi) hi = v
+        n++
+    }
+    END { if (n) printf "%.2f-%.2f", lo, hi }' "$OUT/target3.out")
 peer_goal=1.0
 [ -n "${FLOWGATE_SPIN:-}" ] || peer_goal=1.5
 
@@ -107,7 +118,7 @@ for pair in $target1; do
 done
 row 2 denied_forged/api_key "$(mean target2 denied_forged/api_key)" 1.0
 row 2 denied_401/api_key "$(mean target2 denied_401/api_key)" 1.0
-row 3 "flowgate / oidc-provider, tokens" "$peer" "$peer_goal"
+row 3 "flowgate / oidc-provider, tokens (rounds $peer_spread)" "$peer" "$peer_goal"
 row 4 proxy_api_key/proxy_floor "$(mean target4 proxy_api_key/proxy_floor)" 0.85
 row 4 proxy_api_key/proxy_read_floor "$(mean target4 proxy_api_key/proxy_read_floor)" -
 printf '\nThe whole output of each run (rounds, absolute figures): %s\n' "$OUT"
